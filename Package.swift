@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Kino",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kino", targets: ["kino"]),
+        .library(name: "KinoTensor", targets: ["KinoTensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
+        .target(
+            name: "KinoTensor",
+            dependencies: ["CKinoBLAS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .executableTarget(
+            name: "kino",
+            dependencies: [
+                "KinoTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
+    ]
+)

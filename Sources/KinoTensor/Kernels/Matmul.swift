@@ -1,0 +1,128 @@
+import CKinoBLAS
+
+/// Matrix products through the BLAS (OpenBLAS's sgemm, single-threaded per call), split over Kino's
+/// thread pool. Weights stored as bf16/f16 are converted panel by panel into per-thread scratch, so a
+/// half-precision model never needs an f32 copy of its weights.
+public enum GEMM {
+    /// C = A·op(B) (+ C when `accumulate`), row-major, on raw pointers. `transB` means B is [N, K].
+    /// The work is split over threads along M (or N when M is small); each piece is one sgemm call.
+    public static func multiply(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool = false
+    ) {
+        let splitM = m >= 64 || m >= n
+        let extent = splitM ? m : n
+        Parallel.forEach(extent, minimumChunk: 32) { range in
+            if splitM {
+                sgemm(m: range.count, n: n, k: k, a: a + range.lowerBound * lda, lda: lda,
+                      b: b, ldb: ldb, transB: transB, c: c + range.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+            } else {
+                let bOffset = transB ? range.lowerBound * ldb : range.lowerBound
+                sgemm(m: m, n: range.count, k: k, a: a, lda: lda,
+                      b: b + bOffset, ldb: ldb, transB: transB, c: c + range.lowerBound, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// One single-threaded sgemm call (row-major).
+    @inline(__always)
+    public static func sgemm(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, transA: Bool = false,
+        b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, alpha: Float = 1
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                    accumulate ? 1 : 0, c, blasint(ldc))
+    }
+}
+
+extension Tensor {
+    /// x·Wᵀ + b for a PyTorch-style linear layer: x [..., K], weight [N, K] (f32, f16 or bf16), bias [N].
+    public func linear(_ weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        let k = shape[rank - 1]
+        precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape) against weight \(weight.shape)")
+        let n = weight.shape[0]
+        let x = toF32()
+        let m = x.count / Swift.max(k, 1)
+        var out = Tensor.uninitialized(Array(shape.dropLast()) + [n])
+        if let bias {
+            precondition(bias.count == n, "linear: bias \(bias.shape) for \(n) outputs")
+            let b = bias.toF32().f32
+            let o = out.mutableF32
+            Parallel.forEach(m, minimumChunk: 64) { rows in
+                for r in rows { (o + r * n).update(from: b, count: n) }
+            }
+        }
+        Tensor.linearInto(&out, x: x.f32, m: m, k: k, weight: weight, accumulate: bias != nil)
+        return out
+    }
+
+    /// out[m, n] (+)= x[m, k]·W[n, k]ᵀ for any weight dtype.
+    static func linearInto(_ out: inout Tensor, x: UnsafePointer<Float>, m: Int, k: Int, weight: Tensor, accumulate: Bool) {
+        let n = weight.shape[0]
+        let o = out.mutableF32
+        if weight.dtype == .f32 {
+            let w = weight.contiguous()
+            GEMM.multiply(m: m, n: n, k: k, a: x, lda: k, b: w.f32, ldb: k, transB: true, c: o, ldc: n, accumulate: accumulate)
+            return
+        }
+        // Half-precision weights: each thread converts panels of its rows of W to f32 and multiplies.
+        let w = weight.contiguous()
+        let raw = w.rawPointer
+        let panel = 128
+        Parallel.forEach(n, minimumChunk: 32) { cols in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
+            defer { scratch.deallocate() }
+            var start = cols.lowerBound
+            while start < cols.upperBound {
+                let width = Swift.min(panel, cols.upperBound - start)
+                HalfConversion.toFloat(raw + start * k * w.dtype.size, dtype: w.dtype, count: width * k, into: scratch)
+                GEMM.sgemm(m: m, n: width, k: k, a: x, lda: k, b: scratch, ldb: k, transB: true,
+                           c: o + start, ldc: n, accumulate: accumulate)
+                start += width
+            }
+        }
+    }
+
+    /// Matrix product over the last two axes with broadcasting of leading axes:
+    /// self [..., M, K] · other [..., K, N] -> [..., M, N].
+    public func matmul(_ other: Tensor) -> Tensor {
+        precondition(rank >= 2 && other.rank >= 2, "matmul needs rank >= 2, got \(shape) and \(other.shape)")
+        let m = shape[rank - 2], k = shape[rank - 1], n = other.shape[other.rank - 1]
+        precondition(other.shape[other.rank - 2] == k, "matmul: \(shape) · \(other.shape)")
+        let batchA = Array(shape.dropLast(2)), batchB = Array(other.shape.dropLast(2))
+        let batch = Broadcast.shape(batchA, batchB)
+        let batchCount = batch.reduce(1, *)
+        let a = self.broadcastBatch(to: batch).toF32()
+        let b = other.broadcastBatch(to: batch).toF32()
+        let out = Tensor.uninitialized(batch + [m, n])
+        let ap = a.f32, bp = b.f32, op = out.mutableF32
+        if batchCount >= Parallel.threads {
+            Parallel.forEach(batchCount) { range in
+                for i in range {
+                    GEMM.sgemm(m: m, n: n, k: k, a: ap + i * m * k, lda: k, b: bp + i * k * n, ldb: n, transB: false,
+                               c: op + i * m * n, ldc: n)
+                }
+            }
+        } else {
+            for i in 0..<batchCount {
+                GEMM.multiply(m: m, n: n, k: k, a: ap + i * m * k, lda: k, b: bp + i * k * n, ldb: n, transB: false,
+                              c: op + i * m * n, ldc: n)
+            }
+        }
+        return out
+    }
+
+    /// Leading (batch) axes expanded to `batch`, materialised contiguously when they had to broadcast.
+    func broadcastBatch(to batch: [Int]) -> Tensor {
+        let mat = Array(shape.suffix(2))
+        if Array(shape.dropLast(2)) == batch { return self }
+        return self.expanded(to: batch + mat).contiguous()
+    }
+}

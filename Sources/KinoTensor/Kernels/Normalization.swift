@@ -1,0 +1,69 @@
+import Foundation
+
+/// Softmax and the normalisations over the last axis. Statistics accumulate in f32 as PyTorch does on CPU
+/// (mean and variance with a two-pass formula for stability).
+extension Tensor {
+    /// Softmax over the last axis.
+    public func softmax() -> Tensor {
+        let x = toF32()
+        let n = shape.last ?? 1
+        let rows = count / Swift.max(n, 1)
+        let out = Tensor.uninitialized(shape)
+        let src = x.f32, dst = out.mutableF32
+        Parallel.forEach(rows, minimumChunk: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
+            for r in range {
+                let s = src + r * n, d = dst + r * n
+                var m = -Float.infinity
+                for j in 0..<n { m = Swift.max(m, s[j]) }
+                var total: Float = 0
+                for j in 0..<n { let e = FastMath.exp(s[j] - m); d[j] = e; total += e }
+                let inv = 1 / total
+                for j in 0..<n { d[j] *= inv }
+            }
+        }
+        return out
+    }
+
+    /// LayerNorm over the last axis; `weight`/`bias` optional (elementwise affine).
+    public func layerNorm(eps: Float, weight: Tensor? = nil, bias: Tensor? = nil) -> Tensor {
+        normalize(eps: eps, weight: weight, bias: bias, subtractMean: true)
+    }
+
+    /// RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · weight (T5 and Wan style).
+    public func rmsNorm(eps: Float, weight: Tensor? = nil) -> Tensor {
+        normalize(eps: eps, weight: weight, bias: nil, subtractMean: false)
+    }
+
+    private func normalize(eps: Float, weight: Tensor?, bias: Tensor?, subtractMean: Bool) -> Tensor {
+        let x = toF32()
+        let n = shape.last ?? 1
+        let rows = count / Swift.max(n, 1)
+        let w = weight?.toF32(), b = bias?.toF32()
+        if let w { precondition(w.count == n, "norm weight \(w.shape) for last axis \(n)") }
+        if let b { precondition(b.count == n, "norm bias \(b.shape) for last axis \(n)") }
+        let out = Tensor.uninitialized(shape)
+        let src = x.f32, dst = out.mutableF32
+        let wp = w?.f32, bp = b?.f32
+        Parallel.forEach(rows, minimumChunk: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
+            for r in range {
+                let s = src + r * n, d = dst + r * n
+                var mean: Float = 0
+                if subtractMean {
+                    var total: Float = 0
+                    for j in 0..<n { total += s[j] }
+                    mean = total / Float(n)
+                }
+                var squares: Float = 0
+                for j in 0..<n { let c = s[j] - mean; squares += c * c }
+                let inv = 1 / (squares / Float(n) + eps).squareRoot()
+                switch (wp, bp) {
+                case let (wp?, bp?): for j in 0..<n { d[j] = (s[j] - mean) * inv * wp[j] + bp[j] }
+                case let (wp?, nil): for j in 0..<n { d[j] = (s[j] - mean) * inv * wp[j] }
+                case let (nil, bp?): for j in 0..<n { d[j] = (s[j] - mean) * inv + bp[j] }
+                case (nil, nil): for j in 0..<n { d[j] = (s[j] - mean) * inv }
+                }
+            }
+        }
+        return out
+    }
+}

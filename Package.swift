@@ -14,18 +14,23 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
+        .systemLibrary(name: "CKinoDNNL", path: "Sources/CKinoDNNL"),
         .target(
             name: "KinoTensor",
             dependencies: ["CKinoBLAS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
+        .target(name: "KinoModels", dependencies: ["KinoTensor"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .executableTarget(
             name: "kino",
             dependencies: [
                 "KinoTensor",
+                "KinoModels",
+                "CKinoDNNL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
+        .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
     ]
 )

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks; reports are written under bench/.",
+        subcommands: [BenchKernels.self]
+    )
+}

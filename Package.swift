@@ -21,16 +21,19 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "KinoModels", dependencies: ["KinoTensor"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "KinoPipeline", dependencies: ["KinoModels"]),
         .executableTarget(
             name: "kino",
             dependencies: [
                 "KinoTensor",
                 "KinoModels",
+                "KinoPipeline",
                 "CKinoDNNL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
+        .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
     ]
 )

@@ -1,0 +1,48 @@
+import KinoTensor
+
+/// One text-to-video generation at the model's generation size (post-processing resizes elsewhere).
+public struct GenerationRequest: Sendable {
+    public var prompt: String
+    public var negativePrompt: String?
+    public var width: Int
+    public var height: Int
+    /// Frame count, 4k+1.
+    public var frames: Int
+    public var steps: Int
+    public var guidance: Float
+    public var shift: Double?
+    public var scheduler: SchedulerConfiguration.Kind?
+    public var seed: UInt64
+    /// Replaces the seeded initial noise: [1, C, T, H/8, W/8] float32.
+    public var noise: Tensor?
+    /// SDEdit (remix): start from these clean latents, re-noised to `strength` (0 keeps them, 1 ignores them).
+    public var initialLatents: Tensor?
+    public var strength: Float
+
+    public init(prompt: String, negativePrompt: String? = nil, width: Int, height: Int, frames: Int, steps: Int,
+                guidance: Float, shift: Double? = nil, scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64,
+                noise: Tensor? = nil, initialLatents: Tensor? = nil, strength: Float = 1) {
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.width = width
+        self.height = height
+        self.frames = frames
+        self.steps = steps
+        self.guidance = guidance
+        self.shift = shift
+        self.scheduler = scheduler
+        self.seed = seed
+        self.noise = noise
+        self.initialLatents = initialLatents
+        self.strength = strength
+    }
+}
+
+/// The decoded clip and the clean latents it came from (kept for remix).
+public struct GenerationResult: Sendable {
+    /// [1, 3, F, H, W] in [-1, 1], f32.
+    public let video: Tensor
+    /// Final (clean) latents in the pipeline's normalised space.
+    public let latents: Tensor
+    public let seed: UInt64
+}

@@ -1,0 +1,66 @@
+import Foundation
+import KinoModels
+
+/// Kino's per-model defaults, read from an optional `kino.json` in the model folder (see docs/models.md).
+///
+/// ```json
+/// {"name": "kino-tiny", "native_sizes": [[128, 80], [80, 128], [96, 96]], "fps": 8, "seconds": 4,
+///  "steps": 20, "guidance": 5.0, "shift": 3.0, "scheduler": "unipc", "negative_prompt": "blurry, static"}
+/// ```
+/// Every field is optional. With `native_sizes`, Kino generates at the native size whose aspect ratio is
+/// nearest the requested output size and resizes the result; without it the output size is the generation size.
+public struct ModelDefaults: Codable, Sendable, Equatable {
+    public var name: String?
+    public var description: String?
+    public var nativeSizes: [[Int]]?
+    public var fps: Int?
+    public var seconds: Double?
+    public var steps: Int?
+    public var guidance: Float?
+    public var shift: Double?
+    public var scheduler: SchedulerConfiguration.Kind?
+    public var negativePrompt: String?
+    public var turboSteps: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, nativeSizes = "native_sizes", fps, seconds, steps, guidance, shift, scheduler
+        case negativePrompt = "negative_prompt", turboSteps = "turbo_steps"
+    }
+
+    public init() {}
+
+    /// Wan 2.1's published defaults, used for folders without `kino.json`.
+    public static let wan = ModelDefaults(fps: 16, seconds: 5, steps: 50, guidance: 5.0, shift: nil, scheduler: nil, negativePrompt: nil)
+
+    init(fps: Int?, seconds: Double?, steps: Int?, guidance: Float?, shift: Double?, scheduler: SchedulerConfiguration.Kind?, negativePrompt: String?) {
+        self.fps = fps
+        self.seconds = seconds
+        self.steps = steps
+        self.guidance = guidance
+        self.shift = shift
+        self.scheduler = scheduler
+        self.negativePrompt = negativePrompt
+    }
+
+    public static func load(from folder: URL) throws -> ModelDefaults? {
+        let url = folder.appendingPathComponent("kino.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let defaults = try ConfigFile.decode(ModelDefaults.self, from: url)
+        for size in defaults.nativeSizes ?? [] where size.count != 2 || size[0] % 16 != 0 || size[1] % 16 != 0 || size[0] <= 0 || size[1] <= 0 {
+            throw ModelError.invalidConfig(path: url.path, message: "native_sizes entries must be [width, height] in positive multiples of 16, got \(size)")
+        }
+        return defaults
+    }
+
+    /// The native size whose aspect ratio is closest to `width`x`height` (ties: the larger area).
+    public func nativeSize(nearest width: Int, _ height: Int) -> (width: Int, height: Int)? {
+        guard let sizes = nativeSizes, !sizes.isEmpty else { return nil }
+        let target = Foundation.log(Double(width) / Double(height))
+        let best = sizes.min { a, b in
+            let da = abs(Foundation.log(Double(a[0]) / Double(a[1])) - target)
+            let db = abs(Foundation.log(Double(b[0]) / Double(b[1])) - target)
+            return da != db ? da < db : a[0] * a[1] > b[0] * b[1]
+        }
+        return best.map { ($0[0], $0[1]) }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import KinoModels
+import KinoTensor
+
+/// Wan text-to-video: prompt -> umT5 -> DiT denoising loop with classifier-free guidance -> VAE decode.
+/// Matches diffusers' `WanPipeline` given the same initial latents.
+public final class TextToVideoPipeline: Sendable {
+    public let tokenizer: any PromptTokenizer
+    public let textEncoder: T5Encoder
+    public let transformer: WanTransformer
+    public let vae: any LatentCodec
+    public let scheduler: SchedulerConfiguration
+    public let defaults: ModelDefaults
+    /// Text length the transformer attends over (Wan: 512, padded with zero embeddings).
+    public let maxTextLength: Int
+    private let contextCache = ContextCache()
+
+    public init(tokenizer: any PromptTokenizer, textEncoder: T5Encoder, transformer: WanTransformer, vae: any LatentCodec,
+                scheduler: SchedulerConfiguration, defaults: ModelDefaults, maxTextLength: Int = 512) {
+        self.tokenizer = tokenizer
+        self.textEncoder = textEncoder
+        self.transformer = transformer
+        self.vae = vae
+        self.scheduler = scheduler
+        self.defaults = defaults
+        self.maxTextLength = maxTextLength
+    }
+
+    /// Text embeddings [1, maxTextLength, d]: the real tokens' encoding, zero-padded as Wan does.
+    public func encodePrompt(_ prompt: String) throws -> Tensor {
+        let ids = try tokenizer.tokenize(prompt, maxLength: maxTextLength)
+        let encoded = try textEncoder(ids)                                     // [1, n, d]
+        let d = encoded.shape[2]
+        guard ids.count < maxTextLength else { return encoded }
+        return Tensor.concatenate([encoded, Tensor(zeros: [1, maxTextLength - ids.count, d])], axis: 1)  // [1, L, d]
+    }
+
+    /// The transformer's per-prompt state, cached for the last few prompts (cross-attention K/V included).
+    func context(for prompt: String) throws -> WanTransformer.TextContext {
+        if let hit = contextCache.get(prompt) { return hit }
+        let context = transformer.textContext(try encodePrompt(prompt))
+        contextCache.put(prompt, context)
+        return context
+    }
+
+    /// Latent shape for a request: [1, C, 1 + (F-1)/tf, H/sf, W/sf].
+    public func latentShape(width: Int, height: Int, frames: Int) -> [Int] {
+        [1, vae.latentChannels, (frames - 1) / vae.temporalFactor + 1, height / vae.spatialFactor, width / vae.spatialFactor]
+    }
+
+    public func validate(_ r: GenerationRequest) throws {
+        let unit = vae.spatialFactor * transformer.configuration.patchSize[1]
+        guard r.width > 0, r.height > 0, r.width % unit == 0, r.height % unit == 0 else {
+            throw PipelineError.invalidRequest("generation size \(r.width)x\(r.height) must be positive multiples of \(unit)")
+        }
+        guard r.frames >= 1, (r.frames - 1) % vae.temporalFactor == 0 else {
+            throw PipelineError.invalidRequest("frame count \(r.frames) must be \(vae.temporalFactor)k+1 (e.g. 17, 33, 81)")
+        }
+        guard (1...1000).contains(r.steps) else { throw PipelineError.invalidRequest("steps must be between 1 and 1000, got \(r.steps)") }
+        guard r.guidance.isFinite, r.guidance >= 0 else { throw PipelineError.invalidRequest("guidance must be >= 0") }
+        guard (0...1).contains(r.strength) else { throw PipelineError.invalidRequest("strength must be between 0 and 1") }
+        let shape = latentShape(width: r.width, height: r.height, frames: r.frames)
+        if let noise = r.noise, noise.shape != shape {
+            throw PipelineError.invalidRequest("noise tensor has shape \(noise.shape) but this request needs \(shape)")
+        }
+        if let initial = r.initialLatents, initial.shape != shape {
+            throw PipelineError.invalidRequest("source latents have shape \(initial.shape) but this request needs \(shape)")
+        }
+    }
+
+    /// Runs the whole generation. Heavy: call it from a dedicated thread, never the cooperative pool.
+    public func generate(_ r: GenerationRequest, progress: (PipelineEvent) -> Void = { _ in },
+                         isCancelled: () -> Bool = { false }) throws -> GenerationResult {
+        try validate(r)
+        let latents = try denoise(r, progress: progress, isCancelled: isCancelled)
+        if isCancelled() { throw PipelineError.cancelled }
+        let video = try vae.decode(latents, progress: { progress(.decoding(chunk: $0, of: $1)) }, isCancelled: isCancelled)
+        progress(.finished)
+        return GenerationResult(video: video, latents: latents, seed: r.seed)
+    }
+
+    /// The denoising loop alone; returns the clean latents.
+    public func denoise(_ r: GenerationRequest, progress: (PipelineEvent) -> Void = { _ in },
+                        isCancelled: () -> Bool = { false }) throws -> Tensor {
+        try validate(r)
+        progress(.encodingPrompt)
+        let guided = r.guidance > 1
+        let cond = try context(for: r.prompt)
+        let uncond = guided ? try context(for: r.negativePrompt ?? defaults.negativePrompt ?? "") : nil
+        var config = scheduler
+        if let kind = r.scheduler, kind != config.kind { config = SchedulerConfiguration(kind: kind, shift: config.shift) }
+        if let shift = r.shift { config.shift = shift }
+        var sampler = config.makeScheduler(steps: r.steps)
+        let shape = latentShape(width: r.width, height: r.height, frames: r.frames)
+        var noise: Tensor
+        if let given = r.noise {
+            noise = given.toF32()
+        } else {
+            var generator = SeededGenerator(seed: r.seed)
+            noise = Tensor.randomNormal(shape, using: &generator)
+        }
+        var latents = noise
+        var first = 0
+        if let clean = r.initialLatents, r.strength < 1 {
+            // SDEdit: jump to the step whose noise level matches `strength`, mixing the source with noise.
+            first = min(r.steps - 1, r.steps - Int(Float(r.steps) * r.strength))
+            let sigma = sampler.sigmas[first]
+            latents = clean.toF32() * (1 - sigma)
+            latents.addScaled(noise, by: sigma)
+            sampler.begin(at: first)
+        }
+        let total = r.steps - first
+        for i in first..<r.steps {
+            if isCancelled() { throw PipelineError.cancelled }
+            let t = sampler.timesteps[i]
+            var velocity = try transformer(latents, timesteps: [t], context: cond, isCancelled: isCancelled)
+            if let uncond {
+                let v0 = try transformer(latents, timesteps: [t], context: uncond, isCancelled: isCancelled)
+                // v = v0 + g·(v - v0)
+                velocity = v0 + (velocity - v0) * r.guidance
+            }
+            latents = sampler.step(velocity: velocity, sample: latents)
+            progress(.denoising(step: i - first + 1, of: total))
+        }
+        return latents
+    }
+}
+
+/// A tiny cache of per-prompt transformer contexts (prompt and negative prompt of recent runs).
+final class ContextCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(String, WanTransformer.TextContext)] = []
+    private let capacity = 4
+
+    func get(_ key: String) -> WanTransformer.TextContext? {
+        lock.lock(); defer { lock.unlock() }
+        return entries.first { $0.0 == key }?.1
+    }
+
+    func put(_ key: String, _ value: WanTransformer.TextContext) {
+        lock.lock(); defer { lock.unlock() }
+        entries.removeAll { $0.0 == key }
+        entries.insert((key, value), at: 0)
+        if entries.count > capacity { entries.removeLast() }
+    }
+}

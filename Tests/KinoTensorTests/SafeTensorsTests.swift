@@ -84,7 +84,14 @@ struct SafeTensorsTests {
 
     @Test func unknownDType() {
         expectMalformed(write(header: #"{"x": {"dtype": "Q4_K", "shape": [2], "data_offsets": [0, 8]}}"#, dataBytes: 8),
-                        tensor: "x", containing: "unsupported dtype Q4_K")
+                        tensor: "x", containing: "unknown dtype Q4_K")
+    }
+
+    @Test func integerTensorsReadAsIntegersButNotAsFloats() throws {
+        let path = write(header: #"{"ids": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}}"#, dataBytes: 16)
+        let file = try SafeTensorsFile(path: path)
+        #expect(try file.integers("ids") == [0, 0])
+        #expect(throws: TensorError.self) { try file.tensor("ids") }
     }
 
     @Test func outOfRangeAndReversedOffsets() {

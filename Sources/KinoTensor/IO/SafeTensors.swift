@@ -8,7 +8,10 @@ import Foundation
 public struct SafeTensorsFile: Sendable {
     public struct Entry: Sendable, Equatable {
         public let name: String
-        public let dtype: DType
+        /// The dtype as the file names it (F32, BF16, I64, ...).
+        public let storedType: String
+        /// The compute dtype when Kino can load it as a tensor (F32, F16, BF16); nil for integer/other types.
+        public let dtype: DType?
         public let shape: [Int]
         /// Byte range inside the data region.
         public let range: Range<Int>
@@ -60,9 +63,10 @@ public struct SafeTensorsFile: Sendable {
             }
             guard let info = value as? [String: Any] else { throw fail(name, "entry is not an object") }
             guard let dtypeName = info["dtype"] as? String else { throw fail(name, "missing dtype") }
-            guard let dtype = SafeTensors.dtype(named: dtypeName) else {
-                throw fail(name, "unsupported dtype \(dtypeName) (Kino reads F32, F16 and BF16)")
+            guard let elementSize = SafeTensors.elementSizes[dtypeName] else {
+                throw fail(name, "unknown dtype \(dtypeName) (safetensors defines \(SafeTensors.elementSizes.keys.sorted().joined(separator: ", ")))")
             }
+            let dtype = SafeTensors.dtype(named: dtypeName)
             guard let shapeValues = info["shape"] as? [Any],
                   let shape = Optional(shapeValues.compactMap { ($0 as? NSNumber)?.intValue }), shape.count == shapeValues.count,
                   shape.allSatisfy({ $0 >= 0 }) else {
@@ -79,10 +83,10 @@ public struct SafeTensorsFile: Sendable {
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
             }
-            guard !overflow, elements * dtype.size == end - begin else {
-                throw fail(name, "shape \(shape) of \(dtypeName) needs \(elements * dtype.size) bytes but data_offsets span \(end - begin)")
+            guard !overflow, elements * elementSize == end - begin else {
+                throw fail(name, "shape \(shape) of \(dtypeName) needs \(elements * elementSize) bytes but data_offsets span \(end - begin)")
             }
-            entries[name] = Entry(name: name, dtype: dtype, shape: shape, range: begin..<end)
+            entries[name] = Entry(name: name, storedType: dtypeName, dtype: dtype, shape: shape, range: begin..<end)
         }
         let sorted = entries.values.filter { !$0.range.isEmpty }.sorted { $0.range.lowerBound < $1.range.lowerBound }
         for (a, b) in zip(sorted, sorted.dropFirst()) where b.range.lowerBound < a.range.upperBound {
@@ -99,13 +103,40 @@ public struct SafeTensorsFile: Sendable {
         guard let entry = entries[name] else {
             throw .malformedSafetensors(path: path, tensor: name, message: "no such tensor in the file")
         }
+        guard let dtype = entry.dtype else {
+            throw .malformedSafetensors(path: path, tensor: name, message: "dtype \(entry.storedType) cannot be used as a float tensor (Kino computes with F32, F16 and BF16)")
+        }
         let storage = TensorStorage(mapping: mapping, offset: dataStart + entry.range.lowerBound, byteCount: entry.range.count)
-        return Tensor(storage: storage, dtype: entry.dtype, shape: entry.shape)
+        return Tensor(storage: storage, dtype: dtype, shape: entry.shape)
+    }
+
+    /// An integer tensor (I64, I32, I16, I8, U8, BOOL) as Int values, row-major (token ids, masks).
+    public func integers(_ name: String) throws(TensorError) -> [Int] {
+        guard let entry = entries[name] else {
+            throw .malformedSafetensors(path: path, tensor: name, message: "no such tensor in the file")
+        }
+        let base = UnsafeRawPointer(mapping.base + dataStart + entry.range.lowerBound)
+        let n = entry.shape.reduce(1, *)
+        switch entry.storedType {
+        case "I64": return (0..<n).map { Int(base.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+        case "I32": return (0..<n).map { Int(base.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
+        case "I16": return (0..<n).map { Int(base.loadUnaligned(fromByteOffset: $0 * 2, as: Int16.self)) }
+        case "I8": return (0..<n).map { Int(base.load(fromByteOffset: $0, as: Int8.self)) }
+        case "U8", "BOOL": return (0..<n).map { Int(base.load(fromByteOffset: $0, as: UInt8.self)) }
+        default:
+            throw .malformedSafetensors(path: path, tensor: name, message: "dtype \(entry.storedType) is not an integer type")
+        }
     }
 }
 
 public enum SafeTensors {
     static func maxHeader(_ fileSize: Int) -> Int { fileSize - 8 }
+
+    /// Bytes per element of every dtype the safetensors format defines.
+    static let elementSizes: [String: Int] = [
+        "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8, "U32": 4, "U16": 2,
+        "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1,
+    ]
 
     static func dtype(named name: String) -> DType? {
         switch name {

@@ -21,7 +21,7 @@ public struct GenerationPlan: Sendable, Equatable {
                             defaults: ModelDefaults, temporalFactor: Int = 4, sizeUnit: Int = 16) throws -> GenerationPlan {
         let fps = fps ?? defaults.fps ?? 16
         guard (1...120).contains(fps) else { throw PipelineError.invalidRequest("fps must be between 1 and 120, got \(fps)") }
-        let native = defaults.nativeSizes?.first.map { ($0[0], $0[1]) }
+        let native = (defaults.defaultSize ?? defaults.nativeSizes?.first).flatMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
         guard let requested = size ?? native else {
             throw PipelineError.invalidRequest("this model has no native size in kino.json: pass --size WxH (multiples of \(sizeUnit))")
         }

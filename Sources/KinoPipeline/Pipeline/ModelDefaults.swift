@@ -13,6 +13,7 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var name: String?
     public var description: String?
     public var nativeSizes: [[Int]]?
+    public var defaultSize: [Int]?
     public var fps: Int?
     public var seconds: Double?
     public var steps: Int?
@@ -23,7 +24,7 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var turboSteps: Int?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, nativeSizes = "native_sizes", fps, seconds, steps, guidance, shift, scheduler
+        case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps"
     }
 

@@ -14,7 +14,6 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
-        .systemLibrary(name: "CKinoDNNL", path: "Sources/CKinoDNNL"),
         .target(
             name: "KinoTensor",
             dependencies: ["CKinoBLAS", .product(name: "Logging", package: "swift-log")],
@@ -28,7 +27,6 @@ let package = Package(
                 "KinoTensor",
                 "KinoModels",
                 "KinoPipeline",
-                "CKinoDNNL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,9 +1,21 @@
+import Foundation
 import CKinoBLAS
 
-/// Matrix products through the BLAS (OpenBLAS's sgemm, single-threaded per call), split over Kino's
-/// thread pool. Weights stored as bf16/f16 are converted panel by panel into per-thread scratch, so a
-/// half-precision model never needs an f32 copy of its weights.
+/// Matrix products through a BLAS (oneDNN's sgemm by default, OpenBLAS's with `KINO_GEMM=openblas`),
+/// single-threaded per call and split over Kino's thread pool. Weights stored as bf16/f16 are converted panel
+/// by panel into per-thread scratch, so a half-precision model never needs an f32 copy of its weights.
 public enum GEMM {
+    public enum Library: String, Sendable {
+        case onednn, openblas
+    }
+
+    /// The library every GEMM uses; chosen once from `KINO_GEMM` (default oneDNN, measured faster here).
+    public static let library: Library = {
+        let choice = ProcessInfo.processInfo.environment["KINO_GEMM"].flatMap(Library.init(rawValue:)) ?? .onednn
+        openblas_set_num_threads(1)
+        return choice
+    }()
+
     /// C = A·op(B) (+ C when `accumulate`), row-major, on raw pointers. `transB` means B is [N, K].
     /// The work is split over threads along M (or N when M is small); each piece is one sgemm call.
     public static func multiply(
@@ -36,9 +48,17 @@ public enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false, alpha: Float = 1
     ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                    accumulate ? 1 : 0, c, blasint(ldc))
+        switch library {
+        case .onednn:
+            // Each call runs on the calling worker alone; Kino's pool provides the parallelism.
+            omp_set_num_threads(1)
+            _ = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha,
+                           a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb), accumulate ? 1 : 0, c, dnnl_dim_t(ldc))
+        case .openblas:
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                        accumulate ? 1 : 0, c, blasint(ldc))
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import CKinoBLAS
-import CKinoDNNL
 import Foundation
 import KinoTensor
 
@@ -56,10 +55,12 @@ struct KernelBenchmark {
                             w.f32, blasint(k), 0, c.mutableF32, blasint(n))
             }
             openblas_set_num_threads(1)
+            omp_set_num_threads(Int32(threads))
             let dnnl = Measure.best {
                 _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), 1,
                                a.f32, dnnl_dim_t(k), w.f32, dnnl_dim_t(k), 0, c.mutableF32, dnnl_dim_t(n))
             }
+            omp_set_num_threads(1)
             let kino = Measure.best { _ = a.linear(w) }
             let best = min(blas, dnnl)
             worstRatio = min(worstRatio, best / kino)

@@ -4,16 +4,13 @@
 /// node scored `min(score) - 10`; runs of consecutive unknown nodes are fused into one `unk` token; among paths
 /// with equal scores the first one found wins (earlier start, then shorter piece).
 struct UnigramModel: Sendable {
-    private struct TrieNode: Sendable {
-        var children: [Unicode.Scalar: Int32] = [:]
-        var pieceId: Int32 = -1
-    }
-
     let pieces: [String]
     let scores: [Double]
     let unkId: Int
     private let unknownScore: Double
-    private var nodes: [TrieNode] = [TrieNode()]
+    /// A trie over the pieces' scalars: edges (node << 21 | scalar) -> child node; the piece id ending at a node.
+    private var edges: [UInt64: Int32] = [:]
+    private var pieceAtNode: [Int32] = [-1]
     private let idsByPiece: [String: Int]
 
     init(pieces: [(String, Double)], unkId: Int, source: String) throws {
@@ -26,8 +23,9 @@ struct UnigramModel: Sendable {
         self.unkId = unkId
         self.unknownScore = (scores.min() ?? 0) - 10
         var ids: [String: Int] = [:]
-        for (id, piece) in self.pieces.enumerated() where ids[piece] == nil { ids[piece] = id }
+        for (id, piece) in self.pieces.enumerated() { ids[piece] = id }  // the last duplicate wins, as in HF
         self.idsByPiece = ids
+        edges.reserveCapacity(pieces.count * 2)
         for (id, piece) in self.pieces.enumerated() { insert(piece, id: id) }
     }
 
@@ -35,18 +33,24 @@ struct UnigramModel: Sendable {
 
     func id(of piece: String) -> Int? { idsByPiece[piece] }
 
+    private static func edge(_ node: Int, _ scalar: Unicode.Scalar) -> UInt64 {
+        UInt64(node) << 21 | UInt64(scalar.value)
+    }
+
     private mutating func insert(_ piece: String, id: Int) {
         var node = 0
         for scalar in piece.unicodeScalars {
-            if let next = nodes[node].children[scalar] {
+            let key = Self.edge(node, scalar)
+            if let next = edges[key] {
                 node = Int(next)
             } else {
-                nodes.append(TrieNode())
-                nodes[node].children[scalar] = Int32(nodes.count - 1)
-                node = nodes.count - 1
+                pieceAtNode.append(-1)
+                let child = pieceAtNode.count - 1
+                edges[key] = Int32(child)
+                node = child
             }
         }
-        if nodes[node].pieceId < 0 { nodes[node].pieceId = Int32(id) }
+        if node != 0 { pieceAtNode[node] = Int32(id) }
     }
 
     /// Token ids of one pre-tokenised word.
@@ -63,10 +67,10 @@ struct UnigramModel: Sendable {
             var hasSingle = false
             var node = 0
             var j = i
-            while j < s.count, let next = nodes[node].children[s[j]] {
+            while j < s.count, let next = edges[Self.edge(node, s[j])] {
                 node = Int(next)
                 j += 1
-                let id = Int(nodes[node].pieceId)
+                let id = Int(pieceAtNode[node])
                 guard id >= 0 else { continue }
                 let candidate = base + scores[id]
                 if start[j] < 0 || candidate > bestScore[j] {

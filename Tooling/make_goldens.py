@@ -209,8 +209,11 @@ def main() -> None:
         sys.exit("ftfy is installed: Wan's prompt cleaning would use it; uninstall it to make the goldens.")
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
-    if os.path.exists(args.out):
-        shutil.rmtree(args.out)
+    if os.path.exists(args.out):  # start clean, but keep the hand-written README.md
+        for entry in os.listdir(args.out):
+            path = os.path.join(args.out, entry)
+            if entry != "README.md":
+                shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     w = FixtureWriter(args.out)
     folder = os.path.join(args.out, "tiny-pipeline")
     with tempfile.TemporaryDirectory() as tmp:

@@ -66,7 +66,7 @@ def build(out: str, layers: int) -> None:
     shutil.copy(os.path.join(tokenizer_dir, "spiece.model"), os.path.join(out, "tokenizer", "spiece.model"))
 
 
-def measure(out: str, sizes: list[tuple[int, int]], threads: int) -> None:
+def measure(out: str, sizes: list[tuple[int, int]], threads: int, repeats: int) -> None:
     import torch
     from diffusers import WanPipeline
     from safetensors.torch import save_file
@@ -75,7 +75,7 @@ def measure(out: str, sizes: list[tuple[int, int]], threads: int) -> None:
     t0 = time.perf_counter()
     pipe = WanPipeline.from_pretrained(out, torch_dtype=torch.float32)
     load_s = time.perf_counter() - t0
-    report = {"threads": threads, "dtype": "float32", "load_seconds": round(load_s, 2),
+    report = {"threads": threads, "repeats": repeats, "dtype": "float32", "load_seconds": round(load_s, 2),
               "peak_rss_mib_after_load": round(peak_rss_mib(), 1), "forwards": [],
               "torch": torch.__version__, "diffusers": __import__("diffusers").__version__,
               "machine": platform.machine(), "processor_count": os.cpu_count(),
@@ -86,17 +86,23 @@ def measure(out: str, sizes: list[tuple[int, int]], threads: int) -> None:
         embeds = pipe._get_t5_prompt_embeds(PROMPT, max_sequence_length=512, device=torch.device("cpu"),
                                             dtype=torch.float32)
         tensors["encoder_hidden_states"] = embeds.contiguous()
+        # Warm-up (first-touch page faults, allocator growth, kernel selection), not timed.
+        pipe.transformer(torch.zeros((1, 16, 1, 4, 4)), torch.tensor([1.0]), embeds, return_dict=False)
         for (width, height) in sizes:
             g = torch.Generator().manual_seed(width * 10000 + height)
             latents = torch.randn((1, 16, (FRAMES - 1) // 4 + 1, height // 8, width // 8), generator=g)
             tokens = latents.shape[2] * (height // 16) * (width // 16)
             timestep = torch.tensor([757.0])
-            t1 = time.perf_counter()
-            output = pipe.transformer(latents, timestep, embeds, return_dict=False)[0]
-            seconds = time.perf_counter() - t1
+            runs = []
+            for _ in range(repeats):
+                t1 = time.perf_counter()
+                output = pipe.transformer(latents, timestep, embeds, return_dict=False)[0]
+                runs.append(time.perf_counter() - t1)
+            seconds = min(runs)
             report["forwards"].append({"width": width, "height": height, "frames": FRAMES, "video_tokens": tokens,
                                        "latents_shape": list(latents.shape), "timestep": 757.0,
-                                       "seconds": round(seconds, 3),
+                                       "seconds": round(seconds, 3), "all_seconds": [round(r, 3) for r in runs],
+                                       "loadavg_1min": round(os.getloadavg()[0], 2),
                                        "peak_rss_mib_after": round(peak_rss_mib(), 1)})
             tensors[f"latents_{tokens}"] = latents.contiguous()
             tensors[f"output_{tokens}"] = output.contiguous()
@@ -116,18 +122,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="128x128,256x256",
                         help="WxH list at 17 frames; 128x128 = 320 video tokens, 256x256 = 1,280")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2, help="forwards per size; the minimum is reported")
     parser.add_argument("--measure-only", action="store_true", help="(internal) time an existing folder")
     args = parser.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     if args.measure_only:
-        measure(args.out, sizes, args.threads)
+        measure(args.out, sizes, args.threads, args.repeats)
         return
     t0 = time.perf_counter()
     build(args.out, args.layers)
     print(f"built {args.out} in {time.perf_counter() - t0:.1f} s", flush=True)
     # A fresh process, so that peak RSS reflects loading the folder and running, not building it.
     subprocess.run([sys.executable, os.path.abspath(__file__), "--measure-only", "--out", args.out,
-                    "--sizes", args.sizes, "--threads", str(args.threads)], check=True)
+                    "--sizes", args.sizes, "--threads", str(args.threads), "--repeats", str(args.repeats)], check=True)
 
 
 if __name__ == "__main__":

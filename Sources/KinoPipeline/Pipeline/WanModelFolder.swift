@@ -1,0 +1,72 @@
+import Foundation
+import KinoModels
+import KinoTensor
+
+extension SentencePieceTokenizer: PromptTokenizer {
+    public func tokenize(_ prompt: String, maxLength: Int) throws -> [Int] {
+        let tokens = encodeWanPrompt(prompt, maxLength: maxLength)
+        return Array(tokens.ids.prefix(tokens.length))
+    }
+}
+
+/// The Wan VAE as the pipeline's latent codec: the pipeline's latents are normalised ((μ - mean) / std).
+struct WanLatentCodec: LatentCodec {
+    let vae: WanVAE
+
+    var latentChannels: Int { vae.configuration.zDim }
+    var temporalFactor: Int { vae.configuration.temporalCompression }
+    var spatialFactor: Int { vae.configuration.spatialCompression }
+
+    func decode(_ latents: Tensor, progress: (Int, Int) -> Void, isCancelled: () -> Bool) throws -> Tensor {
+        do {
+            return try vae.decode(vae.denormalizeLatents(latents), progress: { progress($0.completedChunks, $0.totalChunks) },
+                                  isCancelled: isCancelled)
+        } catch is CancellationError {
+            throw PipelineError.cancelled
+        }
+    }
+
+    func encode(_ video: Tensor, isCancelled: () -> Bool) throws -> Tensor {
+        do {
+            return vae.normalizeLatents(try vae.encode(video, isCancelled: isCancelled))
+        } catch is CancellationError {
+            throw PipelineError.cancelled
+        }
+    }
+}
+
+extension TextToVideoPipeline {
+    /// Loads a diffusers-format Wan text-to-video folder (see docs/models.md). `dtype` converts the
+    /// transformer and text encoder weights at load (nil keeps the stored precision, memory-mapped).
+    public static func load(folder: URL, dtype: DType? = nil) throws -> TextToVideoPipeline {
+        let fm = FileManager.default
+        let index = folder.appendingPathComponent("model_index.json")
+        guard fm.fileExists(atPath: index.path) else {
+            throw ModelError.missingFile(path: index.path, hint: "\(folder.path) is not a diffusers model folder")
+        }
+        for part in ["tokenizer", "text_encoder", "transformer", "vae", "scheduler"] {
+            let dir = folder.appendingPathComponent(part)
+            guard fm.fileExists(atPath: dir.path) else {
+                throw ModelError.missingFile(path: dir.path, hint: "a Wan model folder needs tokenizer/, text_encoder/, transformer/, vae/ and scheduler/")
+            }
+        }
+        let tokenizer = try SentencePieceTokenizer.load(folder: folder.appendingPathComponent("tokenizer"))
+        let textEncoder = try T5Encoder(directory: folder.appendingPathComponent("text_encoder"), dtype: dtype)
+        let transformer = try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype)
+        let vae = try WanVAE(directory: folder.appendingPathComponent("vae").path)
+        let schedulerURL = folder.appendingPathComponent("scheduler/scheduler_config.json")
+        let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)
+        try scheduler.validate(path: schedulerURL.path)
+        let defaults = try ModelDefaults.load(from: folder) ?? .wan
+        guard textEncoder.configuration.dModel == transformer.configuration.textDim else {
+            throw ModelError.invalidConfig(path: folder.appendingPathComponent("transformer/config.json").path,
+                                           message: "text_dim \(transformer.configuration.textDim) does not match the text encoder's d_model \(textEncoder.configuration.dModel)")
+        }
+        guard vae.configuration.zDim == transformer.configuration.inChannels else {
+            throw ModelError.invalidConfig(path: folder.appendingPathComponent("transformer/config.json").path,
+                                           message: "in_channels \(transformer.configuration.inChannels) does not match the VAE's z_dim \(vae.configuration.zDim)")
+        }
+        return TextToVideoPipeline(tokenizer: tokenizer, textEncoder: textEncoder, transformer: transformer,
+                                   vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import KinoMedia
+import KinoPipeline
+import KinoTensor
+
+struct Generate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a video clip from a text prompt.",
+        discussion: """
+            Uses the bundled kino-tiny model unless --model names another (see `kino models`).
+            The output is an H.264 MP4 with Kino's visible watermark. The seed used is printed, so a run can be
+            repeated exactly (same model, settings, build and thread count give identical frames).
+
+            Examples:
+              kino generate "a red ball bounces across green grass" -o ball.mp4
+              kino generate "a boat drifting on the sea at night" --size 1280x720 --seconds 4 --seed 7 -o boat.mp4
+              kino generate "..." --model /models/Wan2.1-T2V-1.3B-Diffusers --size 832x480 --frames 33 -o wan.mp4
+            """)
+
+    @Argument(help: "What the video should show.") var prompt: String
+    @Option(name: .shortAndLong, help: "Output MP4 path.") var output: String
+    @Option(help: "Model name or diffusers folder (default: kino-tiny).") var model: String?
+    @Option(help: "What the video should not show.") var negativePrompt: String?
+    @Option(help: "Output size WxH (default: the model's default size).") var size: String?
+    @Option(help: "Frames to generate, 4k+1 (e.g. 17, 33, 81). Exclusive with --seconds.") var frames: Int?
+    @Option(help: "Clip length in seconds (default: the model's default).") var seconds: Double?
+    @Option(help: "Frames per second (default: the model's).") var fps: Int?
+    @Option(help: "Denoising steps (default: the model's).") var steps: Int?
+    @Option(help: "Classifier-free guidance scale; 1 turns guidance off.") var guidance: Float?
+    @Option(help: "Flow shift (default: the scheduler config's).") var shift: Double?
+    @Option(help: "Sampler: unipc or euler (default: the model's).") var scheduler: SchedulerConfiguration.Kind?
+    @Option(help: "Random seed (default: a random one, printed).") var seed: UInt64?
+    @Option(help: "safetensors file whose tensor `latents` replaces the seeded initial noise.") var noise: String?
+    @Option(help: "Write the decoded video before post-processing as safetensors tensor `video` [1,3,F,H,W].") var rawOut: String?
+    @Option(help: "Also write a WebP thumbnail here.") var thumbnail: String?
+    @Option(help: "Also write a JPEG spritesheet here.") var spritesheet: String?
+    @Option(help: "H.264 quality (CRF, lower is better; default 18).") var crf: Int?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Weight precision for compute: stored, f32 or bf16.") var precision: String = "stored"
+    @Flag(help: "Skip the visible watermark (local CLI use only).") var noWatermark = false
+
+    func validate() throws {
+        if frames != nil && seconds != nil { throw ValidationError("give --frames or --seconds, not both") }
+        guard ["stored", "f32", "bf16", "f16"].contains(precision) else { throw ValidationError("--precision must be stored, f32, bf16 or f16") }
+        if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("the prompt is empty") }
+        if prompt.count > TextToVideoPipeline.maximumPromptLength {
+            throw ValidationError("the prompt has \(prompt.count) characters; the limit is \(TextToVideoPipeline.maximumPromptLength)")
+        }
+    }
+
+    func run() async throws {
+        if let threads { Parallel.threads = threads }
+        let bar = ProgressBar()
+        bar.update(stage: "loading model", fraction: nil)
+        let folder = try ModelLocator().resolve(model)
+        let dtype: DType? = precision == "stored" ? nil : DType(rawValue: precision)
+        let pipeline = try await runOnThread { try TextToVideoPipeline.load(folder: folder, dtype: dtype) }
+        let d = pipeline.defaults
+        let plan = try GenerationPlan.make(size: try size.map(GenerationPlan.parseSize), frames: frames, seconds: seconds, fps: fps,
+                                           defaults: d, temporalFactor: pipeline.vae.temporalFactor)
+        let seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        var request = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
+                                        frames: plan.frames, steps: steps ?? d.steps ?? 50, guidance: guidance ?? d.guidance ?? 5,
+                                        shift: shift ?? d.shift, scheduler: scheduler ?? d.scheduler, seed: seed)
+        if let noise { request.noise = try SafeTensorsFile(path: noise).tensor("latents").copied(to: .f32) }
+        try pipeline.validate(request)
+        let finalRequest = request
+        let result = try await runOnThread {
+            try pipeline.generate(finalRequest, progress: { event in
+                switch event {
+                case .encodingPrompt: bar.update(stage: "encoding prompt", fraction: nil)
+                case .denoising(let step, let total): bar.update(stage: "denoising", fraction: Double(step) / Double(total), detail: "step \(step)/\(total)")
+                case .decoding(let chunk, let total): bar.update(stage: "decoding", fraction: Double(chunk) / Double(total))
+                case .finished: break
+                }
+            })
+        }
+        if let rawOut { try SafeTensors.write(["video": result.video], to: rawOut) }
+        bar.update(stage: "encoding MP4", fraction: nil)
+        let video = result.video
+        let frames = try VideoFrames(planarRGB: video.sliced(axis: 2, 0..<plan.keptFrames).contiguous().scalars,
+                                     frameCount: plan.keptFrames, height: video.shape[3], width: video.shape[4],
+                                     frameRate: FrameRate(plan.fps))
+        var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight, watermark: noWatermark ? nil : VisibleWatermark())
+        if let crf { options.encoding.crf = crf }
+        options.thumbnailURL = thumbnail.map { URL(fileURLWithPath: $0) }
+        options.spritesheetURL = spritesheet.map { URL(fileURLWithPath: $0) }
+        let exported = try await VideoExporter.export(frames, to: URL(fileURLWithPath: output), options: options)
+        bar.finish()
+        print("wrote \(output): \(exported.width)x\(exported.height), \(exported.frameCount) frames at \(plan.fps) fps "
+              + String(format: "(%.2f s)", exported.durationSeconds) + ", generated at \(plan.width)x\(plan.height), seed \(seed)")
+    }
+}
+
+extension SchedulerConfiguration.Kind: ExpressibleByArgument {}

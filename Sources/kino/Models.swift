@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import KinoPipeline
+
+struct Models: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the models Kino can find, with their native sizes.",
+        discussion: "Kino looks in $KINO_MODELS, <data>/models and the checkout's models/ folder (see docs/models.md).")
+
+    @Option(help: "Data folder (default: $KINO_DATA, else ~/.local/share/kino).") var data: String?
+
+    func run() async throws {
+        let locator = ModelLocator(dataDirectory: DataFolder.resolve(data))
+        let models = locator.available()
+        if models.isEmpty {
+            print("no models found; searched: \(locator.searchPaths.map(\.path).joined(separator: ", "))")
+            return
+        }
+        for m in models {
+            let d = m.defaults
+            let sizes = d?.nativeSizes?.map { "\($0[0])x\($0[1])" }.joined(separator: ",") ?? "any (multiples of 16)"
+            var fields = ["\(m.name)", "native \(sizes)"]
+            if let fps = d?.fps { fields.append("\(fps) fps") }
+            if let steps = d?.steps { fields.append("\(steps) steps") }
+            fields.append(m.folder.path)
+            print(fields.joined(separator: "\t"))
+        }
+    }
+}
+
+/// The data folder every command that touches data uses: --data, else $KINO_DATA, else ~/.local/share/kino.
+enum DataFolder {
+    static func resolve(_ option: String?) -> URL {
+        if let option, !option.isEmpty { return URL(fileURLWithPath: option) }
+        if let env = ProcessInfo.processInfo.environment["KINO_DATA"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/kino")
+    }
+}

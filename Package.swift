@@ -27,5 +27,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
+        .target(name: "KinoModels", dependencies: ["KinoTensor"]),
+        .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
     ]
 )

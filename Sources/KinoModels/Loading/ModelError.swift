@@ -1,3 +1,5 @@
+import KinoTensor
+
 /// Errors from loading and running models. Each names the file and the key so the user can fix the folder.
 public enum ModelError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String, hint: String)
@@ -5,6 +7,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case weights(component: String, problems: [String])
     case invalidInput(String)
     case cancelled
+    /// The weights in `file` do not match the configuration (every problem found is listed).
+    case weightMismatch(file: String, problems: [WeightProblem])
+    /// A weight file is unreadable or malformed.
+    case unreadableWeights(TensorError)
 
     public var description: String {
         switch self {
@@ -16,6 +22,39 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
                 + (problems.count > 20 ? "\n  - ... and \(problems.count - 20) more" : "")
         case .invalidInput(let message): message
         case .cancelled: "cancelled"
+        case .weightMismatch(let file, let problems):
+            "\(file): the weights do not match the model configuration (\(problems.count) problem(s)):\n"
+                + problems.prefix(20).map { "  - \($0)" }.joined(separator: "\n")
+                + (problems.count > 20 ? "\n  ... and \(problems.count - 20) more" : "")
+                + "\nCheck that config.json belongs to these weights and that the folder is a diffusers-format export."
+        case .unreadableWeights(let error): "\(error) (re-download or re-export the file)"
         }
     }
 }
+
+
+/// One way a checkpoint can disagree with the model that reads it.
+public enum WeightProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The model needs `key` but no weight file has it.
+    case missing(key: String, expectedShape: [Int])
+    /// A weight file has `key` but the model has no such parameter.
+    case unexpected(key: String, shape: [Int])
+    /// `key` is present with another shape than the configuration implies.
+    case wrongShape(key: String, expected: [Int], found: [Int])
+
+    public var key: String {
+        switch self {
+        case .missing(let key, _), .unexpected(let key, _), .wrongShape(let key, _, _): key
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missing(let key, let shape): "missing tensor '\(key)' (expected shape \(shape))"
+        case .unexpected(let key, let shape): "unexpected tensor '\(key)' (shape \(shape)) that the model does not use"
+        case .wrongShape(let key, let expected, let found): "tensor '\(key)' has shape \(found), expected \(expected)"
+        }
+    }
+}
+
+/// Errors from KinoModels: model folders, configurations, weights and inputs. Each names the file and key

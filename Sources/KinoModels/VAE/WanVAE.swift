@@ -1,0 +1,172 @@
+import Foundation
+import KinoTensor
+
+/// The Wan 2.1 video VAE (diffusers' `AutoencoderKLWan`): 8× spatial and 4× temporal compression to z_dim
+/// latent channels, causal in time. Frames are processed in chunks with a 2-frame causal cache, so memory
+/// is bounded by one chunk's activations (plus the output): encode feeds frames 1, 4, 4, ...; decode feeds
+/// one latent frame at a time and latent frame 0 yields 1 frame, each later one 4 (F = 1 + 4(T - 1)).
+///
+/// Weights are held as f32 (f32 files stay memory-mapped; f16/bf16 are converted once when loading).
+/// `encode`/`decode` are synchronous and CPU-heavy; call them from a thread of your own, not the
+/// cooperative pool (the kernels spread over `Parallel`'s GCD workers).
+public struct WanVAE: Sendable {
+    public let configuration: Configuration
+    let encoder: WanEncoder3D
+    let decoder: WanDecoder3D
+    let quantConv: CausalConv3d  // 2z -> 2z (mean, logvar)
+    let postQuantConv: CausalConv3d  // z -> z
+    let latentsMean: Tensor  // [1, z, 1, 1, 1]
+    let latentsRecipStd: Tensor  // [1, z, 1, 1, 1], 1 / latents_std as the diffusers pipelines compute it
+
+    /// Loads a diffusers `vae/` folder: `config.json` and `diffusion_pytorch_model.safetensors` (or its
+    /// sharded index), f32/f16/bf16. Every key and shape is checked; errors name the file and the keys.
+    public init(directory: String) throws(ModelError) {
+        let configuration = try Configuration.load(from: (directory as NSString).appendingPathComponent("config.json"))
+        try self.init(configuration: configuration, loader: try WeightLoader(directory: directory))
+    }
+
+    /// Builds the VAE from tensors in memory under diffusers' keys (`name` stands for the file in errors).
+    public init(configuration: Configuration, weights: [String: Tensor], name: String = "in-memory weights") throws(ModelError) {
+        try configuration.validate()
+        try self.init(configuration: configuration, loader: WeightLoader(tensors: weights, name: name))
+    }
+
+    /// Every checkpoint key of this configuration with its shape, in model order (for tools and tests).
+    public static func checkpointShapes(for configuration: Configuration) -> [(key: String, shape: [Int])] {
+        let recorder = WeightLoader(recordingFor: "shapes")
+        _ = WanVAE(configuration: configuration, building: recorder)
+        return recorder.requested
+    }
+
+    private init(configuration: Configuration, loader: WeightLoader) throws(ModelError) {
+        self.init(configuration: configuration, building: loader)
+        try loader.finish()
+    }
+
+    private init(configuration c: Configuration, building w: WeightLoader) {
+        configuration = c
+        encoder = WanEncoder3D(w, c)
+        quantConv = CausalConv3d(w, "quant_conv", in: 2 * c.zDim, out: 2 * c.zDim, kernel: (1, 1, 1))
+        postQuantConv = CausalConv3d(w, "post_quant_conv", in: c.zDim, out: c.zDim, kernel: (1, 1, 1))
+        decoder = WanDecoder3D(w, c)
+        latentsMean = Tensor(shape: [1, c.zDim, 1, 1, 1], values: c.latentsMean)
+        latentsRecipStd = Tensor(shape: [1, c.zDim, 1, 1, 1], values: c.latentsStd.map { 1 / $0 })
+    }
+
+    // MARK: encode
+
+    /// Encodes `video` [B, in_channels, F, H, W] in [-1, 1] (F = 1 + 4k; H, W multiples of 8) to the latent
+    /// distribution's mean [B, z, 1 + k, H/8, W/8] (not normalised; see `normalizeLatents`).
+    /// `isCancelled` is checked before every chunk; cancelling throws `CancellationError`.
+    public func encode(_ video: Tensor, isCancelled: () -> Bool = { false }) throws -> Tensor {
+        let c = configuration
+        guard video.rank == 5, video.shape[1] == c.inChannels else {
+            throw ModelError.invalidInput("encode expects a video [B, \(c.inChannels), F, H, W], got \(video.shape)")
+        }
+        let (frames, height, width) = (video.shape[2], video.shape[3], video.shape[4])
+        guard frames >= 1, (frames - 1) % 4 == 0 else {
+            throw ModelError.invalidInput("encode needs 4k + 1 frames (1, 5, 9, ...), got \(frames)")
+        }
+        let s = c.spatialCompression
+        guard height > 0, width > 0, height % s == 0, width % s == 0 else {
+            throw ModelError.invalidInput("encode needs a height and width that are multiples of \(s), got \(height)x\(width)")
+        }
+        var cache = CausalCache()
+        var chunks: [Tensor] = []
+        var start = 0
+        while start < frames {
+            if isCancelled() { throw CancellationError() }
+            let length = start == 0 ? 1 : 4
+            cache.startChunk()
+            chunks.append(encoder(video.sliced(axis: 2, start..<(start + length)), cache: &cache))  // [B, 2z, t', h, w]
+            start += length
+        }
+        let moments = Tensor.concatenate(chunks, axis: 2)  // [B, 2z, T, h, w]
+        // quant_conv is 1×1×1, so the mean needs only its first z output channels.
+        let z = c.zDim
+        let meanWeight = quantConv.weight.reshaped([2 * z, 2 * z]).sliced(axis: 0, 0..<z)
+        return moments.pointwiseConv(weight: meanWeight, bias: quantConv.bias.sliced(axis: 0, 0..<z))  // [B, z, T, h, w]
+    }
+
+    // MARK: decode
+
+    /// One decoded chunk, reported as soon as it is ready.
+    public struct DecodeProgress: Sendable {
+        /// Chunks (latent frames) decoded so far, and in all.
+        public let completedChunks: Int
+        public let totalChunks: Int
+        /// The output frames this chunk produced.
+        public let frames: Range<Int>
+        /// Those frames, [B, out_channels, frames.count, H, W], clamped to [-1, 1].
+        public let video: Tensor
+    }
+
+    /// Number of video frames decoded from `latentFrames` latent frames: 1 + 4(T - 1) for Wan 2.1.
+    public func frameCount(latentFrames: Int) -> Int {
+        latentFrames <= 0 ? 0 : 1 + configuration.temporalCompression * (latentFrames - 1)
+    }
+
+    /// Decodes `latents` [B, z, T, h, w] (not normalised; see `denormalizeLatents`) to video
+    /// [B, out_channels, 1 + 4(T - 1), 8h, 8w] clamped to [-1, 1], one latent frame at a time.
+    /// `progress` runs after each latent frame; `isCancelled` is checked before each, and cancelling
+    /// throws `CancellationError`.
+    public func decode(
+        _ latents: Tensor,
+        progress: (DecodeProgress) -> Void = { _ in },
+        isCancelled: () -> Bool = { false }
+    ) throws -> Tensor {
+        let c = configuration
+        guard latents.rank == 5, latents.shape[1] == c.zDim, latents.shape[2] >= 1, latents.shape[3] >= 1, latents.shape[4] >= 1 else {
+            throw ModelError.invalidInput("decode expects latents [B, \(c.zDim), T, h, w] with T, h, w >= 1, got \(latents.shape)")
+        }
+        let (batch, chunks) = (latents.shape[0], latents.shape[2])
+        let (height, width) = (latents.shape[3] * c.spatialCompression, latents.shape[4] * c.spatialCompression)
+        let frames = frameCount(latentFrames: chunks)
+        var output = Tensor.uninitialized([batch, c.outChannels, frames, height, width])
+        let x = postQuantConv(latents)  // [B, z, T, h, w]
+        var cache = CausalCache()
+        var written = 0
+        for i in 0..<chunks {
+            if isCancelled() { throw CancellationError() }
+            cache.startChunk()
+            let chunk = decoder(x.sliced(axis: 2, i..<(i + 1)), cache: &cache)  // [B, out, 1 or 4, H, W]
+            let range = written..<(written + chunk.shape[2])
+            WanVAE.copyClamped(chunk, into: &output, frames: range)
+            written = range.upperBound
+            progress(DecodeProgress(completedChunks: i + 1, totalChunks: chunks, frames: range,
+                                    video: output.sliced(axis: 2, range)))
+        }
+        return output
+    }
+
+    /// Writes `chunk` [B, C, f, H, W], clamped to [-1, 1], into frames `frames` of `output` [B, C, F, H, W].
+    private static func copyClamped(_ chunk: Tensor, into output: inout Tensor, frames: Range<Int>) {
+        precondition(chunk.shape[2] == frames.count && frames.upperBound <= output.shape[2],
+                     "decoded chunk \(chunk.shape) does not fit frames \(frames) of \(output.shape)")
+        let src = chunk.toF32()
+        let (planes, total) = (output.shape[0] * output.shape[1], output.shape[2])
+        let pixels = output.shape[3] * output.shape[4]
+        let run = frames.count * pixels
+        let sp = src.f32, dp = output.mutableF32
+        Parallel.forEach(planes) { range in
+            for plane in range {
+                let s = sp + plane * run, d = dp + (plane * total + frames.lowerBound) * pixels
+                for i in 0..<run { d[i] = Swift.min(Swift.max(s[i], -1), 1) }
+            }
+        }
+    }
+
+    // MARK: latent normalisation
+
+    /// (mean - latents_mean) · (1 / latents_std): encoder output to the normalised latents the
+    /// transformer works in (as diffusers' Wan pipelines compute it). Input [B, z, T, h, w].
+    public func normalizeLatents(_ mean: Tensor) -> Tensor {
+        (mean - latentsMean) * latentsRecipStd
+    }
+
+    /// latents / (1 / latents_std) + latents_mean: the transformer's latents back to the VAE's scale
+    /// (as `WanPipeline` computes it before `vae.decode`). Input [B, z, T, h, w].
+    public func denormalizeLatents(_ latents: Tensor) -> Tensor {
+        latents / latentsRecipStd + latentsMean
+    }
+}

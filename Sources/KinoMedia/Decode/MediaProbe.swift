@@ -25,8 +25,8 @@ public struct ProbeInfo: Sendable, Equatable {
 /// ffprobe, parsed.
 public enum MediaProbe {
     /// Probes `url`. With `countFrames` ffprobe decodes the whole stream to count frames (exact, slower).
-    /// Throws `MediaError.toolFailed` when ffprobe cannot read the file, and `inputUnsupported` when it has
-    /// no video or picture stream.
+    /// Throws `MediaError.toolFailed` when ffprobe cannot read the file, `inputUnsupported` when it has
+    /// no video or picture stream, and `inputCorrupt` when that stream's size cannot be read.
     public static func probe(_ url: URL, countFrames: Bool = false, timeoutSeconds: Double = 30) throws -> ProbeInfo {
         var args = ["-v", "error", "-hide_banner", "-of", "json", "-show_format", "-show_streams",
                     "-select_streams", "v:0"]
@@ -40,9 +40,12 @@ public enum MediaProbe {
         } catch {
             throw MediaError.inputCorrupt(path: url.path, detail: "ffprobe printed output Kino cannot read: \(error)")
         }
-        guard let stream = parsed.streams?.first, let codec = stream.codec_name,
-              let width = stream.width, let height = stream.height, width > 0, height > 0 else {
+        guard let stream = parsed.streams?.first, let codec = stream.codec_name else {
             throw MediaError.inputUnsupported(path: url.path, detail: "no video or picture stream found")
+        }
+        guard let width = stream.width, let height = stream.height, width > 0, height > 0 else {
+            let why = output.stderrTail.isEmpty ? "" : ": \(output.stderrTail)"
+            throw MediaError.inputCorrupt(path: url.path, detail: "the \(codec) stream's picture size is unreadable\(why)")
         }
         let rate = parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate)
         let frames = Int(stream.nb_read_frames ?? "") ?? Int(stream.nb_frames ?? "")

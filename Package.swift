@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "kino", targets: ["kino"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
+        .library(name: "KinoMedia", targets: ["KinoMedia"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,11 +28,14 @@ let package = Package(
                 "KinoTensor",
                 "KinoModels",
                 "KinoPipeline",
+                "KinoMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
         .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
+        .target(name: "KinoMedia", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia"]),
     ]
 )

@@ -2,8 +2,8 @@
 /// tiles, keys/values in blocks, with an online (running max and sum) softmax. Extra memory per worker is
 /// one score tile plus one output tile, so it grows linearly in N through the output only.
 public enum Attention {
-    public static let queryTile = 64
-    public static let keyTile = 256
+    public static let queryTile = 128
+    public static let keyTile = 1024
 }
 
 extension Tensor {
@@ -43,11 +43,9 @@ extension Tensor {
                                c: scores, ldc: cols, alpha: scale)
                     for i in 0..<rows {
                         let s = scores + i * cols
-                        var m = rowMax[i]
-                        for j in 0..<cols { m = Swift.max(m, s[j]) }
+                        let m = Swift.max(rowMax[i], FastMath.maximum(s, cols))
                         let correction = FastMath.exp(rowMax[i] - m)
-                        var total: Float = 0
-                        for j in 0..<cols { let e = FastMath.exp(s[j] - m); s[j] = e; total += e }
+                        let total = FastMath.expInPlace(s, cols, minus: m)
                         rowSum[i] = rowSum[i] * correction + total
                         rowMax[i] = m
                         if correction != 1 {

@@ -28,3 +28,37 @@ public enum FastMath {
         1 / (1 + exp(-x))
     }
 }
+
+/// Vector forms (16 lanes: one AVX-512 register) for the reductions inside softmax and attention, which the
+/// compiler will not vectorise from scalar loops because float addition is not associative.
+extension FastMath {
+    /// max of `count` floats.
+    @inline(__always)
+    public static func maximum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= count {
+            acc = pointwiseMax(acc, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self))
+            i += 16
+        }
+        var m = acc.max()
+        while i < count { m = Swift.max(m, p[i]); i += 1 }
+        return m
+    }
+
+    /// p[i] = exp(p[i] - shift) in place; returns the sum of the results.
+    @inline(__always)
+    public static func expInPlace(_ p: UnsafeMutablePointer<Float>, _ count: Int, minus shift: Float) -> Float {
+        // A plain elementwise loop (vectorised by the compiler), then a 16-lane sum.
+        for i in 0..<count { p[i] = exp(p[i] - shift) }
+        var acc = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i + 16 <= count {
+            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        var total = acc.sum()
+        while i < count { total += p[i]; i += 1 }
+        return total
+    }
+}

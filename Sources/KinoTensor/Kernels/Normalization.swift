@@ -13,10 +13,9 @@ extension Tensor {
         Parallel.forEach(rows, minimumChunk: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
             for r in range {
                 let s = src + r * n, d = dst + r * n
-                var m = -Float.infinity
-                for j in 0..<n { m = Swift.max(m, s[j]) }
-                var total: Float = 0
-                for j in 0..<n { let e = FastMath.exp(s[j] - m); d[j] = e; total += e }
+                d.update(from: s, count: n)
+                let m = FastMath.maximum(d, n)
+                let total = FastMath.expInPlace(d, n, minus: m)
                 let inv = 1 / total
                 for j in 0..<n { d[j] *= inv }
             }

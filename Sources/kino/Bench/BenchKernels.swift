@@ -18,11 +18,15 @@ struct BenchKernels: AsyncParsableCommand {
     @Flag(help: "Small shapes only (a quick smoke run).")
     var quick = false
 
+    @Option(help: "Only these sections (comma-separated: gemm, attention, memory, conv).")
+    var only: String?
+
     func run() async throws {
         if let threads { Parallel.threads = threads }
-        let report = try await Task.detached(priority: .userInitiated) { [quick] in
-            KernelBenchmark(quick: quick).run()
-        }.value
+        let sections = Set((only ?? "gemm,attention,memory,conv").split(separator: ",").map(String.init))
+        let report = try await runOnThread { [quick] in
+            KernelBenchmark(quick: quick, sections: sections).run()
+        }
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         try report.write(toFile: output, atomically: true, encoding: .utf8)
@@ -34,6 +38,7 @@ struct BenchKernels: AsyncParsableCommand {
 /// The measurements behind `kino bench kernels`.
 struct KernelBenchmark {
     let quick: Bool
+    let sections: Set<String>
 
     func run() -> String {
         let threads = Parallel.threads
@@ -42,7 +47,7 @@ struct KernelBenchmark {
                      "## GEMM (fp32), C[M,N] = A[M,K]·W[N,K]ᵀ", "",
                      "| M | K | N | OpenBLAS own threading GFLOP/s | oneDNN sgemm GFLOP/s | Kino `Tensor.linear` GFLOP/s | Kino / best BLAS |",
                      "|---|---|---|---|---|---|---|"]
-        let gemmShapes = quick ? [(320, 256, 512)] : [(1280, 1536, 1536), (1280, 1536, 8960), (1280, 8960, 1536), (320, 1536, 1536), (320, 1536, 8960)]
+        let gemmShapes = !sections.contains("gemm") ? [] : quick ? [(320, 256, 512)] : [(1280, 1536, 1536), (1280, 1536, 8960), (1280, 8960, 1536), (320, 1536, 1536), (320, 1536, 8960)]
         var worstRatio = Double.infinity
         for (m, k, n) in gemmShapes {
             var g = SeededGenerator(seed: 1)
@@ -70,7 +75,7 @@ struct KernelBenchmark {
 
         lines += ["## Attention (fp32, tiled, online softmax), head dim 128", "",
                   "| N (tokens) | heads | seconds | GFLOP/s |", "|---|---|---|---|"]
-        for n in quick ? [256] : [1280, 4096] {
+        for n in !sections.contains("attention") ? [] : quick ? [256] : [1280, 4096] {
             let heads = n > 2000 ? 4 : 12
             var g = SeededGenerator(seed: 2)
             let q = Tensor.randomUniform([1, n, heads, 128], using: &g)
@@ -83,7 +88,7 @@ struct KernelBenchmark {
                   "A materialised score matrix would add 2·N²·4 bytes (2.1 GB at N = 16,384); the tiled kernel adds its output",
                   "(N·2·128·4 bytes) plus one score tile per thread.", "",
                   "| N | extra peak MB | of which output MB | extra bytes per token |", "|---|---|---|---|"]
-        for n in quick ? [1024, 2048] : [4096, 8192, 16384] {
+        for n in !sections.contains("memory") ? [] : quick ? [1024, 2048] : [4096, 8192, 16384] {
             var g = SeededGenerator(seed: 3)
             let q = Tensor.randomUniform([1, n, 2, 128], using: &g)
             let base = Measure.residentBytes().current
@@ -97,7 +102,7 @@ struct KernelBenchmark {
 
         lines += ["", "## Conv3d (fp32, im2col + GEMM), Wan VAE shapes", "",
                   "| input [B,C,T,H,W] | kernel | seconds | GFLOP/s |", "|---|---|---|---|"]
-        let convShapes: [([Int], Int, [Int])] = quick ? [([1, 16, 3, 32, 32], 16, [3, 3, 3])]
+        let convShapes: [([Int], Int, [Int])] = !sections.contains("conv") ? [] : quick ? [([1, 16, 3, 32, 32], 16, [3, 3, 3])]
             : [([1, 96, 3, 128, 128], 96, [3, 3, 3]), ([1, 384, 3, 32, 32], 384, [3, 3, 3]), ([1, 192, 1, 64, 64], 192, [1, 3, 3])]
         for (inShape, cout, kernel) in convShapes {
             var g = SeededGenerator(seed: 4)

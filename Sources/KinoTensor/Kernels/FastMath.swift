@@ -4,7 +4,8 @@ public enum FastMath {
     @inline(__always)
     public static func exp(_ value: Float) -> Float {
         let x = Swift.min(Swift.max(value, -87.33654), 88.37626)
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        // Round to nearest by the 1.5·2^23 trick (|x·log2 e| < 2^22): vectorises, unlike rintf.
+        let n = (x * 1.442_695_04 + 12_582_912) - 12_582_912
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3

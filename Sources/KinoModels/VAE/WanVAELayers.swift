@@ -59,12 +59,12 @@ struct CausalConv3d {
     /// Convolves `x`, with `previous` frames (from the cache) in place of that much front padding.
     func callAsFunction(_ x: Tensor, previous: Tensor? = nil) -> Tensor {
         if let pointwise { return x.pointwiseConv(weight: pointwise, bias: bias) }
-        var input = x
-        var front = 2 * padding.t
-        if let previous, front > 0 {
-            input = Tensor.concatenate([previous, x], axis: 2)  // [B, C, t + cached, H, W]
-            front -= previous.shape[2]
+        let cached = padding.t > 0 ? previous : nil
+        let front = 2 * padding.t - (cached?.shape[2] ?? 0)
+        if stride == (1, 1, 1) {
+            return x.causalConv3d(previous: cached, weight: weight, bias: bias, front: front, padH: padding.h, padW: padding.w)
         }
+        let input = cached.map { Tensor.concatenate([$0, x], axis: 2) } ?? x  // [B, C, t + cached, H, W]
         return input.conv3d(weight: weight, bias: bias, stride: stride,
                             padding: Padding3D(front: front, top: padding.h, bottom: padding.h, left: padding.w, right: padding.w))
     }

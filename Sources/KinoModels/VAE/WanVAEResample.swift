@@ -39,8 +39,8 @@ struct Resample {
             let (b, c) = (x.shape[0], x.shape[1])
             let frames = up.count / (b * c * up.shape[up.rank - 2] * up.shape[up.rank - 1])
             let video = up.reshaped([b, c, frames, up.shape[up.rank - 2], up.shape[up.rank - 1]])  // [B, C, T', 2H, 2W]
-            return video.conv3d(weight: spatialWeight, bias: spatialBias,
-                                padding: Padding3D(top: 1, bottom: 1, left: 1, right: 1))  // [B, C/2, T', 2H, 2W]
+            return video.causalConv3d(previous: nil, weight: spatialWeight, bias: spatialBias,
+                                      front: 0, padH: 1, padW: 1)  // [B, C/2, T', 2H, 2W]
         case .downsample2d, .downsample3d:
             let down = x.conv3d(weight: spatialWeight, bias: spatialBias, stride: (1, 2, 2),
                                 padding: Padding3D(bottom: 1, right: 1))  // [B, C, t, H/2, W/2]

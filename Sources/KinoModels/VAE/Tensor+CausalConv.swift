@@ -23,7 +23,10 @@ extension Tensor {
         let bp = bias?.toF32().f32
         let kdim = cin * kt * kh * kw
         let pixels = ho * wo
-        let rowsPerTile = Swift.max(1, Swift.min(ho, 1024 / Swift.max(wo, 1)))
+        // Whole output rows per tile, with the im2col tile near 1 MB so that it stays in L2 while OpenBLAS packs
+        // it (4 MB tiles measured 10-15% slower on the kino-tiny decode).
+        let tileFloats = 262_144
+        let rowsPerTile = Swift.max(1, Swift.min(ho, tileFloats / kdim / Swift.max(wo, 1)))
         let tilesPerFrame = (ho + rowsPerTile - 1) / rowsPerTile
         let plane = h * wd
         Parallel.forEach(b * to * tilesPerFrame) { items in

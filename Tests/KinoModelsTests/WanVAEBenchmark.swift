@@ -5,7 +5,10 @@ import KinoModels
 
 /// Decode time of the kino-tiny clip's VAE (base_dim 32, dim_mult [1,2,2,2], random weights) for a
 /// 9×10×16 latent (33 frames of 80×128). A measurement, not an assertion on time: it runs only with
-/// KINO_BENCH_VAE=1, best in release: `KINO_BENCH_VAE=1 swift test -c release --filter WanVAEBenchmark`.
+/// KINO_BENCH_VAE=1, best in release (the tests use @testable, hence -enable-testing):
+/// `KINO_BENCH_VAE=1 swift test -c release -Xswiftc -enable-testing --filter WanVAEBenchmark`.
+/// On the development VM set OPENBLAS_CORETYPE=SkylakeX too: OpenBLAS 0.3.21 does not recognise its CPU and
+/// falls back to the SSE3 (Prescott) GEMM kernel, which made this decode about 3× slower.
 struct WanVAEBenchmark {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["KINO_BENCH_VAE"] != nil))
     func decodeKinoTinyClip() throws {

@@ -121,6 +121,38 @@ struct WanVAETests {
         }
     }
 
+    @Test func shardedCheckpointLoads() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kino-vae-shards-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.vaeFolder + "/config.json", toPath: dir + "/config.json")
+        let file = try SafeTensorsFile(path: Self.vaeFolder + "/diffusion_pytorch_model.safetensors")
+        var shards: [[String: Tensor]] = [[:], [:]]
+        var map: [String: String] = [:]
+        for name in file.names {
+            let shard = name.hasPrefix("encoder.") ? 0 : 1
+            shards[shard][name] = try file.tensor(name)
+            map[name] = "diffusion_pytorch_model-0000\(shard + 1)-of-00002.safetensors"
+        }
+        for (i, tensors) in shards.enumerated() {
+            try SafeTensors.write(tensors, to: dir + "/diffusion_pytorch_model-0000\(i + 1)-of-00002.safetensors")
+        }
+        let index = try JSONSerialization.data(withJSONObject: ["metadata": [:] as [String: String], "weight_map": map])
+        try index.write(to: URL(fileURLWithPath: dir + "/diffusion_pytorch_model.safetensors.index.json"))
+        let vae = try WanVAE(directory: dir)
+        let error = try vae.decode(try Self.golden("decode_input")).relativeError(to: try Self.golden("decode_output"))
+        #expect(error < 1e-4, "relative error \(error)")
+
+        // A shard named by the index but absent is reported by its path.
+        try FileManager.default.removeItem(atPath: dir + "/diffusion_pytorch_model-00002-of-00002.safetensors")
+        do {
+            _ = try WanVAE(directory: dir)
+            Issue.record("a missing shard should not load")
+        } catch {
+            guard case .fileNotFound(let path, _) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(path == dir + "/diffusion_pytorch_model-00002-of-00002.safetensors")
+        }
+    }
+
     @Test func missingFilesAreNamed() throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("kino-vae-empty-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
@@ -189,5 +221,19 @@ struct WanVAETests {
         #expect(throws: ModelError.self) { try vae.encode(Tensor(zeros: [1, 3, 5, 30, 32])) }
         #expect(throws: ModelError.self) { try vae.decode(Tensor(zeros: [1, 16, 2, 4, 4])) }
         #expect(vae.frameCount(latentFrames: 21) == 81)
+    }
+}
+
+@Suite struct VAEMathTests {
+    @Test func siluMatchesTheDefinition() {
+        var worst: Double = 0
+        var x: Float = -80
+        while x <= 80 {
+            let reference = Double(x) / (1 + Foundation.exp(-Double(x)))
+            let got = Double(VAEMath.silu(x))
+            worst = max(worst, abs(got - reference) / max(abs(reference), 1e-30))
+            x += 0.01
+        }
+        #expect(worst < 1e-6, "worst relative error \(worst)")
     }
 }

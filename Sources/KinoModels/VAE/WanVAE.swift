@@ -6,14 +6,17 @@ import KinoTensor
 /// is bounded by one chunk's activations (plus the output): encode feeds frames 1, 4, 4, ...; decode feeds
 /// one latent frame at a time and latent frame 0 yields 1 frame, each later one 4 (F = 1 + 4(T - 1)).
 ///
-/// Weights are held as f32 (f32 files stay memory-mapped; f16/bf16 are converted once when loading).
+/// Weights are held as f32 in the layout each kernel reads: the 3×3×3 convolutions (almost all parameters)
+/// are rearranged once into per-tap matrices, so resident weight memory is about 4 bytes per parameter
+/// (about 0.5 GB for Wan 2.1's 127 M) whatever the dtype on disk.
 /// `encode`/`decode` are synchronous and CPU-heavy; call them from a thread of your own, not the
 /// cooperative pool (the kernels spread over `Parallel`'s GCD workers).
 public struct WanVAE: Sendable {
     public let configuration: Configuration
     let encoder: WanEncoder3D
     let decoder: WanDecoder3D
-    let quantConv: CausalConv3d  // 2z -> 2z (mean, logvar)
+    let quantMeanWeight: Tensor  // [z, 2z]: the mean half of quant_conv (2z -> 2z = mean, logvar; 1×1×1)
+    let quantMeanBias: Tensor  // [z]
     let postQuantConv: CausalConv3d  // z -> z
     let latentsMean: Tensor  // [1, z, 1, 1, 1]
     let latentsRecipStd: Tensor  // [1, z, 1, 1, 1], 1 / latents_std as the diffusers pipelines compute it
@@ -46,7 +49,10 @@ public struct WanVAE: Sendable {
     private init(configuration c: Configuration, building w: WeightLoader) {
         configuration = c
         encoder = WanEncoder3D(w, c)
-        quantConv = CausalConv3d(w, "quant_conv", in: 2 * c.zDim, out: 2 * c.zDim, kernel: (1, 1, 1))
+        // Only the mean half of quant_conv is used: encode returns the mean of the latent distribution.
+        let z = c.zDim
+        quantMeanWeight = w.take("quant_conv.weight", shape: [2 * z, 2 * z, 1, 1, 1]).reshaped([2 * z, 2 * z]).sliced(axis: 0, 0..<z)
+        quantMeanBias = w.take("quant_conv.bias", shape: [2 * z]).sliced(axis: 0, 0..<z)
         postQuantConv = CausalConv3d(w, "post_quant_conv", in: c.zDim, out: c.zDim, kernel: (1, 1, 1))
         decoder = WanDecoder3D(w, c)
         latentsMean = Tensor(shape: [1, c.zDim, 1, 1, 1], values: c.latentsMean)
@@ -82,10 +88,7 @@ public struct WanVAE: Sendable {
             start += length
         }
         let moments = Tensor.concatenate(chunks, axis: 2)  // [B, 2z, T, h, w]
-        // quant_conv is 1×1×1, so the mean needs only its first z output channels.
-        let z = c.zDim
-        let meanWeight = quantConv.weight.reshaped([2 * z, 2 * z]).sliced(axis: 0, 0..<z)
-        return moments.pointwiseConv(weight: meanWeight, bias: quantConv.bias.sliced(axis: 0, 0..<z))  // [B, z, T, h, w]
+        return moments.pointwiseConv(weight: quantMeanWeight, bias: quantMeanBias)  // [B, z, T, h, w]
     }
 
     // MARK: decode

@@ -40,33 +40,57 @@ struct CausalCache {
 
 /// Wan's CausalConv3d: all temporal padding (2·p frames) in front, none behind; spatial padding symmetric.
 struct CausalConv3d {
-    let weight: Tensor  // [Cout, Cin, kt, kh, kw]
     let bias: Tensor  // [Cout]
+    let kernel: (t: Int, h: Int, w: Int)
     let stride: (t: Int, h: Int, w: Int)
     let padding: (t: Int, h: Int, w: Int)
-    private let pointwise: Tensor?  // [Cout, Cin] when the kernel is 1×1×1 with stride 1
+    /// The weight, kept in the one layout its kernel reads (not twice, which would double the VAE's memory).
+    enum Form {
+        case pointwise(Tensor)  // [Cout, Cin]: 1×1×1 kernels
+        case taps(Tensor)  // [kt·kh·kw, Cout, Cin]: other stride-1 kernels (`causalConv3d`)
+        case strided(Tensor)  // [Cout, Cin, kt, kh, kw]: strided kernels (KinoTensor's `conv3d`)
+    }
+
+    let form: Form
 
     init(_ w: WeightLoader, _ prefix: String, in cin: Int, out cout: Int, kernel: (Int, Int, Int),
          stride: (Int, Int, Int) = (1, 1, 1), padding: (Int, Int, Int) = (0, 0, 0)) {
-        weight = w.take("\(prefix).weight", shape: [cout, cin, kernel.0, kernel.1, kernel.2])
-        bias = w.take("\(prefix).bias", shape: [cout])
+        self.init(weight: w.take("\(prefix).weight", shape: [cout, cin, kernel.0, kernel.1, kernel.2]),
+                  bias: w.take("\(prefix).bias", shape: [cout]), stride: stride, padding: padding)
+    }
+
+    /// From tensors already loaded: weight [Cout, Cin, kt, kh, kw], bias [Cout].
+    init(weight: Tensor, bias: Tensor, stride: (Int, Int, Int) = (1, 1, 1), padding: (Int, Int, Int) = (0, 0, 0)) {
+        self.bias = bias
         self.stride = stride
         self.padding = padding
-        let isPointwise = kernel == (1, 1, 1) && stride == (1, 1, 1) && padding == (0, 0, 0)
-        pointwise = isPointwise ? weight.reshaped([cout, cin]) : nil
+        let (cout, cin) = (weight.shape[0], weight.shape[1])
+        kernel = (weight.shape[2], weight.shape[3], weight.shape[4])
+        let taps = kernel.t * kernel.h * kernel.w
+        if stride != (1, 1, 1) {
+            form = .strided(weight)
+        } else if taps == 1 && padding == (0, 0, 0) {
+            form = .pointwise(weight.reshaped([cout, cin]))
+        } else {
+            form = .taps(weight.reshaped([cout, cin, taps]).permuted([2, 0, 1]).contiguous())
+        }
     }
 
     /// Convolves `x`, with `previous` frames (from the cache) in place of that much front padding.
     func callAsFunction(_ x: Tensor, previous: Tensor? = nil) -> Tensor {
-        if let pointwise { return x.pointwiseConv(weight: pointwise, bias: bias) }
-        var input = x
-        var front = 2 * padding.t
-        if let previous, front > 0 {
-            input = Tensor.concatenate([previous, x], axis: 2)  // [B, C, t + cached, H, W]
-            front -= previous.shape[2]
+        let cached = padding.t > 0 ? previous : nil
+        let front = 2 * padding.t - (cached?.shape[2] ?? 0)
+        switch form {
+        case .pointwise(let matrix):
+            return x.pointwiseConv(weight: matrix, bias: bias)  // [B, Cout, t, H, W]
+        case .taps(let taps):
+            return x.causalConv3d(previous: cached, taps: taps, kernel: kernel, bias: bias, front: front,
+                                  padH: padding.h, padW: padding.w)  // [B, Cout, t', H', W']
+        case .strided(let weight):
+            let input = cached.map { Tensor.concatenate([$0, x], axis: 2) } ?? x  // [B, C, t + cached, H, W]
+            return input.conv3d(weight: weight, bias: bias, stride: stride,
+                                padding: Padding3D(front: front, top: padding.h, bottom: padding.h, left: padding.w, right: padding.w))
         }
-        return input.conv3d(weight: weight, bias: bias, stride: stride,
-                            padding: Padding3D(front: front, top: padding.h, bottom: padding.h, left: padding.w, right: padding.w))
     }
 
     /// Convolves one chunk of the stream: uses the cached frames of the previous chunk and stores this

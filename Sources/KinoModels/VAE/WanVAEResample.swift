@@ -12,15 +12,23 @@ struct Resample {
     enum Mode { case upsample2d, upsample3d, downsample2d, downsample3d }
 
     let mode: Mode
-    let spatialWeight: Tensor  // [Cout, Cin, 1, 3, 3]
-    let spatialBias: Tensor  // [Cout]
+    /// Upsampling: the per-frame 3×3 conv as a (1, 3, 3) conv. Downsampling: its weight [C, C, 1, 3, 3] and
+    /// bias for KinoTensor's conv3d with stride (1, 2, 2) and the asymmetric ZeroPad2d((0, 1, 0, 1)).
+    enum Spatial {
+        case up(CausalConv3d)
+        case down(weight: Tensor, bias: Tensor)
+    }
+
+    let spatial: Spatial
     let timeConv: CausalConv3d?
 
     init(_ w: WeightLoader, _ prefix: String, channels dim: Int, mode: Mode) {
         self.mode = mode
         let out = (mode == .upsample2d || mode == .upsample3d) ? dim / 2 : dim
-        spatialWeight = w.take("\(prefix).resample.1.weight", shape: [out, dim, 3, 3]).reshaped([out, dim, 1, 3, 3])
-        spatialBias = w.take("\(prefix).resample.1.bias", shape: [out])
+        let weight = w.take("\(prefix).resample.1.weight", shape: [out, dim, 3, 3]).reshaped([out, dim, 1, 3, 3])
+        let bias = w.take("\(prefix).resample.1.bias", shape: [out])
+        let isUp = mode == .upsample2d || mode == .upsample3d
+        spatial = isUp ? .up(CausalConv3d(weight: weight, bias: bias, padding: (0, 1, 1))) : .down(weight: weight, bias: bias)
         switch mode {
         case .upsample3d:
             timeConv = CausalConv3d(w, "\(prefix).time_conv", in: dim, out: 2 * dim, kernel: (3, 1, 1), padding: (1, 0, 0))
@@ -32,17 +40,16 @@ struct Resample {
     }
 
     func callAsFunction(_ x: Tensor, cache: inout CausalCache) -> Tensor {
-        switch mode {
-        case .upsample2d, .upsample3d:
+        switch spatial {
+        case .up(let conv):
             let doubled = mode == .upsample3d ? upsampleTime(x, cache: &cache) : x  // [B, C, t, 2, H, W] or [B, C, t, H, W]
             let up = doubled.upsampledNearest()  // [..., 2H, 2W]
             let (b, c) = (x.shape[0], x.shape[1])
-            let frames = up.count / (b * c * up.shape[up.rank - 2] * up.shape[up.rank - 1])
-            let video = up.reshaped([b, c, frames, up.shape[up.rank - 2], up.shape[up.rank - 1]])  // [B, C, T', 2H, 2W]
-            return video.conv3d(weight: spatialWeight, bias: spatialBias,
-                                padding: Padding3D(top: 1, bottom: 1, left: 1, right: 1))  // [B, C/2, T', 2H, 2W]
-        case .downsample2d, .downsample3d:
-            let down = x.conv3d(weight: spatialWeight, bias: spatialBias, stride: (1, 2, 2),
+            let (h2, w2) = (up.shape[up.rank - 2], up.shape[up.rank - 1])
+            let video = up.reshaped([b, c, up.count / (b * c * h2 * w2), h2, w2])  // [B, C, T', 2H, 2W]
+            return conv(video)  // [B, C/2, T', 2H, 2W]
+        case .down(let weight, let bias):
+            let down = x.conv3d(weight: weight, bias: bias, stride: (1, 2, 2),
                                 padding: Padding3D(bottom: 1, right: 1))  // [B, C, t, H/2, W/2]
             return mode == .downsample3d ? downsampleTime(down, cache: &cache) : down
         }

@@ -148,7 +148,7 @@ struct WanVAETests {
             _ = try WanVAE(directory: dir)
             Issue.record("a missing shard should not load")
         } catch {
-            guard case .fileNotFound(let path, _) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .missingFile(let path, _) = error else { Issue.record("unexpected \(error)"); return }
             #expect(path == dir + "/diffusion_pytorch_model-00002-of-00002.safetensors")
         }
     }

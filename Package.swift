@@ -7,10 +7,14 @@ let package = Package(
     products: [
         .executable(name: "kino", targets: ["kino"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
+        .library(name: "KinoService", targets: ["KinoService"]),
+        .library(name: "KinoServer", targets: ["KinoServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
@@ -23,9 +27,37 @@ let package = Package(
             name: "kino",
             dependencies: [
                 "KinoTensor",
+                "KinoService",
+                "KinoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
+        .systemLibrary(name: "CKinoSQLite", path: "Sources/CKinoSQLite"),
+        .target(
+            name: "KinoService",
+            dependencies: [
+                "CKinoSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "KinoServer",
+            dependencies: [
+                "KinoService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+        ),
+        .testTarget(name: "KinoServiceTests", dependencies: ["KinoService"]),
+        .testTarget(
+            name: "KinoServerTests",
+            dependencies: [
+                "KinoServer",
+                "KinoService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

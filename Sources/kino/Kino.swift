@@ -9,6 +9,6 @@ struct Kino: AsyncParsableCommand {
             Examples:
               kino bench kernels            measure the CPU kernels against the BLAS's own peak
             """,
-        subcommands: [Bench.self]
+        subcommands: [Bench.self, Serve.self, Keys.self]
     )
 }

@@ -20,15 +20,18 @@ final class Heartbeat: @unchecked Sendable {
     private let logger: Logger
     private let condition = NSCondition()
     private let done = DispatchSemaphore(value: 0)
-    /// At most this long between writes: progress shows up promptly, leases renew well before they lapse.
-    private let interval: TimeInterval
+    /// How often the thread wakes to look for new progress.
+    private let tick: TimeInterval = 0.25
+    /// Lease renewal period: a third of the lease, so two missed beats still leave it valid.
+    private let renewEvery: TimeInterval
+    private var lastBeat = Date()
 
     init(lease: JobLease, store: any JobStore, leaseMillis: Int64, logger: Logger) {
         self.state = Mutex(State(lease: lease))
         self.store = store
         self.leaseMillis = leaseMillis
         self.logger = logger
-        self.interval = min(1.0, Double(leaseMillis) / 3000)
+        self.renewEvery = Double(leaseMillis) / 3000
     }
 
     var cancelRequested: Bool { state.withLock { $0.cancelRequested } }
@@ -63,11 +66,15 @@ final class Heartbeat: @unchecked Sendable {
         while true {
             condition.lock()
             if !state.withLock({ $0.stopped }) {
-                _ = condition.wait(until: Date().addingTimeInterval(interval))
+                _ = condition.wait(until: Date().addingTimeInterval(tick))
             }
             condition.unlock()
             if state.withLock({ $0.stopped }) { return }
-            beat()
+            let progressChanged = state.withLock { $0.progress != $0.reported }
+            if progressChanged || Date().timeIntervalSince(lastBeat) >= renewEvery {
+                lastBeat = Date()
+                beat()
+            }
         }
     }
 

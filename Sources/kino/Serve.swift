@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
         let renderer: any VideoRenderer
         if testPatternRenderer {
             logger.warning("TEST AID: --test-pattern-renderer serves ffmpeg test patterns, not generated video")
-            renderer = TestPatternRenderer(stepDelay: Double(testPatternStepMs) / 1000)
+            renderer = TestPatternRenderer(stepDelay: Double(testPatternStepMs) / 1000, threads: threads)
         } else {
             renderer = try EngineRenderer.make(model: model, threads: threads)
         }

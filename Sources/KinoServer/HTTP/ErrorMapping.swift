@@ -113,7 +113,8 @@ struct APIResponseMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
-        context.requestID = "req_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        var generator = SystemRandomNumberGenerator()
+        context.requestID = "req_" + hexString((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         var response: Response
         do {
             response = try await next(request, context)

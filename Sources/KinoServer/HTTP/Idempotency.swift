@@ -55,6 +55,6 @@ enum Idempotency {
         for name in fields.values.keys.sorted() { text += "v:\(name)=\(fields.values[name] ?? "")\n" }
         for name in fields.files.sorted() { text += "f:\(name)\n" }
         for name in fields.objects.sorted() { text += "o:\(name)\n" }
-        return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return hexString(SHA256.hash(data: Array(text.utf8)))
     }
 }

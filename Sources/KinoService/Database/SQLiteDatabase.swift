@@ -47,6 +47,8 @@ public struct SQLRow: Sendable {
 public final class SQLiteDatabase: @unchecked Sendable {
     private let handle: OpaquePointer
     private let lock = NSLock()
+    /// Prepared statements by SQL text, reused under `lock` (preparing costs more than running these queries).
+    private let cache = StatementCache()
     public let path: String
 
     public init(path: String) throws {
@@ -61,19 +63,22 @@ public final class SQLiteDatabase: @unchecked Sendable {
         self.handle = db
         self.path = path
         sqlite3_busy_timeout(db, 10_000)
-        let connection = SQLConnection(handle: db)
+        let connection = SQLConnection(handle: db, cache: cache)
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("PRAGMA synchronous=NORMAL")
         try connection.execute("PRAGMA foreign_keys=ON")
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        cache.finalizeAll()
+        sqlite3_close_v2(handle)
+    }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
     public func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        let connection = SQLConnection(handle: handle)
+        let connection = SQLConnection(handle: handle, cache: cache)
         try connection.execute("BEGIN IMMEDIATE")
         do {
             let value = try body(connection)
@@ -89,13 +94,14 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public func read<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        return try body(SQLConnection(handle: handle))
+        return try body(SQLConnection(handle: handle, cache: cache))
     }
 }
 
 /// The statement interface handed to `read`/`write` bodies. Valid only inside the body.
 public struct SQLConnection {
     let handle: OpaquePointer
+    let cache: StatementCache
 
     /// Number of rows changed by the last INSERT/UPDATE/DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
@@ -105,11 +111,13 @@ public struct SQLConnection {
     }
 
     public func query(_ sql: String, _ arguments: [SQLValue] = []) throws -> [SQLRow] {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw error(context: sql)
+        let cached = try cache.statement(for: sql, handle: handle) ?? { throw error(context: sql) }()
+        let statement = cached.pointer
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            if !cached.isCached { sqlite3_finalize(statement) }
         }
-        defer { sqlite3_finalize(statement) }
         for (index, value) in arguments.enumerated() {
             let position = Int32(index + 1)
             let rc: Int32
@@ -128,10 +136,9 @@ public struct SQLConnection {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw error(context: sql) }
-            var columns: [String: SQLValue] = [:]
-            for column in 0..<sqlite3_column_count(statement) {
-                let name = String(cString: sqlite3_column_name(statement, column))
-                columns[name] = value(statement, column)
+            var columns: [String: SQLValue] = Dictionary(minimumCapacity: cached.columns.count)
+            for (column, name) in cached.columns.enumerated() {
+                columns[name] = value(statement, Int32(column))
             }
             rows.append(SQLRow(columns: columns))
         }
@@ -154,6 +161,41 @@ public struct SQLConnection {
     private func error(context: String) -> KinoServiceError {
         let message = String(cString: sqlite3_errmsg(handle))
         return .storage("Database error: \(message) (while running: \(context.prefix(120)))")
+    }
+}
+
+/// A prepared statement and its column names.
+final class CachedStatement {
+    let pointer: OpaquePointer
+    let columns: [String]
+    var isCached = false
+
+    init(pointer: OpaquePointer) {
+        self.pointer = pointer
+        self.columns = (0..<sqlite3_column_count(pointer)).map { String(cString: sqlite3_column_name(pointer, $0)) }
+    }
+}
+
+/// Used only while holding the database lock.
+final class StatementCache {
+    private var statements: [String: CachedStatement] = [:]
+
+    func statement(for sql: String, handle: OpaquePointer) throws -> CachedStatement? {
+        if let cached = statements[sql] { return cached }
+        var pointer: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &pointer, nil) == SQLITE_OK, let pointer else { return nil }
+        let cached = CachedStatement(pointer: pointer)
+        // A bounded cache: Kino's queries are a fixed set; anything beyond is finalized after use.
+        if statements.count < 256 {
+            statements[sql] = cached
+            cached.isCached = true
+        }
+        return cached
+    }
+
+    func finalizeAll() {
+        for statement in statements.values { sqlite3_finalize(statement.pointer) }
+        statements.removeAll()
     }
 }
 

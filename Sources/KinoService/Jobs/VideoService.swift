@@ -162,8 +162,7 @@ public final class VideoService: Sendable {
 
     static func newVideoID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        return "video_" + hex
+        return "video_" + hexString((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
 

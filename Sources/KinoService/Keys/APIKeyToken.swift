@@ -79,7 +79,7 @@ public struct APIKeyToken: Sendable, Equatable {
     public var hash: String { Self.sha256Hex(token) }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hexString(SHA256.hash(data: Array(text.utf8)))
     }
 
     static func checksum(_ body: String) -> String {
@@ -108,4 +108,15 @@ public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection
     var difference: UInt8 = 0
     for (x, y) in zip(a, b) { difference |= x ^ y }
     return difference == 0
+}
+
+/// Lowercase hex of some bytes (String(format:) is far slower and this runs on every request).
+public func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -14,11 +14,14 @@ public struct TestPatternRenderer: VideoRenderer {
     public var steps: Int
     public var stepDelay: TimeInterval
     public var ffmpeg: String
+    /// ffmpeg's thread count (nil: ffmpeg decides), so `--threads 1` keeps the test aid on one core as well.
+    public var threads: Int?
 
-    public init(steps: Int = 8, stepDelay: TimeInterval = 0.25, ffmpeg: String = "ffmpeg") {
+    public init(steps: Int = 8, stepDelay: TimeInterval = 0.25, ffmpeg: String = "ffmpeg", threads: Int? = nil) {
         self.steps = max(1, steps)
         self.stepDelay = stepDelay
         self.ffmpeg = ffmpeg
+        self.threads = threads
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -53,7 +56,10 @@ public struct TestPatternRenderer: VideoRenderer {
     private func run(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"] + arguments
+        // -filter_threads is global; -threads placed just before the output file applies to the encoder.
+        let global = threads.map { ["-filter_threads", String($0)] } ?? []
+        let encoder = threads.map { ["-threads", String($0)] } ?? []
+        process.arguments = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"] + global + arguments.dropLast() + encoder + arguments.suffix(1)
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

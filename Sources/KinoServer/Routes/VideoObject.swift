@@ -2,8 +2,8 @@ import Foundation
 import KinoService
 
 /// The Video object as the OpenAI SDK parses it, plus Kino's optional extras.
-struct VideoObject: Encodable {
-    struct ErrorDetail: Encodable {
+struct VideoObject {
+    struct ErrorDetail {
         var code: String
         var message: String
     }
@@ -54,52 +54,66 @@ struct VideoObject: Encodable {
         remix_strength = job.remixStrength
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, object, model, status, progress, created_at, completed_at, expires_at, prompt, seconds, size
-        case remixed_from_video_id, error, queue_position, seed, negative_prompt, steps, guidance, style, remix_strength
+    /// Writes the object; fields OpenAI defines are always present (null when empty), Kino's extras only when set.
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("id", id)
+        w.field("object", object)
+        w.field("model", model)
+        w.field("status", status)
+        w.field("progress", progress)
+        w.field("created_at", created_at)
+        w.field("completed_at", completed_at)
+        w.field("expires_at", expires_at)
+        w.field("prompt", prompt)
+        w.field("seconds", seconds)
+        w.field("size", size)
+        w.field("remixed_from_video_id", remixed_from_video_id)
+        w.key("error")
+        if let error {
+            w.beginObject()
+            w.field("code", error.code)
+            w.field("message", error.message)
+            w.endObject()
+        } else {
+            w.nullValue()
+        }
+        if let queue_position { w.field("queue_position", queue_position) }
+        w.field("seed", Int64(seed))
+        if let negative_prompt { w.field("negative_prompt", negative_prompt) }
+        if let steps { w.field("steps", steps) }
+        if let guidance { w.field("guidance", guidance) }
+        if let style { w.field("style", style) }
+        if let remix_strength { w.field("remix_strength", remix_strength) }
+        w.endObject()
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(model, forKey: .model)
-        try c.encode(status, forKey: .status)
-        try c.encode(progress, forKey: .progress)
-        try c.encode(created_at, forKey: .created_at)
-        try c.encode(completed_at, forKey: .completed_at)
-        try c.encode(expires_at, forKey: .expires_at)
-        try c.encode(prompt, forKey: .prompt)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(size, forKey: .size)
-        try c.encode(remixed_from_video_id, forKey: .remixed_from_video_id)
-        try c.encode(error, forKey: .error)
-        try c.encodeIfPresent(queue_position, forKey: .queue_position)
-        try c.encode(seed, forKey: .seed)
-        try c.encodeIfPresent(negative_prompt, forKey: .negative_prompt)
-        try c.encodeIfPresent(steps, forKey: .steps)
-        try c.encodeIfPresent(guidance, forKey: .guidance)
-        try c.encodeIfPresent(style, forKey: .style)
-        try c.encodeIfPresent(remix_strength, forKey: .remix_strength)
+    var jsonData: Data {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.data
     }
 }
 
-struct VideoList: Encodable {
-    var object = "list"
+struct VideoList {
     var data: [VideoObject]
-    var first_id: String?
-    var last_id: String?
-    var has_more: Bool
+    var hasMore: Bool
 
-    enum CodingKeys: String, CodingKey { case object, data, first_id, last_id, has_more }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(object, forKey: .object)
-        try c.encode(data, forKey: .data)
-        try c.encode(first_id, forKey: .first_id)
-        try c.encode(last_id, forKey: .last_id)
-        try c.encode(has_more, forKey: .has_more)
+    var jsonData: Data {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("object", "list")
+        w.beginArray("data")
+        for video in data {
+            w.element()
+            video.write(to: &w)
+        }
+        w.endArray()
+        w.field("first_id", data.first?.id)
+        w.field("last_id", data.last?.id)
+        w.field("has_more", hasMore)
+        w.endObject()
+        return w.data
     }
 }
 

@@ -41,7 +41,7 @@ struct VideoRoutes {
             retentionMillis: service.configuration.idempotencyRetentionMillis
         ) {
             let job = try service.create(fields, principal: principal)
-            return (.ok, encodeJSON(VideoObject(job)))
+            return (.ok, VideoObject(job).jsonData)
         }
     }
 
@@ -55,7 +55,7 @@ struct VideoRoutes {
             retentionMillis: service.configuration.idempotencyRetentionMillis
         ) {
             let job = try service.remix(sourceID: id, fields, principal: principal, rendererSupportsRemix: renderer.supportsRemix)
-            return (.ok, encodeJSON(VideoObject(job)))
+            return (.ok, VideoObject(job).jsonData)
         }
     }
 
@@ -63,7 +63,7 @@ struct VideoRoutes {
         let job = try service.video(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
         var headers = HTTPFields()
         headers[.pollAfterMS] = String(service.pollAfterMillis(for: job))
-        return json(VideoObject(job), headers: headers)
+        return jsonResponse(VideoObject(job).jsonData, headers: headers)
     }
 
     @Sendable func list(_ request: Request, context: KinoRequestContext) async throws -> Response {
@@ -77,8 +77,7 @@ struct VideoRoutes {
         }
         let after = query.get("after").flatMap { $0.isEmpty ? nil : $0 }
         let page = try service.list(principal: try context.requirePrincipal(), after: after, limit: limit, order: query.get("order"))
-        let data = page.jobs.map(VideoObject.init)
-        return json(VideoList(data: data, first_id: data.first?.id, last_id: data.last?.id, has_more: page.hasMore))
+        return jsonResponse(VideoList(data: page.jobs.map(VideoObject.init), hasMore: page.hasMore).jsonData)
     }
 
     @Sendable func delete(_ request: Request, context: KinoRequestContext) async throws -> Response {
@@ -89,7 +88,7 @@ struct VideoRoutes {
 
     @Sendable func cancel(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let job = try service.cancel(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
-        return json(VideoObject(job))
+        return jsonResponse(VideoObject(job).jsonData)
     }
 
     @Sendable func content(_ request: Request, context: KinoRequestContext) async throws -> Response {
@@ -119,7 +118,7 @@ struct VideoRoutes {
             var last: Data?
             var job = first
             while true {
-                let data = encodeJSON(VideoObject(job))
+                let data = VideoObject(job).jsonData
                 if data != last {
                     var buffer = ByteBuffer(string: "event: video\ndata: ")
                     buffer.writeBytes(data)

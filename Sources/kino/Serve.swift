@@ -74,7 +74,7 @@ struct Serve: AsyncParsableCommand {
 /// `kino serve` refuses to start rather than serve anything fake.
 enum EngineRenderer {
     static func make(model: String?, threads: Int?) throws -> any VideoRenderer {
-        throw ValidationError("""
+        throw ServeError(description: """
             This build of kino has no generation engine wired into `kino serve` yet (KinoPipeline + KinoMedia), \
             so it cannot generate videos. Build a version that includes the engine.
             """)
@@ -85,4 +85,8 @@ enum EngineRenderer {
 /// must reach a log even if the server is killed).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+struct ServeError: Error, CustomStringConvertible {
+    var description: String
 }

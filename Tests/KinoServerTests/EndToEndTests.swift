@@ -37,6 +37,10 @@ struct EndToEndTests {
                     #expect(head == bytes, "\(variant) has the right file signature")
                 }
             }
+            try await client.execute(uri: "/v1/videos/\(id)/content", method: .get, headers: auth(app.alice, [.range: "bytes=0-99"])) { response in
+                #expect(response.status == .partialContent && response.body.readableBytes == 100)
+                #expect(response.headers[.contentRange]?.hasPrefix("bytes 0-99/") == true && response.headers[.acceptRanges] == "bytes")
+            }
             try await client.execute(uri: "/v1/videos/\(id)/content?variant=poster", method: .get, headers: auth(app.alice)) { #expect($0.status == .badRequest) }
             let remixID = try await client.execute(uri: "/v1/videos/\(id)/remix", method: .post, headers: jsonHeaders(app.alice),
                                                    body: body(["prompt": "now blue", "strength": 0.3])) { response in

@@ -199,6 +199,17 @@ struct VideoRouteTests {
         }
     }
 
+    @Test func byteRanges() {
+        #expect(VideoRoutes.byteRange("bytes=0-99", size: 1000) == 0...99)
+        #expect(VideoRoutes.byteRange("bytes=900-", size: 1000) == 900...999)
+        #expect(VideoRoutes.byteRange("bytes=-100", size: 1000) == 900...999)
+        #expect(VideoRoutes.byteRange("bytes=990-5000", size: 1000) == 990...999)
+        #expect(VideoRoutes.byteRange("bytes=1000-", size: 1000) == nil)
+        #expect(VideoRoutes.byteRange("bytes=5-1", size: 1000) == nil)
+        #expect(VideoRoutes.byteRange("bytes=0-1,5-6", size: 1000) == nil)
+        #expect(VideoRoutes.byteRange("items=0-1", size: 1000) == nil)
+    }
+
     @Test func insecureNoAuthOnlyOnLoopback() throws {
         let app = try TestApp()
         var config = app.configuration

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/../.."
 python3 Tests/integration/test_openai_sdk.py
 python3 Tests/integration/test_kill9_restart.py
 python3 Tests/integration/test_studio_chromium.py
+python3 Tests/integration/test_openapi.py

@@ -182,9 +182,16 @@ enum OpenAPIDocument {
           parameters:
             - { name: variant, in: query, schema: { type: string, enum: [video, thumbnail, spritesheet], default: video } }
             - { name: download, in: query, schema: { type: string, enum: ["1"] }, description: "Kino: Content-Disposition attachment." }
+            - { name: Range, in: header, schema: { type: string }, description: "One byte range, e.g. bytes=0-1023." }
           responses:
             "200":
               description: The file.
+              content:
+                video/mp4: {}
+                image/webp: {}
+                image/jpeg: {}
+            "206":
+              description: The requested byte range (Content-Range says which).
               content:
                 video/mp4: {}
                 image/webp: {}

@@ -8,10 +8,15 @@ let package = Package(
         .executable(name: "kino", targets: ["kino"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoMedia", targets: ["KinoMedia"]),
+        .library(name: "KinoService", targets: ["KinoService"]),
+        .library(name: "KinoServer", targets: ["KinoServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
@@ -29,6 +34,8 @@ let package = Package(
                 "KinoModels",
                 "KinoPipeline",
                 "KinoMedia",
+                "KinoService",
+                "KinoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,5 +44,36 @@ let package = Package(
         .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
         .target(name: "KinoMedia", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia"]),
+        .systemLibrary(name: "CKinoSQLite", path: "Sources/CKinoSQLite"),
+        .target(
+            name: "KinoService",
+            dependencies: [
+                "CKinoSQLite",
+                "KinoPipeline",
+                "KinoMedia",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "KinoServer",
+            dependencies: [
+                "KinoService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .testTarget(name: "KinoServiceTests", dependencies: ["KinoService"]),
+        .testTarget(
+            name: "KinoServerTests",
+            dependencies: [
+                "KinoServer",
+                "KinoService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
     ]
 )

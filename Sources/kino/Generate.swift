@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import KinoMedia
 import KinoPipeline
+import KinoService
 import KinoTensor
 
 struct Generate: AsyncParsableCommand {
@@ -78,15 +78,11 @@ struct Generate: AsyncParsableCommand {
         }
         if let rawOut { try SafeTensors.write(["video": result.video], to: rawOut) }
         bar.update(stage: "encoding MP4", fraction: nil)
-        let video = result.video
-        let frames = try VideoFrames(planarRGB: video.sliced(axis: 2, 0..<plan.keptFrames).contiguous().scalars,
-                                     frameCount: plan.keptFrames, height: video.shape[3], width: video.shape[4],
-                                     frameRate: FrameRate(plan.fps))
-        var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight, watermark: noWatermark ? nil : VisibleWatermark())
-        if let crf { options.encoding.crf = crf }
-        options.thumbnailURL = thumbnail.map { URL(fileURLWithPath: $0) }
-        options.spritesheetURL = spritesheet.map { URL(fileURLWithPath: $0) }
-        let exported = try await VideoExporter.export(frames, to: URL(fileURLWithPath: output), options: options)
+        let exported = try await runOnThread { [thumbnail, spritesheet, crf, output, noWatermark] in
+            try ClipExport.export(result, plan: plan, to: URL(fileURLWithPath: output), watermark: !noWatermark,
+                                  thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
+                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf)
+        }
         bar.finish()
         print("wrote \(output): \(exported.width)x\(exported.height), \(exported.frameCount) frames at \(plan.fps) fps "
               + String(format: "(%.2f s)", exported.durationSeconds) + ", generated at \(plan.width)x\(plan.height), seed \(seed)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinoPipeline
+import KinoService
 
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,7 +11,7 @@ struct Models: AsyncParsableCommand {
     @Option(help: "Data folder (default: $KINO_DATA, else ~/.local/share/kino).") var data: String?
 
     func run() async throws {
-        let locator = ModelLocator(dataDirectory: DataFolder.resolve(data))
+        let locator = ModelLocator(dataDirectory: DataFolder(explicit: data).url)
         let models = locator.available()
         if models.isEmpty {
             print("no models found; searched: \(locator.searchPaths.map(\.path).joined(separator: ", "))")
@@ -28,11 +29,3 @@ struct Models: AsyncParsableCommand {
     }
 }
 
-/// The data folder every command that touches data uses: --data, else $KINO_DATA, else ~/.local/share/kino.
-enum DataFolder {
-    static func resolve(_ option: String?) -> URL {
-        if let option, !option.isEmpty { return URL(fileURLWithPath: option) }
-        if let env = ProcessInfo.processInfo.environment["KINO_DATA"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/kino")
-    }
-}

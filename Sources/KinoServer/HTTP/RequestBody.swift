@@ -1,0 +1,141 @@
+import Foundation
+import Hummingbird
+import KinoService
+
+/// Turns a create/remix body (multipart/form-data, JSON, or url-encoded) into `RequestFields`.
+enum RequestBody {
+    static func fields(contentType: String?, body: [UInt8]) throws -> RequestFields {
+        let type = (contentType ?? "").lowercased()
+        if type.hasPrefix("multipart/form-data") {
+            guard let boundary = parameter("boundary", in: contentType ?? "") else {
+                throw KinoServiceError(.invalidRequest, "multipart/form-data needs a boundary parameter in Content-Type.", code: "invalid_body")
+            }
+            return try Multipart.parse(body, boundary: boundary)
+        }
+        if type.hasPrefix("application/x-www-form-urlencoded") {
+            return RequestFields(values: formDecode(String(decoding: body, as: UTF8.self)))
+        }
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            return RequestFields()
+        }
+        return try json(body)
+    }
+
+    static func json(_ body: [UInt8]) throws -> RequestFields {
+        let object: [String: JSONValue]
+        do {
+            object = try JSONDecoder().decode([String: JSONValue].self, from: Data(body))
+        } catch {
+            throw KinoServiceError(.invalidRequest, "The request body is not a valid JSON object. Send a JSON object or multipart/form-data.", code: "invalid_json")
+        }
+        var fields = RequestFields()
+        for (name, value) in object {
+            switch value {
+            case .null: continue
+            case .text(let text): fields.values[name] = text
+            case .structured: fields.objects.insert(name)
+            }
+        }
+        return fields
+    }
+
+    /// The value of `name=` in a header such as `multipart/form-data; boundary=xyz`.
+    static func parameter(_ name: String, in header: String) -> String? {
+        for part in header.split(separator: ";").dropFirst() {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, pair[0].lowercased() == name else { continue }
+            return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return nil
+    }
+
+    static func formDecode(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            guard let name = parts.first, !name.isEmpty else { continue }
+            result[name] = parts.count > 1 ? parts[1] : ""
+        }
+        return result
+    }
+}
+
+/// A small multipart/form-data parser (RFC 7578): text parts become values, parts with a filename become files.
+enum Multipart {
+    static func parse(_ body: [UInt8], boundary: String) throws -> RequestFields {
+        let delimiter = Array("--\(boundary)".utf8)
+        var fields = RequestFields()
+        var positions: [Int] = []
+        var index = 0
+        while let found = find(delimiter, in: body, from: index) {
+            positions.append(found)
+            index = found + delimiter.count
+        }
+        guard positions.count >= 2 else {
+            throw KinoServiceError(.invalidRequest, "The multipart body has no parts for boundary '\(boundary)'.", code: "invalid_body")
+        }
+        for (start, end) in zip(positions, positions.dropFirst()) {
+            var partStart = start + delimiter.count
+            // Skip the CRLF after the delimiter; the part ends before the CRLF preceding the next delimiter.
+            if partStart + 1 < body.count, body[partStart] == 0x0D, body[partStart + 1] == 0x0A { partStart += 2 }
+            var partEnd = end
+            if partEnd >= 2, body[partEnd - 2] == 0x0D, body[partEnd - 1] == 0x0A { partEnd -= 2 }
+            guard partStart <= partEnd else { continue }
+            let part = Array(body[partStart..<partEnd])
+            guard let split = find(Array("\r\n\r\n".utf8), in: part, from: 0) else { continue }
+            let headers = String(decoding: part[0..<split], as: UTF8.self)
+            let content = Array(part[(split + 4)...])
+            var name: String?
+            var isFile = false
+            for line in headers.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
+                name = RequestBody.parameter("name", in: line)
+                isFile = RequestBody.parameter("filename", in: line) != nil
+            }
+            guard let name else { continue }
+            if isFile {
+                fields.files.insert(name)
+            } else {
+                fields.values[name] = String(decoding: content, as: UTF8.self)
+            }
+        }
+        return fields
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        var i = start
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == needle[0] {
+                var match = true
+                for j in 1..<needle.count where haystack[i + j] != needle[j] {
+                    match = false
+                    break
+                }
+                if match { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+}
+
+/// A JSON value reduced to what request validation needs: scalars as their text, containers as "structured".
+enum JSONValue: Decodable {
+    case null
+    case text(String)
+    case structured
+
+    init(from decoder: any Decoder) throws {
+        if let container = try? decoder.singleValueContainer() {
+            if container.decodeNil() { self = .null; return }
+            if let value = try? container.decode(Bool.self) { self = .text(value ? "true" : "false"); return }
+            if let value = try? container.decode(Int64.self) { self = .text(String(value)); return }
+            if let value = try? container.decode(Double.self) { self = .text(String(value)); return }
+            if let value = try? container.decode(String.self) { self = .text(value); return }
+        }
+        self = .structured
+    }
+}

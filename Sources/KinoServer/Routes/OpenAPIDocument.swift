@@ -1,0 +1,257 @@
+/// The API as OpenAPI 3.1, served at `/v1/openapi.yaml`. Kept beside the routes; `OpenAPITests` checks that every
+/// route the router has is described here.
+enum OpenAPIDocument {
+    static let yaml = #"""
+    openapi: 3.1.0
+    info:
+      title: Kino Videos API
+      version: "1.0"
+      description: >
+        OpenAI's Videos API (/v1/videos) served by Kino, plus optional Kino extras (seed, negative_prompt, steps,
+        guidance, style, queue_position, cancel, events). Errors use {"error": {message, type, param, code}}.
+        Every response carries x-request-id and openai-processing-ms.
+    servers:
+      - url: /
+    security:
+      - bearer: []
+    components:
+      securitySchemes:
+        bearer:
+          type: http
+          scheme: bearer
+          description: A Kino API key (kino_...), created with `kino keys create`.
+      parameters:
+        VideoID:
+          name: video_id
+          in: path
+          required: true
+          schema: { type: string }
+        IdempotencyKey:
+          name: Idempotency-Key
+          in: header
+          required: false
+          description: Replays the first result for 24 hours; 409 while the first request runs; 422 if reused with a different body.
+          schema: { type: string, maxLength: 255 }
+      schemas:
+        CreateVideo:
+          type: object
+          required: [prompt]
+          properties:
+            prompt: { type: string, minLength: 1, maxLength: 32000 }
+            model: { type: string, description: "A Kino model name or an alias such as sora-2 / sora-2-pro." }
+            seconds: { type: string, enum: ["4", "8", "12"], default: "4" }
+            size: { type: string, enum: ["720x1280", "1280x720", "1024x1792", "1792x1024"], default: "720x1280" }
+            input_reference: { description: "Not supported yet: answered with 400, code unsupported." }
+            negative_prompt: { type: string }
+            seed: { type: integer, minimum: 0, maximum: 4294967295 }
+            steps: { type: integer, minimum: 1, maximum: 200 }
+            guidance: { type: number, minimum: 0, maximum: 30 }
+            style: { type: string, enum: [cinematic, anime, documentary, claymation, watercolor, pixel-art] }
+            watermark: { type: boolean, description: "false needs the watermark-free scope." }
+        RemixVideo:
+          type: object
+          required: [prompt]
+          properties:
+            prompt: { type: string, minLength: 1, maxLength: 32000 }
+            strength: { type: number, exclusiveMinimum: 0, maximum: 1, default: 0.6 }
+            negative_prompt: { type: string }
+            seed: { type: integer, minimum: 0, maximum: 4294967295 }
+            steps: { type: integer, minimum: 1, maximum: 200 }
+            guidance: { type: number, minimum: 0, maximum: 30 }
+            style: { type: string }
+        Video:
+          type: object
+          required: [id, object, model, status, progress, created_at, prompt, seconds, size]
+          properties:
+            id: { type: string }
+            object: { type: string, const: video }
+            model: { type: string }
+            status: { type: string, enum: [queued, in_progress, completed, failed] }
+            progress: { type: integer, minimum: 0, maximum: 100 }
+            created_at: { type: integer }
+            completed_at: { type: [integer, "null"] }
+            expires_at: { type: [integer, "null"] }
+            prompt: { type: string }
+            seconds: { type: string }
+            size: { type: string }
+            remixed_from_video_id: { type: [string, "null"] }
+            error:
+              oneOf:
+                - type: "null"
+                - type: object
+                  properties: { code: { type: string }, message: { type: string } }
+            queue_position: { type: integer, description: "Kino: 1 = next to run; only while queued." }
+            seed: { type: integer }
+            negative_prompt: { type: string }
+            steps: { type: integer }
+            guidance: { type: number }
+            style: { type: string }
+            remix_strength: { type: number }
+        VideoList:
+          type: object
+          properties:
+            object: { type: string, const: list }
+            data: { type: array, items: { $ref: "#/components/schemas/Video" } }
+            first_id: { type: [string, "null"] }
+            last_id: { type: [string, "null"] }
+            has_more: { type: boolean }
+        Error:
+          type: object
+          properties:
+            error:
+              type: object
+              properties:
+                message: { type: string }
+                type: { type: string, enum: [invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, server_error] }
+                param: { type: [string, "null"] }
+                code: { type: [string, "null"] }
+      responses:
+        Error:
+          description: An error in OpenAI's shape.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
+    paths:
+      /healthz:
+        get:
+          security: []
+          summary: Liveness and queue size.
+          responses:
+            "200": { description: OK }
+      /v1/openapi.yaml:
+        get:
+          security: []
+          summary: This document.
+          responses:
+            "200": { description: OK }
+      /v1/videos:
+        post:
+          summary: Create a video (multipart/form-data or JSON).
+          parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }]
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema: { $ref: "#/components/schemas/CreateVideo" }
+              application/json:
+                schema: { $ref: "#/components/schemas/CreateVideo" }
+          responses:
+            "200":
+              description: The queued video.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Video" } } }
+            "400": { $ref: "#/components/responses/Error" }
+            "401": { $ref: "#/components/responses/Error" }
+            "403": { $ref: "#/components/responses/Error" }
+            "409": { $ref: "#/components/responses/Error" }
+            "422": { $ref: "#/components/responses/Error" }
+        get:
+          summary: List the project's videos, newest first by default.
+          parameters:
+            - { name: after, in: query, schema: { type: string } }
+            - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 100, default: 20 } }
+            - { name: order, in: query, schema: { type: string, enum: [asc, desc], default: desc } }
+          responses:
+            "200":
+              description: A page of videos.
+              content: { application/json: { schema: { $ref: "#/components/schemas/VideoList" } } }
+            "400": { $ref: "#/components/responses/Error" }
+      /v1/videos/{video_id}:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          summary: Retrieve a video. The openai-poll-after-ms header says when to ask again.
+          responses:
+            "200":
+              description: The video.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Video" } } }
+            "404": { $ref: "#/components/responses/Error" }
+        delete:
+          summary: Delete a video, cancelling it first if it is queued or running.
+          responses:
+            "200":
+              description: Deleted.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties: { id: { type: string }, object: { const: video.deleted }, deleted: { type: boolean } }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/videos/{video_id}/content:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          summary: Download the MP4, the WebP thumbnail or the JPEG spritesheet.
+          parameters:
+            - { name: variant, in: query, schema: { type: string, enum: [video, thumbnail, spritesheet], default: video } }
+            - { name: download, in: query, schema: { type: string, enum: ["1"] }, description: "Kino: Content-Disposition attachment." }
+            - { name: Range, in: header, schema: { type: string }, description: "One byte range, e.g. bytes=0-1023." }
+          responses:
+            "200":
+              description: The file.
+              content:
+                video/mp4: {}
+                image/webp: {}
+                image/jpeg: {}
+            "206":
+              description: The requested byte range (Content-Range says which).
+              content:
+                video/mp4: {}
+                image/webp: {}
+                image/jpeg: {}
+            "400": { $ref: "#/components/responses/Error" }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/videos/{video_id}/remix:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }, { $ref: "#/components/parameters/IdempotencyKey" }]
+        post:
+          summary: Re-generate a completed video from its stored latents with a new prompt (SDEdit-style).
+          requestBody:
+            required: true
+            content:
+              application/json: { schema: { $ref: "#/components/schemas/RemixVideo" } }
+              multipart/form-data: { schema: { $ref: "#/components/schemas/RemixVideo" } }
+          responses:
+            "200":
+              description: The new video, with remixed_from_video_id.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Video" } } }
+            "400": { $ref: "#/components/responses/Error" }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/videos/{video_id}/cancel:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        post:
+          summary: "Kino: cancel a queued or running video (it ends failed with error.code cancelled)."
+          responses:
+            "200":
+              description: The video.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Video" } } }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/videos/{video_id}/events:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          summary: "Kino: server-sent events; each `video` event carries the Video object, until it is completed or failed."
+          responses:
+            "200":
+              description: An event stream.
+              content: { text/event-stream: {} }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/videos/extensions:
+        post:
+          summary: Not supported yet (400, code unsupported).
+          responses: { "400": { $ref: "#/components/responses/Error" } }
+      /v1/videos/edits:
+        post:
+          summary: Not supported yet (400, code unsupported).
+          responses: { "400": { $ref: "#/components/responses/Error" } }
+      /v1/videos/characters:
+        post:
+          summary: Not supported yet (400, code unsupported).
+          responses: { "400": { $ref: "#/components/responses/Error" } }
+      /v1/videos/characters/{character_id}:
+        parameters: [{ name: character_id, in: path, required: true, schema: { type: string } }]
+        get:
+          summary: Not supported yet (400, code unsupported).
+          responses: { "400": { $ref: "#/components/responses/Error" } }
+      /v1/models:
+        get:
+          summary: "Kino: the models and aliases this server accepts."
+          responses:
+            "200": { description: OK }
+    """#
+}

@@ -1,0 +1,186 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KinoService
+import Logging
+
+/// `/v1/videos` and Kino's additions. Handlers translate HTTP to `VideoService` calls and back; errors are thrown
+/// and mapped in `ErrorMapping`.
+struct VideoRoutes {
+    let service: VideoService
+    let renderer: any VideoRenderer
+    let maxBodyBytes: Int
+
+    func register(on group: RouterGroup<KinoRequestContext>) {
+        group.post("videos", use: create)
+        group.get("videos", use: list)
+        // Routes OpenAI has that Kino's engine cannot serve yet: a clear 400, never silence.
+        group.post("videos/extensions") { _, _ -> Response in throw Self.unsupported("Extending videos (POST /v1/videos/extensions)") }
+        group.post("videos/edits") { _, _ -> Response in throw Self.unsupported("Editing videos (POST /v1/videos/edits)") }
+        group.post("videos/characters") { _, _ -> Response in throw Self.unsupported("Characters (POST /v1/videos/characters)") }
+        group.get("videos/characters/:character_id") { _, _ -> Response in throw Self.unsupported("Characters (GET /v1/videos/characters/{id})") }
+        group.get("videos/:video_id", use: retrieve)
+        group.delete("videos/:video_id", use: delete)
+        group.get("videos/:video_id/content", use: content)
+        group.post("videos/:video_id/remix", use: remix)
+        group.post("videos/:video_id/cancel", use: cancel)
+        group.get("videos/:video_id/events", use: events)
+        group.get("models", use: models)
+    }
+
+    static func unsupported(_ what: String) -> KinoServiceError {
+        KinoServiceError(.unsupported, "\(what) is not supported by this Kino server yet.", code: "unsupported")
+    }
+
+    @Sendable func create(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.require(.generate)
+        let fields = try await readFields(request, context: context)
+        return try await Idempotency.run(
+            request, context: context, route: "POST /v1/videos", fields: fields, store: service.store,
+            retentionMillis: service.configuration.idempotencyRetentionMillis
+        ) {
+            let job = try service.create(fields, principal: principal)
+            return (.ok, VideoObject(job).jsonData)
+        }
+    }
+
+    @Sendable func remix(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.require(.generate)
+        let id = try context.parameters.require("video_id")
+        let fields = try await readFields(request, context: context)
+        return try await Idempotency.run(
+            request, context: context, route: "POST /v1/videos/\(id)/remix", fields: fields, store: service.store,
+            retentionMillis: service.configuration.idempotencyRetentionMillis
+        ) {
+            let job = try service.remix(sourceID: id, fields, principal: principal, rendererSupportsRemix: renderer.supportsRemix)
+            return (.ok, VideoObject(job).jsonData)
+        }
+    }
+
+    @Sendable func retrieve(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let job = try service.video(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        var headers = HTTPFields()
+        headers[.pollAfterMS] = String(service.pollAfterMillis(for: job))
+        return jsonResponse(VideoObject(job).jsonData, headers: headers)
+    }
+
+    @Sendable func list(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var limit: Int?
+        if let text = query.get("limit") {
+            guard let value = Int(text) else {
+                throw KinoServiceError(.invalidRequest, "limit must be a whole number from 1 to 100, got '\(text)'.", param: "limit", code: "invalid_value")
+            }
+            limit = value
+        }
+        let after = query.get("after").flatMap { $0.isEmpty ? nil : $0 }
+        let page = try service.list(principal: try context.requirePrincipal(), after: after, limit: limit, order: query.get("order"))
+        return jsonResponse(VideoList(data: page.jobs.map(VideoObject.init), hasMore: page.hasMore).jsonData)
+    }
+
+    @Sendable func delete(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let id = try context.parameters.require("video_id")
+        try service.delete(id, principal: try context.requirePrincipal())
+        return json(VideoDeleted(id: id))
+    }
+
+    @Sendable func cancel(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let job = try service.cancel(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        return jsonResponse(VideoObject(job).jsonData)
+    }
+
+    @Sendable func content(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let id = try context.parameters.require("video_id")
+        let variantText = request.uri.queryParameters.get("variant") ?? "video"
+        guard let variant = VideoVariant(rawValue: variantText) else {
+            throw KinoServiceError(.invalidRequest, "variant must be one of video, thumbnail, spritesheet; got '\(variantText)'.", param: "variant", code: "invalid_value")
+        }
+        let file = try service.content(id, variant: variant, principal: try context.requirePrincipal())
+        let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int) ?? 0
+        var headers: HTTPFields = [.contentType: variant.contentType, .acceptRanges: "bytes"]
+        let disposition = request.uri.queryParameters.get("download") == "1" ? "attachment" : "inline"
+        headers[.contentDisposition] = "\(disposition); filename=\"\(id)-\(variant.fileName)\""
+        headers[.cacheControl] = "private, max-age=3600"
+        // Byte ranges: browsers (Safari in particular) seek and stream video with them.
+        if let header = request.headers[.range], let range = Self.byteRange(header, size: size) {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            headers[.contentLength] = String(range.count)
+            let body = try await FileIO().loadFile(path: file.path, range: range, context: context)
+            return Response(status: .partialContent, headers: headers, body: body)
+        }
+        headers[.contentLength] = String(size)
+        let body = try await FileIO().loadFile(path: file.path, context: context)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Parses a single `bytes=start-end`, `bytes=start-` or `bytes=-suffix` range; nil means "send it all".
+    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard size > 0, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        let start: Int
+        let end: Int
+        if spec[0].isEmpty {
+            guard let suffix = Int(spec[1]), suffix > 0 else { return nil }
+            start = max(0, size - suffix)
+            end = size - 1
+        } else {
+            guard let first = Int(spec[0]), first < size else { return nil }
+            start = first
+            end = spec[1].isEmpty ? size - 1 : min(Int(spec[1]) ?? (size - 1), size - 1)
+        }
+        return start <= end ? start...end : nil
+    }
+
+    /// Server-sent events: the Video object each time it changes, until it is completed or failed.
+    @Sendable func events(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let id = try context.parameters.require("video_id")
+        let first = try service.video(id, principal: principal)
+        let service = self.service
+        let body = ResponseBody { writer in
+            var last: Data?
+            var job = first
+            while true {
+                let data = VideoObject(job).jsonData
+                if data != last {
+                    var buffer = ByteBuffer(string: "event: video\ndata: ")
+                    buffer.writeBytes(data)
+                    buffer.writeString("\n\n")
+                    try await writer.write(buffer)
+                    last = data
+                }
+                if job.status.isTerminal { break }
+                try await Task.sleep(for: .milliseconds(500))
+                guard let next = try? service.video(id, principal: principal) else { break }
+                job = next
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: body)
+    }
+
+    @Sendable func models(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        try context.requirePrincipal().require(.read)
+        struct Model: Encodable { var id: String; var object = "model"; var alias_of: String? }
+        struct Models: Encodable { var object = "list"; var data: [Model] }
+        let catalog = service.configuration.catalog
+        let data = catalog.models.map { Model(id: $0) } + catalog.aliases.keys.sorted().map { Model(id: $0, alias_of: catalog.aliases[$0]) }
+        return json(Models(data: data))
+    }
+
+    func readFields(_ request: Request, context: KinoRequestContext) async throws -> RequestFields {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            throw KinoServiceError(.invalidRequest, "The request body is larger than \(maxBodyBytes / 1_048_576) MiB.", code: "request_too_large")
+        }
+        return try RequestBody.fields(contentType: request.headers[.contentType], body: Array(buffer.readableBytesView))
+    }
+}

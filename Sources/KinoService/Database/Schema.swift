@@ -1,0 +1,131 @@
+import Foundation
+
+/// The database schema as ordered migrations. Each migration runs once, in its own transaction, and is recorded
+/// in `schema_migrations`. The SQL sticks to what SQLite and PostgreSQL share; where they differ the PostgreSQL
+/// spelling is noted beside it (a PostgreSQL store will carry its own copy of this list).
+enum Schema {
+    static let migrations: [(version: Int64, statements: [String])] = [
+        (1, [
+            """
+            CREATE TABLE projects (
+                name TEXT PRIMARY KEY,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                serial BIGINT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                project TEXT NOT NULL REFERENCES projects(name),
+                scopes TEXT NOT NULL,
+                secret_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT,
+                revoked_at BIGINT
+            )
+            """,
+            // seq: PostgreSQL spells this `BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`.
+            """
+            CREATE TABLE videos (
+                seq INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                project TEXT NOT NULL,
+                key_id TEXT,
+                key_serial BIGINT NOT NULL,
+                model TEXT NOT NULL,
+                engine_model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                negative_prompt TEXT,
+                seconds INTEGER NOT NULL,
+                width INTEGER NOT NULL,
+                height INTEGER NOT NULL,
+                seed BIGINT NOT NULL,
+                steps INTEGER,
+                guidance DOUBLE PRECISION,
+                style TEXT,
+                watermark INTEGER NOT NULL,
+                remix_of TEXT,
+                remix_strength DOUBLE PRECISION,
+                status TEXT NOT NULL,
+                progress INTEGER NOT NULL DEFAULT 0,
+                error_code TEXT,
+                error_message TEXT,
+                created_at BIGINT NOT NULL,
+                started_at BIGINT,
+                completed_at BIGINT,
+                expires_at BIGINT,
+                attempt INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL,
+                run_after BIGINT NOT NULL,
+                lease_owner TEXT,
+                lease_token TEXT,
+                lease_expires_at BIGINT,
+                heartbeat_at BIGINT,
+                cancel_requested INTEGER NOT NULL DEFAULT 0,
+                has_latents INTEGER NOT NULL DEFAULT 0,
+                assets_purged INTEGER NOT NULL DEFAULT 0,
+                deleted_at BIGINT
+            )
+            """,
+            "CREATE INDEX videos_queue ON videos (status, run_after, seq)",
+            "CREATE INDEX videos_project ON videos (project, seq)",
+            // Append-only history of every state change: the audit trail and the evidence for exactly-once tests.
+            """
+            CREATE TABLE video_events (
+                seq INTEGER PRIMARY KEY,
+                video_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                worker TEXT,
+                at BIGINT NOT NULL,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX video_events_video ON video_events (video_id, seq)",
+            """
+            CREATE TABLE idempotency_keys (
+                project TEXT NOT NULL,
+                key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                state TEXT NOT NULL,
+                response_status INTEGER,
+                response_body TEXT,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (project, key)
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY,
+                key_id TEXT NOT NULL REFERENCES api_keys(id),
+                csrf_token TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+        ]),
+    ]
+
+    /// Brings the database up to the newest schema version.
+    static func migrate(_ database: SQLiteDatabase) throws {
+        try database.write { db in
+            try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        }
+        for migration in migrations {
+            try database.write { db in
+                let done = try db.query("SELECT version FROM schema_migrations WHERE version = ?", [.integer(migration.version)])
+                guard done.isEmpty else { return }
+                for statement in migration.statements { try db.execute(statement) }
+                try db.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    [.integer(migration.version), .integer(Clock.nowMillis())])
+            }
+        }
+    }
+}
+
+/// Wall-clock helpers. Times are stored as integer milliseconds since the Unix epoch (portable BIGINT).
+public enum Clock {
+    public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}

@@ -1,0 +1,169 @@
+import Foundation
+
+/// The lifecycle states a client sees. Cancellation and lost workers end as `failed` with an error code.
+public enum VideoStatus: String, Sendable, Codable, CaseIterable {
+    case queued
+    case inProgress = "in_progress"
+    case completed
+    case failed
+
+    public var isTerminal: Bool { self == .completed || self == .failed }
+}
+
+/// The frame size of a clip, written `WIDTHxHEIGHT` in the API.
+public struct VideoSize: Sendable, Hashable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Parses `"1280x720"`; returns nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+        self.init(width: w, height: h)
+    }
+
+    public var description: String { "\(width)x\(height)" }
+}
+
+/// Kino's optional generation settings, beyond what the OpenAI API has.
+public struct GenerationSettings: Sendable, Equatable {
+    public var negativePrompt: String?
+    public var seed: UInt32
+    public var steps: Int?
+    public var guidance: Double?
+    public var style: String?
+
+    public init(negativePrompt: String? = nil, seed: UInt32, steps: Int? = nil, guidance: Double? = nil, style: String? = nil) {
+        self.negativePrompt = negativePrompt
+        self.seed = seed
+        self.steps = steps
+        self.guidance = guidance
+        self.style = style
+    }
+}
+
+/// Everything needed to insert a new job. Built by `VideoService` from a validated request.
+public struct NewVideoJob: Sendable {
+    public var id: String
+    public var project: String
+    public var keyID: String?
+    /// The creating key's serial number (0 without a key); carried into provenance later.
+    public var keySerial: Int64
+    /// The model name as the client sent it (e.g. `sora-2`), echoed back in the Video object.
+    public var model: String
+    /// The Kino model that actually runs (e.g. `kino-tiny`).
+    public var engineModel: String
+    public var prompt: String
+    public var seconds: Int
+    public var size: VideoSize
+    public var settings: GenerationSettings
+    public var watermark: Bool
+    public var remixOf: String?
+    public var remixStrength: Double?
+    public var maxAttempts: Int
+    public var createdAt: Int64
+
+    public init(
+        id: String, project: String, keyID: String?, keySerial: Int64, model: String, engineModel: String,
+        prompt: String, seconds: Int, size: VideoSize, settings: GenerationSettings, watermark: Bool,
+        remixOf: String? = nil, remixStrength: Double? = nil, maxAttempts: Int, createdAt: Int64
+    ) {
+        self.id = id
+        self.project = project
+        self.keyID = keyID
+        self.keySerial = keySerial
+        self.model = model
+        self.engineModel = engineModel
+        self.prompt = prompt
+        self.seconds = seconds
+        self.size = size
+        self.settings = settings
+        self.watermark = watermark
+        self.remixOf = remixOf
+        self.remixStrength = remixStrength
+        self.maxAttempts = maxAttempts
+        self.createdAt = createdAt
+    }
+}
+
+/// A stored job, as the API and workers read it.
+public struct VideoJob: Sendable, Equatable {
+    public var seq: Int64
+    public var id: String
+    public var project: String
+    public var keyID: String?
+    public var keySerial: Int64
+    public var model: String
+    public var engineModel: String
+    public var prompt: String
+    public var seconds: Int
+    public var size: VideoSize
+    public var settings: GenerationSettings
+    public var watermark: Bool
+    public var remixOf: String?
+    public var remixStrength: Double?
+    public var status: VideoStatus
+    /// 0...100.
+    public var progress: Int
+    public var errorCode: String?
+    public var errorMessage: String?
+    /// Unix seconds.
+    public var createdAt: Int64
+    public var completedAt: Int64?
+    public var expiresAt: Int64?
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var cancelRequested: Bool
+    public var hasLatents: Bool
+    public var assetsPurged: Bool
+    /// 1 = next to run; nil unless queued. Filled in by the store on reads that ask for it.
+    public var queuePosition: Int?
+}
+
+/// A worker's hold on a running job. `token` is the fencing token: every write a worker makes is conditional on
+/// the row still carrying it, so a worker presumed dead cannot overwrite the next owner's result.
+public struct JobLease: Sendable, Equatable {
+    public var job: VideoJob
+    public var worker: String
+    public var token: String
+    public var attempt: Int
+    public var expiresAt: Int64
+}
+
+/// What the worker reports when a render ends well.
+public struct JobCompletion: Sendable {
+    public var hasLatents: Bool
+    public var completedAt: Int64
+    public var expiresAt: Int64
+
+    public init(hasLatents: Bool, completedAt: Int64, expiresAt: Int64) {
+        self.hasLatents = hasLatents
+        self.completedAt = completedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The outcome of asking to cancel or delete a job.
+public enum CancelOutcome: Sendable, Equatable {
+    /// It was queued and is now failed with `cancelled`.
+    case cancelledQueued
+    /// It is running; its worker was asked to stop and will fail it with `cancelled`.
+    case cancelRequested
+    /// It had already finished; nothing changed.
+    case alreadyFinished
+}
+
+/// A page of jobs plus whether more follow.
+public struct JobPage: Sendable {
+    public var jobs: [VideoJob]
+    public var hasMore: Bool
+}
+
+public enum SortOrder: String, Sendable {
+    case asc, desc
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// The fields of a create or remix request, as text, whatever the wire format (multipart form fields, or JSON
+/// values rendered as text). `files` names fields that carried a file upload; `objects` names fields that were
+/// JSON objects or arrays.
+public struct RequestFields: Sendable, Equatable {
+    public var values: [String: String]
+    public var files: Set<String>
+    public var objects: Set<String>
+
+    public init(values: [String: String] = [:], files: Set<String> = [], objects: Set<String> = []) {
+        self.values = values
+        self.files = files
+        self.objects = objects
+    }
+
+    public func has(_ name: String) -> Bool {
+        values[name] != nil || files.contains(name) || objects.contains(name)
+    }
+
+    public subscript(_ name: String) -> String? {
+        guard let value = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        return value
+    }
+}
+
+/// A validated create request.
+public struct ValidatedVideoRequest: Sendable, Equatable {
+    public var prompt: String
+    public var model: String
+    public var engineModel: String
+    public var seconds: Int
+    public var size: VideoSize
+    public var negativePrompt: String?
+    public var seed: UInt32?
+    public var steps: Int?
+    public var guidance: Double?
+    public var style: String?
+    public var watermark: Bool
+}
+
+/// Fields Kino knows but cannot honour yet: each gets a 400 with `code: "unsupported"`, never silence.
+let unsupportedFields: [String: String] = [
+    "input_reference": "Image-to-video (input_reference) is not supported by this Kino server yet; send a text prompt only.",
+    "n": "Variations (n) are not supported by this Kino server yet; send one request per variation.",
+    "storyboard": "Storyboards are not supported by this Kino server yet.",
+    "webhook_url": "Webhooks are not supported by this Kino server yet; poll GET /v1/videos/{id} or use its /events stream.",
+    "turbo": "Turbo mode is not supported by this Kino server yet.",
+    "characters": "Characters are not supported by this Kino server yet.",
+]
+
+/// Fields only the server sets (OWASP API3: clients cannot set them).
+let readOnlyFields: Set<String> = ["id", "object", "status", "progress", "created_at", "completed_at", "expires_at", "error",
+                                   "remixed_from_video_id", "queue_position"]
+
+extension ServiceConfiguration {
+    /// Validates a create request; throws `KinoServiceError` naming the parameter and the accepted values.
+    public func validateCreate(_ fields: RequestFields, principal: Principal) throws -> ValidatedVideoRequest {
+        try rejectUnsupportedAndReadOnly(fields)
+        let prompt = try validatePrompt(fields)
+        let (model, engine) = try catalog.resolve(fields["model"])
+        var seconds = defaultSeconds
+        if let text = fields["seconds"] {
+            guard let value = Int(text), secondsChoices.contains(value) else {
+                throw KinoServiceError.invalid(
+                    "Invalid seconds '\(text)'. Supported values are: \(secondsChoices.map { "'\($0)'" }.joined(separator: ", ")).",
+                    param: "seconds")
+            }
+            seconds = value
+        }
+        var size = defaultSize
+        if let text = fields["size"] {
+            guard let value = VideoSize(text), sizes.contains(value) else {
+                throw KinoServiceError.invalid(
+                    "Invalid size '\(text)'. Supported values are: \(sizes.map { "'\($0)'" }.joined(separator: ", ")).",
+                    param: "size")
+            }
+            size = value
+        }
+        var request = ValidatedVideoRequest(
+            prompt: prompt, model: model, engineModel: engine, seconds: seconds, size: size, negativePrompt: nil, seed: nil,
+            steps: nil, guidance: nil, style: nil, watermark: true)
+        try applyExtras(fields, to: &request, principal: principal)
+        return request
+    }
+
+    func validatePrompt(_ fields: RequestFields) throws -> String {
+        guard let prompt = fields["prompt"] else {
+            throw KinoServiceError.invalid("The prompt is empty. Describe the video you want in `prompt`.", param: "prompt", code: "missing_required_parameter")
+        }
+        guard prompt.count <= maxPromptLength else {
+            throw KinoServiceError.invalid("The prompt has \(prompt.count) characters; the limit is \(maxPromptLength).", param: "prompt", code: "string_above_max_length")
+        }
+        return prompt
+    }
+
+    func rejectUnsupportedAndReadOnly(_ fields: RequestFields) throws {
+        for name in unsupportedFields.keys.sorted() where fields.has(name) {
+            if name == "n", fields["n"] == "1" { continue }
+            throw KinoServiceError(.unsupported, unsupportedFields[name] ?? "\(name) is not supported.", param: name, code: "unsupported")
+        }
+        for name in readOnlyFields.sorted() where fields.has(name) {
+            throw KinoServiceError.invalid("'\(name)' is set by the server and cannot be sent in a request.", param: name, code: "unknown_parameter")
+        }
+    }
+
+    /// Kino's optional extras: negative_prompt, seed, steps, guidance, style, watermark.
+    func applyExtras(_ fields: RequestFields, to request: inout ValidatedVideoRequest, principal: Principal) throws {
+        if let text = fields["negative_prompt"] {
+            guard text.count <= maxPromptLength else {
+                throw KinoServiceError.invalid("negative_prompt is longer than \(maxPromptLength) characters.", param: "negative_prompt")
+            }
+            request.negativePrompt = text
+        }
+        if let text = fields["seed"] {
+            guard let value = UInt32(text) else {
+                throw KinoServiceError.invalid("seed must be a whole number from 0 to 4294967295, got '\(text)'.", param: "seed")
+            }
+            request.seed = value
+        }
+        if let text = fields["steps"] {
+            guard let value = Int(text), (1...maxSteps).contains(value) else {
+                throw KinoServiceError.invalid("steps must be a whole number from 1 to \(maxSteps), got '\(text)'.", param: "steps")
+            }
+            request.steps = value
+        }
+        if let text = fields["guidance"] {
+            guard let value = Double(text), value.isFinite, guidanceRange.contains(value) else {
+                throw KinoServiceError.invalid(
+                    "guidance must be a number from \(guidanceRange.lowerBound) to \(guidanceRange.upperBound), got '\(text)'.", param: "guidance")
+            }
+            request.guidance = value
+        }
+        if let text = fields["style"] {
+            guard styles.contains(text) else {
+                throw KinoServiceError.invalid("Unknown style '\(text)'. Styles: \(styles.joined(separator: ", ")).", param: "style")
+            }
+            request.style = text
+        }
+        if let text = fields["watermark"] {
+            guard let value = Bool(text.lowercased()) else {
+                throw KinoServiceError.invalid("watermark must be true or false, got '\(text)'.", param: "watermark")
+            }
+            if !value {
+                try principal.require(.watermarkFree)
+            }
+            request.watermark = value
+        }
+    }
+
+    /// Validates the remix strength: 0 < strength <= 1.
+    func validateStrength(_ fields: RequestFields) throws -> Double {
+        guard let text = fields["strength"] else { return defaultRemixStrength }
+        guard let value = Double(text), value > 0, value <= 1 else {
+            throw KinoServiceError.invalid("strength must be a number greater than 0 and at most 1, got '\(text)'.", param: "strength")
+        }
+        return value
+    }
+}

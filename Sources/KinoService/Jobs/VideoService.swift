@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The operations behind `/v1/videos`: authorization by project and scope, validation, and the job store.
+/// The HTTP layer only translates; the worker pool uses the same store.
+public final class VideoService: Sendable {
+    public let configuration: ServiceConfiguration
+    public let store: any JobStore & KeyStore & SessionStore & IdempotencyStore
+    public let outputs: OutputStore
+    public let keys: KeyService
+    let cancellations = CancellationRegistry()
+    let wakeup = WorkSignal()
+    let logger: Logger
+    private let seedSource: @Sendable () -> UInt32
+
+    /// - Parameter seedSource: draws the seed of a request that sets none (explicit so tests can fix it).
+    public init(
+        configuration: ServiceConfiguration,
+        store: any JobStore & KeyStore & SessionStore & IdempotencyStore,
+        outputs: OutputStore,
+        logger: Logger = Logger(label: "kino.service"),
+        seedSource: @escaping @Sendable () -> UInt32 = { UInt32.random(in: .min ... .max) }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.outputs = outputs
+        self.keys = KeyService(store: store)
+        self.logger = logger
+        self.seedSource = seedSource
+    }
+
+    public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
+        try principal.require(.generate)
+        let request = try configuration.validateCreate(fields, principal: principal)
+        return try insert(request, principal: principal, remixOf: nil, strength: nil, now: now)
+    }
+
+    /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style).
+    public func remix(sourceID: String, _ fields: RequestFields, principal: Principal, rendererSupportsRemix: Bool, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
+        try principal.require(.generate)
+        try configuration.rejectUnsupportedAndReadOnly(fields)
+        let source = try video(sourceID, principal: principal, scope: .generate)
+        let prompt = try configuration.validatePrompt(fields)
+        let strength = try configuration.validateStrength(fields)
+        guard rendererSupportsRemix else {
+            throw KinoServiceError(.unsupported, "Remix is not supported by the model this server runs.", code: "unsupported")
+        }
+        guard source.status == .completed, source.hasLatents, !source.assetsPurged else {
+            throw KinoServiceError.invalid(
+                source.status == .completed
+                    ? "Video \(source.id) has no stored latents (they expired or the model did not keep them), so it cannot be remixed."
+                    : "Video \(source.id) is \(source.status.rawValue); only completed videos can be remixed.",
+                param: "video_id", code: "invalid_video_state")
+        }
+        for name in ["model", "seconds", "size"] where fields.has(name) {
+            throw KinoServiceError.invalid("A remix keeps the source's \(name); leave '\(name)' out.", param: name)
+        }
+        var request = ValidatedVideoRequest(
+            prompt: prompt, model: source.model, engineModel: source.engineModel, seconds: source.seconds, size: source.size,
+            negativePrompt: nil, seed: source.settings.seed, steps: source.settings.steps, guidance: source.settings.guidance,
+            style: source.settings.style, watermark: true)
+        try configuration.applyExtras(fields, to: &request, principal: principal)
+        return try insert(request, principal: principal, remixOf: source.id, strength: strength, now: now)
+    }
+
+    private func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, now: Int64) throws -> VideoJob {
+        let job = NewVideoJob(
+            id: Self.newVideoID(), project: principal.project, keyID: principal.keyID, keySerial: principal.keySerial,
+            model: request.model, engineModel: request.engineModel, prompt: request.prompt, seconds: request.seconds,
+            size: request.size,
+            settings: GenerationSettings(
+                negativePrompt: request.negativePrompt, seed: request.seed ?? seedSource(), steps: request.steps,
+                guidance: request.guidance, style: request.style),
+            watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
+            maxAttempts: configuration.maxAttempts, createdAt: now)
+        let stored = try store.insert(job)
+        wakeup.signal()
+        logger.info("queued video", metadata: ["video": "\(stored.id)", "project": "\(stored.project)"])
+        return stored
+    }
+
+    public func video(_ id: String, principal: Principal, scope: Scope = .read) throws -> VideoJob {
+        try principal.require(scope)
+        guard let job = try store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
+        return job
+    }
+
+    public func list(principal: Principal, after: String?, limit: Int?, order: String?) throws -> JobPage {
+        try principal.require(.read)
+        let limit = limit ?? 20
+        guard (1...100).contains(limit) else {
+            throw KinoServiceError.invalid("limit must be between 1 and 100, got \(limit).", param: "limit")
+        }
+        var sortOrder = SortOrder.desc
+        if let order {
+            guard let parsed = SortOrder(rawValue: order) else {
+                throw KinoServiceError.invalid("order must be 'asc' or 'desc', got '\(order)'.", param: "order")
+            }
+            sortOrder = parsed
+        }
+        return try store.list(project: principal.project, after: after, limit: limit, order: sortOrder)
+    }
+
+    /// Cancels a queued or running video; finished videos are returned unchanged.
+    public func cancel(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
+        try principal.require(.generate)
+        guard let outcome = try store.cancel(id: id, project: principal.project, now: now) else { throw Self.notFound(id) }
+        if outcome == .cancelRequested { cancellations.request(id) }
+        return try video(id, principal: principal, scope: .generate)
+    }
+
+    /// Deletes a video (cancelling it first if it is queued or running) and removes its files.
+    public func delete(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) throws {
+        try principal.require(.generate)
+        guard let job = try store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
+        guard try store.markDeleted(id: id, project: principal.project, now: now) else { throw Self.notFound(id) }
+        if job.status == .inProgress { cancellations.request(id) }
+        purgeAssets(now: now)
+    }
+
+    /// The file of a finished video's asset.
+    public func content(_ id: String, variant: VideoVariant, principal: Principal) throws -> URL {
+        let job = try video(id, principal: principal)
+        guard job.status == .completed else {
+            throw KinoServiceError.invalid(
+                "Video \(id) is \(job.status.rawValue); its content is available once it is completed.", param: "video_id", code: "video_not_ready")
+        }
+        let file = outputs.file(for: id, variant)
+        guard !job.assetsPurged, FileManager.default.fileExists(atPath: file.path) else {
+            throw KinoServiceError(.notFound, "The files of video \(id) have expired and were deleted. Generate it again.", param: "video_id", code: "video_expired")
+        }
+        return file
+    }
+
+    /// Removes the files of expired and deleted videos. Called by the rescuer loop.
+    @discardableResult
+    public func purgeAssets(now: Int64 = Clock.nowMillis()) -> Int {
+        do {
+            let ids = try store.purgeableAssets(now: now)
+            for id in ids { outputs.remove(videoID: id) }
+            if !ids.isEmpty { logger.info("removed expired assets", metadata: ["count": "\(ids.count)"]) }
+            return ids.count
+        } catch {
+            logger.error("could not purge expired assets: \(error)")
+            return 0
+        }
+    }
+
+    /// How long a poller should wait before asking again, in milliseconds.
+    public func pollAfterMillis(for job: VideoJob) -> Int {
+        switch job.status {
+        case .queued: min(5_000, 1_000 + 500 * max(0, (job.queuePosition ?? 1) - 1))
+        case .inProgress: 1_000
+        case .completed, .failed: 1_000
+        }
+    }
+
+    static func notFound(_ id: String) -> KinoServiceError {
+        KinoServiceError(.notFound, "No video found with id '\(id)'.", param: "video_id", code: "video_not_found")
+    }
+
+    static func newVideoID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "video_" + hexString((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+}
+
+/// Ids of running jobs whose cancellation was asked for in this process (seen by workers at once; other
+/// processes see `cancel_requested` at their next heartbeat).
+final class CancellationRegistry: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    func request(_ id: String) { ids.withLock { _ = $0.insert(id) } }
+    func isRequested(_ id: String) -> Bool { ids.withLock { $0.contains(id) } }
+    func clear(_ id: String) { ids.withLock { _ = $0.remove(id) } }
+}
+
+/// Wakes idle workers when a job is queued, so they need not poll the database often.
+final class WorkSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var generation = 0
+
+    func signal() {
+        condition.lock()
+        generation += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until signalled or until `timeout` passes.
+    func wait(timeout: TimeInterval) {
+        condition.lock()
+        let start = generation
+        let deadline = Date().addingTimeInterval(timeout)
+        while generation == start, condition.wait(until: deadline) {}
+        condition.unlock()
+    }
+}

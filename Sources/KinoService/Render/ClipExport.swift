@@ -1,0 +1,27 @@
+import Foundation
+import KinoMedia
+import KinoPipeline
+
+/// The step from decoded frames to the files a person receives, shared by `kino generate` and the server:
+/// keep the planned frames, resize to the output size, draw the visible watermark, encode the MP4 and the
+/// variants asked for.
+public enum ClipExport {
+    /// Frames [1, 3, F, H, W] in [-1, 1] -> 8-bit frames at the plan's fps, keeping the plan's frame count.
+    public static func frames(from result: GenerationResult, plan: GenerationPlan) throws -> VideoFrames {
+        let video = result.video
+        let kept = min(plan.keptFrames, video.shape[2])
+        let values = video.sliced(axis: 2, 0..<kept).contiguous().scalars
+        return try VideoFrames(planarRGB: values, frameCount: kept, height: video.shape[3], width: video.shape[4],
+                               frameRate: FrameRate(plan.fps))
+    }
+
+    public static func export(_ result: GenerationResult, plan: GenerationPlan, to url: URL, watermark: Bool,
+                              thumbnail: URL? = nil, spritesheet: URL? = nil, crf: Int? = nil) throws -> ExportResult {
+        var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight,
+                                    watermark: watermark ? VisibleWatermark() : nil)
+        if let crf { options.encoding.crf = crf }
+        options.thumbnailURL = thumbnail
+        options.spritesheetURL = spritesheet
+        return try VideoExporter.export(try frames(from: result, plan: plan), to: url, options: options)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import KinoModels
+import KinoPipeline
+import KinoTensor
+
+/// The real renderer: a Wan text-to-video pipeline (kino-tiny or a Wan folder) plus the media stage.
+public final class PipelineRenderer: VideoRenderer {
+    public let models: [String]
+    public let supportsRemix = true
+    private let pipeline: TextToVideoPipeline
+
+    /// Style presets: words appended to the prompt (kino-tiny was trained on these style names).
+    public static let styles: [String: String] = [
+        "plain": "", "pixel": "pixel art", "pixel-art": "pixel art", "sketch": "line sketch", "line-sketch": "line sketch",
+        "noir": "black and white noir", "neon": "neon",
+    ]
+
+    public init(folder: URL, name: String, dtype: DType? = nil) throws {
+        pipeline = try TextToVideoPipeline.load(folder: folder, dtype: dtype)
+        models = [name]
+    }
+
+    public func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
+                       isCancelled: @Sendable () -> Bool) throws -> RenderResult {
+        let d = pipeline.defaults
+        let plan = try GenerationPlan.make(size: (job.width, job.height), frames: nil, seconds: Double(job.seconds), fps: nil,
+                                           defaults: d, temporalFactor: pipeline.vae.temporalFactor)
+        var prompt = job.prompt
+        if let style = job.style, !style.isEmpty {
+            guard let words = Self.styles[style.lowercased()] else {
+                throw PipelineError.invalidRequest("unknown style '\(style)'; known styles: \(Self.styles.keys.sorted().joined(separator: ", "))")
+            }
+            if !words.isEmpty { prompt += ", \(words)" }
+        }
+        var request = GenerationRequest(prompt: prompt, negativePrompt: job.negativePrompt, width: plan.width, height: plan.height,
+                                        frames: plan.frames, steps: job.steps ?? d.steps ?? 50,
+                                        guidance: Float(job.guidance ?? Double(d.guidance ?? 5)), shift: d.shift,
+                                        scheduler: d.scheduler, seed: UInt64(job.seed))
+        if let remix = job.remix {
+            let source = try SafeTensorsFile(path: remix.latentsFile.path).tensor("latents").copied(to: .f32)
+            let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)
+            guard source.shape == needed else {
+                throw PipelineError.invalidRequest("the source video's latents \(source.shape) do not fit this request (\(needed)); remix keeps the source's size and length")
+            }
+            request.initialLatents = source
+            request.strength = Float(remix.strength)
+        }
+        let result: GenerationResult
+        do {
+            result = try pipeline.generate(request, progress: { event in
+                switch event {
+                case .denoising(let step, let total): progress(0.9 * Double(step) / Double(total))
+                case .decoding(let chunk, let total): progress(0.9 + 0.05 * Double(chunk) / Double(total))
+                default: break
+                }
+            }, isCancelled: isCancelled)
+        } catch PipelineError.cancelled {
+            throw RenderCancelled()
+        }
+        if isCancelled() { throw RenderCancelled() }
+        try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(job.seed)"],
+                              to: outputDirectory.appendingPathComponent(RenderOutput.latents).path)
+        _ = try ClipExport.export(result, plan: plan, to: outputDirectory.appendingPathComponent(RenderOutput.video),
+                                  watermark: job.watermark,
+                                  thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
+                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet))
+        progress(1)
+        return RenderResult(wroteLatents: true)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import KinoService
+
+@Suite("Idempotency records")
+struct IdempotencyStoreTests {
+    @Test(arguments: StoreKind.allCases)
+    func stripeModel(kind: StoreKind) throws {
+        let store = try kind.make()
+        let day: Int64 = 86_400_000
+        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 0, retentionMillis: day) == .proceed)
+        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 1, retentionMillis: day) == .inFlight)
+        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h2", now: 1, retentionMillis: day) == .mismatch)
+        #expect(try store.beginIdempotent(project: "q", key: "k", requestHash: "h2", now: 1, retentionMillis: day) == .proceed, "keys are per project")
+        try store.finishIdempotent(project: "p", key: "k", status: 200, body: "{}")
+        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 2, retentionMillis: day) == .replay(status: 200, body: "{}"))
+        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: day + 1, retentionMillis: day) == .proceed, "forgotten after 24 h")
+        try store.abandonIdempotent(project: "p", key: "k")
+        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h3", now: day + 2, retentionMillis: day) == .proceed)
+    }
+
+    @Test func concurrentFirstUsesGiveOneProceed() async throws {
+        let path = temporaryDatabasePath()
+        let stores = [try SQLiteStore(path: path), try SQLiteStore(path: path)]
+        let results = try await withThrowingTaskGroup(of: IdempotencyBegin.self) { group in
+            for i in 0..<16 {
+                group.addTask { try stores[i % 2].beginIdempotent(project: "p", key: "same", requestHash: "h", now: 0, retentionMillis: 1_000) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == .proceed }.count == 1 && results.filter { $0 == .inFlight }.count == 15)
+    }
+}
+
+@Suite("Request validation")
+struct ValidationTests {
+    let config = ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"]))
+    let user = Principal(keyID: "k", keyName: "k", keySerial: 1, project: "p", scopes: [.generate, .read])
+
+    func error(_ fields: [String: String], files: Set<String> = []) -> KinoServiceError? {
+        do {
+            _ = try config.validateCreate(RequestFields(values: fields, files: files), principal: user)
+            return nil
+        } catch {
+            return error as? KinoServiceError
+        }
+    }
+
+    @Test func defaultsAndAliases() throws {
+        let plain = try config.validateCreate(RequestFields(values: ["prompt": "a cat"]), principal: user)
+        #expect(plain.model == "kino-tiny" && plain.seconds == 4 && plain.size == VideoSize(width: 720, height: 1280) && plain.watermark)
+        let alias = try config.validateCreate(RequestFields(values: ["prompt": "a cat", "model": "sora-2-pro"]), principal: user)
+        #expect(alias.model == "sora-2-pro" && alias.engineModel == "kino-tiny")
+        let custom = ModelCatalog(models: ["a", "b"], aliases: try ModelCatalog.parseAliases("sora-2=b"))
+        #expect(try custom.resolve("sora-2") == ("sora-2", "b"))
+        #expect(throws: KinoServiceError.self) { try custom.resolve("sora-2-pro") }
+    }
+
+    @Test func rejectsBadValuesNamingTheParameter() {
+        #expect(error(["prompt": ""])?.param == "prompt")
+        #expect(error(["prompt": String(repeating: "a", count: 32_001)])?.param == "prompt")
+        #expect(error(["prompt": "x", "size": "1x1"])?.param == "size")
+        #expect(error(["prompt": "x", "seconds": "5"])?.param == "seconds")
+        #expect(error(["prompt": "x", "model": "gpt-9"])?.param == "model")
+        #expect(error(["prompt": "x", "seed": "-1"])?.param == "seed")
+        #expect(error(["prompt": "x", "steps": "0"])?.param == "steps")
+        #expect(error(["prompt": "x", "guidance": "nan"])?.param == "guidance")
+        #expect(error(["prompt": "x", "style": "vaporwave"])?.param == "style")
+        #expect(error(["prompt": "x", "status": "completed"])?.code == "unknown_parameter", "clients cannot set status")
+        #expect(error(["prompt": "x", "watermark": "false"])?.kind == .permissionDenied)
+    }
+
+    @Test func unsupportedFieldsSayUnsupported() {
+        let reference = error(["prompt": "x"], files: ["input_reference"])
+        #expect(reference?.kind == .unsupported && reference?.code == "unsupported" && reference?.param == "input_reference")
+        #expect(error(["prompt": "x", "n": "2"])?.code == "unsupported")
+        #expect(error(["prompt": "x", "n": "1"]) == nil)
+    }
+
+    @Test func dataFolderResolution() {
+        #expect(DataFolder(explicit: "/a", environment: ["KINO_DATA": "/b", "HOME": "/h"]).url.path == "/a")
+        #expect(DataFolder(explicit: nil, environment: ["KINO_DATA": "/b", "HOME": "/h"]).url.path == "/b")
+        #expect(DataFolder(explicit: nil, environment: ["HOME": "/h"]).url.path == "/h/.local/share/kino")
+    }
+}

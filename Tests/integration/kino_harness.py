@@ -1,0 +1,100 @@
+"""Starts a real `kino serve` for the integration tests and benchmarks.
+
+The server runs with the hidden TEST AID flag `--test-pattern-renderer` (ffmpeg test patterns, model name
+`test-pattern`) unless KINO_RENDERER=engine, so the API, queue and studio can be tested without model weights.
+Environment: KINO_BIN (default .build/debug/kino, relative to the repository root).
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KINO = os.environ.get("KINO_BIN", os.path.join(ROOT, ".build", "debug", "kino"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class KinoServer:
+    def __init__(self, data=None, extra_args=(), step_ms=50, workers=1, lease_seconds=None, threads=None):
+        self.data = data or tempfile.mkdtemp(prefix="kino-it-")
+        self.port = free_port()
+        self.extra_args = list(extra_args)
+        self.step_ms = step_ms
+        self.workers = workers
+        self.lease_seconds = lease_seconds
+        self.threads = threads
+        self.process = None
+        self.admin_key = None
+        self.log_path = os.path.join(self.data, f"serve-{self.port}.log")
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=30):
+        args = [KINO, "serve", "--data", self.data, "--port", str(self.port), "--workers", str(self.workers)]
+        if os.environ.get("KINO_RENDERER", "test-pattern") == "test-pattern":
+            args += ["--test-pattern-renderer", "--test-pattern-step-ms", str(self.step_ms)]
+        if self.lease_seconds is not None:
+            args += ["--lease-seconds", str(self.lease_seconds)]
+        if self.threads is not None:
+            args += ["--threads", str(self.threads)]
+        args += self.extra_args
+        os.makedirs(self.data, exist_ok=True)
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kino serve exited with {self.process.returncode}:\n{open(self.log_path).read()}")
+            try:
+                urllib.request.urlopen(self.base_url + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("kino serve did not become healthy:\n" + open(self.log_path).read())
+        match = re.search(r"^(kino_\S+)$", open(self.log_path).read(), re.M)
+        if match and self.admin_key is None:
+            self.admin_key = match.group(1)
+        return self
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def keys(self, *args):
+        out = subprocess.run([KINO, "keys", *args, "--data", self.data], check=True, capture_output=True, text=True)
+        return out.stdout
+
+    def create_key(self, name, scopes=None, project=None):
+        args = ["create", "--name", name]
+        if scopes:
+            args += ["--scopes", scopes]
+        if project:
+            args += ["--project", project]
+        return self.keys(*args).strip().splitlines()[-1]
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,154 @@
+"""The official `openai` Python SDK drives a real `kino serve`, exactly as a user would.
+
+Run: python3 Tests/integration/test_openai_sdk.py   (after `swift build`)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import openai
+from openai import OpenAI
+
+sys.path.insert(0, os.path.dirname(__file__))
+from kino_harness import KinoServer  # noqa: E402
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+checks = 0
+
+
+def check(condition, message):
+    global checks
+    checks += 1
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_error(exc_class, status, fn, *, code=None, param=None, type_=None):
+    try:
+        fn()
+    except exc_class as e:
+        check(e.status_code == status, f"expected HTTP {status}, got {e.status_code}")
+        check(isinstance(e.body, dict) and "message" in e.body and "type" in e.body, f"error shape: {e.body}")
+        if code is not None:
+            check(e.code == code, f"expected code {code}, got {e.code} ({e.body})")
+        if param is not None:
+            check(e.param == param, f"expected param {param}, got {e.param}")
+        if type_ is not None:
+            check(e.type == type_, f"expected type {type_}, got {e.type}")
+        check(e.request_id and e.request_id.startswith("req_"), "x-request-id on errors")
+        return e
+    raise AssertionError(f"expected {exc_class.__name__}")
+
+
+def ffprobe(path):
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", path],
+        check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def main():
+    with KinoServer() as server:
+        key_a = server.create_key("alice")
+        key_b = server.create_key("bob")
+        a = OpenAI(base_url=server.base_url + "/v1", api_key=key_a, max_retries=0)
+        b = OpenAI(base_url=server.base_url + "/v1", api_key=key_b, max_retries=0)
+
+        # create_and_poll, retrieve
+        video = a.videos.create_and_poll(prompt="a red ball bounces across green grass", size="1280x720", seconds="4")
+        check(video.status == "completed", f"create_and_poll ended {video.status}: {video.error}")
+        check(video.progress == 100 and video.size == "1280x720" and video.seconds == "4", str(video))
+        check(video.completed_at and video.expires_at and video.expires_at > video.completed_at, "timestamps")
+        again = a.videos.retrieve(video.id)
+        check(again.id == video.id and again.status == "completed", "retrieve")
+        raw = a.videos.with_raw_response.retrieve(video.id)
+        for header in ["x-request-id", "openai-processing-ms", "openai-poll-after-ms"]:
+            check(header in raw.headers, f"missing header {header}")
+
+        # Kino extras are accepted and echoed.
+        extra = a.videos.create(prompt="waves", extra_body={"seed": 42, "negative_prompt": "blur", "steps": 3, "guidance": 4.5, "style": "anime"})
+        check(extra.model_extra.get("seed") == 42 and extra.model_extra.get("style") == "anime", f"extras: {extra}")
+        check(extra.status == "queued" and extra.model_extra.get("queue_position", 0) >= 1, "queue_position while queued")
+
+        # list across pages
+        ids = {video.id, extra.id}
+        for i in range(3):
+            ids.add(a.videos.create(prompt=f"clip {i}").id)
+        first = a.videos.list(limit=2)
+        check(len(first.data) == 2 and first.has_more, "first page")
+        seen = [v.id for v in a.videos.list(limit=2)]
+        check(len(seen) == len(set(seen)) == 5 and set(seen) == ids, f"auto-pagination saw {seen}")
+        asc = [v.id for v in a.videos.list(limit=2, order="asc")]
+        check(asc == list(reversed(seen)), "asc is the reverse of desc")
+        check(all(v.id not in ids for v in b.videos.list()), "another project's list is empty of A's videos")
+
+        # download_content: all three variants
+        tmp = tempfile.mkdtemp()
+        mp4 = os.path.join(tmp, "v.mp4")
+        a.videos.download_content(video.id).write_to_file(mp4)
+        probe = ffprobe(mp4)
+        stream = probe["streams"][0]
+        check(stream["codec_name"] == "h264" and stream["width"] == 1280 and stream["height"] == 720, f"ffprobe: {stream}")
+        check(abs(float(probe["format"]["duration"]) - 4.0) < 0.5, "duration")
+        thumb = a.videos.download_content(video.id, variant="thumbnail").content
+        check(thumb[:4] == b"RIFF" and thumb[8:12] == b"WEBP", "thumbnail is WebP")
+        sprite = a.videos.download_content(video.id, variant="spritesheet").content
+        check(sprite[:3] == b"\xff\xd8\xff", "spritesheet is JPEG")
+
+        # remix (with Kino's optional strength)
+        remix = a.videos.remix(video.id, prompt="the same ball, now blue", extra_body={"strength": 0.4})
+        check(remix.remixed_from_video_id == video.id and remix.model_extra.get("remix_strength") == 0.4, str(remix))
+        remix = a.videos.poll(remix.id)
+        check(remix.status == "completed", f"remix ended {remix.status}")
+
+        # idempotency through the SDK
+        first_try = a.videos.create(prompt="idem", extra_headers={"Idempotency-Key": "abc-1"})
+        second_try = a.videos.create(prompt="idem", extra_headers={"Idempotency-Key": "abc-1"})
+        check(first_try.id == second_try.id, "idempotent replay returns the first video")
+        expect_error(openai.UnprocessableEntityError, 422, lambda: a.videos.create(prompt="other", extra_headers={"Idempotency-Key": "abc-1"}),
+                     code="idempotency_key_reused")
+
+        # cancel (Kino) and delete
+        slow = a.videos.create(prompt="slow", extra_body={"steps": 200})
+        cancelled = a.post(f"/videos/{slow.id}/cancel", cast_to=openai.types.Video)
+        cancelled = a.videos.poll(slow.id)
+        check(cancelled.status == "failed" and cancelled.error.code == "cancelled", f"cancel: {cancelled}")
+        deleted = a.videos.delete(remix.id)
+        check(deleted.deleted and deleted.id == remix.id and deleted.object == "video.deleted", "delete")
+        expect_error(openai.NotFoundError, 404, lambda: a.videos.retrieve(remix.id), type_="not_found_error")
+
+        # error cases, each through the SDK's exception classes
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.create(prompt="x", size="1x1"), param="size", type_="invalid_request_error")
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.create(prompt="x", seconds="5"), param="seconds")
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.create(prompt=""), param="prompt")
+        expect_error(openai.NotFoundError, 404, lambda: a.videos.retrieve("video_doesnotexist"))
+        expect_error(openai.AuthenticationError, 401, lambda: a.videos.list(extra_headers={"Authorization": openai.Omit()}),
+                     code="missing_api_key", type_="authentication_error")
+        key_c = server.create_key("carol")
+        c = OpenAI(base_url=server.base_url + "/v1", api_key=key_c, max_retries=0)
+        c.videos.list()
+        key_c_id = key_c.split("_")[1]
+        server.keys("revoke", key_c_id)
+        expect_error(openai.AuthenticationError, 401, lambda: c.videos.list(), code="revoked_api_key")
+        check("\trevoked" in server.keys("list"), "keys list shows revoked")
+        expect_error(openai.NotFoundError, 404, lambda: b.videos.retrieve(video.id))
+        expect_error(openai.NotFoundError, 404, lambda: b.videos.download_content(video.id))
+        expect_error(openai.BadRequestError, 400,
+                     lambda: a.videos.create(prompt="x", input_reference=("ref.png", b"\x89PNG\r\n\x1a\n", "image/png")),
+                     code="unsupported", param="input_reference")
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.extend(prompt="more", seconds="4", video=("clip.mp4", open(mp4, "rb").read(), "video/mp4")), code="unsupported")
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.create(prompt="x", model="no-such-model"), param="model")
+        reader = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("reader", scopes="read"), max_retries=0)
+        expect_error(openai.PermissionDeniedError, 403, lambda: reader.videos.create(prompt="x"), code="insufficient_scope")
+
+        # sora-2 alias works for unmodified clients
+        aliased = a.videos.create(prompt="alias", model="sora-2")
+        check(aliased.model == "sora-2", "alias echoed")
+    print(f"test_openai_sdk: {checks} checks passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Stage 2: encode every rendered clip to VAE latents once (the posterior mean), compute the per-channel
+latent mean/std that the exported VAE config carries, and store normalised latents for the transformer.
+
+    python3 training/encode_latents.py
+"""
+import time
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKLWan
+
+from common import VAE, log, path
+from data import shards, to_video
+
+
+def load_vae():
+    model = AutoencoderKLWan(**VAE)
+    model.load_state_dict(torch.load(path("vae", "last.pt"))["model"])
+    return model.eval()
+
+
+@torch.no_grad()
+def main():
+    torch.set_num_threads(2)
+    vae = load_vae()
+    means, captions, labels = [], [], []
+    start = time.time()
+    for s in shards():
+        z = np.load(s)
+        frames = z["frames"]
+        for i in range(0, len(frames), 4):
+            x = to_video(frames[i:i + 4])
+            means.append(vae.encode(x).latent_dist.mean.numpy().astype(np.float32))
+        captions += [str(c) for c in z["captions"]]
+        labels += [str(l) for l in z["labels"]]
+        log("encode", f"{s}: {len(captions)} clips, {time.time() - start:.0f} s")
+    mu = np.concatenate(means)                                   # [N, 16, 9, 10, 16]
+    mean = mu.mean(axis=(0, 2, 3, 4))
+    std = mu.std(axis=(0, 2, 3, 4)) + 1e-6
+    latents = (mu - mean[None, :, None, None, None]) / std[None, :, None, None, None]
+    np.savez(path("latents.npz"), latents=latents.astype(np.float32), captions=np.array(captions),
+             labels=np.array(labels), mean=mean, std=std)
+    log("encode", f"latents {latents.shape}, channel mean {mean.round(3).tolist()}, std {std.round(3).tolist()}")
+
+
+if __name__ == "__main__":
+    main()

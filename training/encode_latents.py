@@ -21,11 +21,15 @@ def load_vae():
 
 @torch.no_grad()
 def main():
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shards", type=int, default=0, help="encode only the first N shards (0: all)")
+    a = ap.parse_args()
     torch.set_num_threads(2)
     vae = load_vae()
     means, captions, labels = [], [], []
     start = time.time()
-    for s in shards():
+    for s in shards()[:a.shards or None]:
         z = np.load(s)
         frames = z["frames"]
         for i in range(0, len(frames), 4):

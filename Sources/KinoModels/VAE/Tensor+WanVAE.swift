@@ -35,7 +35,7 @@ extension Tensor {
                         if silu {
                             for p in 0..<n {
                                 let v = row[p] * ss[p] * gc
-                                o[p] = VAEMath.silu(v)
+                                o[p] = v * FastMath.sigmoid(v)
                             }
                         } else {
                             for p in 0..<n { o[p] = row[p] * ss[p] * gc }
@@ -69,31 +69,5 @@ extension Tensor {
                           transB: false, c: ob, ldc: positions, accumulate: bp != nil)
         }
         return out
-    }
-}
-
-/// SiLU whose exp the compiler can vectorise: FastMath's Cephes-style exp with the rounding done by the
-/// 1.5·2²³ magic-number trick (no `rint` call, no checked float-to-int conversion), about 1 ulp.
-enum VAEMath {
-    @inline(__always)
-    static func exp(_ value: Float) -> Float {
-        let x = Swift.min(Swift.max(value, -87.33654), 88.37626)
-        let shifted = x * 1.442_695_04 + 12_582_912  // 1.5·2²³: the low mantissa bits now hold round(x·log2 e)
-        let n = shifted - 12_582_912
-        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        let er = p * r * r + r + 1
-        let exponent = shifted.bitPattern &- 0x4B40_0000  // n as a two's-complement integer
-        return er * Float(bitPattern: (exponent &+ 127) << 23)
-    }
-
-    @inline(__always)
-    static func silu(_ x: Float) -> Float {
-        x / (1 + exp(-x))
     }
 }

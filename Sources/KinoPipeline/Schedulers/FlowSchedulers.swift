@@ -131,15 +131,7 @@ public struct UniPCFlowScheduler: FlowScheduler {
         let lambdaS0 = lambda(sigmaS0)
         let h = lambda(sigmaT) - lambdaS0
         guard let m0 = modelOutputs.last ?? nil else { return x }
-        var rks: [Float] = [], d1s: [Tensor] = []
-        if order > 1 {
-            for k in 1..<order {
-                guard let mk = modelOutputs[modelOutputs.count - 1 - k] else { continue }
-                let rk = (lambda(sigmas[i - k]) - lambdaS0) / h
-                rks.append(rk)
-                d1s.append((mk - m0) * (1 / rk))
-            }
-        }
+        var (rks, d1s) = differences(order: order, m0: m0, lambdaS0: lambdaS0, h: h) { i - $0 }
         rks.append(1)
         let (hPhi1, bH, b) = coefficients(h: h, order: order)
         var out = x * (sigmaT / sigmaS0)
@@ -158,15 +150,7 @@ public struct UniPCFlowScheduler: FlowScheduler {
         let lambdaS0 = lambda(sigmaS0)
         let h = lambda(sigmaT) - lambdaS0
         guard let m0 = modelOutputs.last ?? nil else { return x }
-        var rks: [Float] = [], d1s: [Tensor] = []
-        if order > 1 {
-            for k in 1..<order {
-                guard let mk = modelOutputs[modelOutputs.count - 1 - k] else { continue }
-                let rk = (lambda(sigmas[i - (k + 1)]) - lambdaS0) / h
-                rks.append(rk)
-                d1s.append((mk - m0) * (1 / rk))
-            }
-        }
+        var (rks, d1s) = differences(order: order, m0: m0, lambdaS0: lambdaS0, h: h) { i - ($0 + 1) }
         rks.append(1)
         let (hPhi1, bH, b) = coefficients(h: h, order: order)
         let rhos: [Float] = order == 1 ? [0.5] : Self.solve(Self.powers(rks, order), Array(b.prefix(order)))
@@ -175,6 +159,20 @@ public struct UniPCFlowScheduler: FlowScheduler {
         for (rho, d) in zip(rhos.dropLast(), d1s) { out.addScaled(d, by: -alphaT * bH * rho) }
         out.addScaled(modelT - m0, by: -alphaT * bH * (rhos.last ?? 0))
         return out
+    }
+
+    /// The ratios r_k = (λ(σ_k) - λ_s0) / h and scaled differences (m_k - m0) / r_k of the older model outputs,
+    /// where `sigmaIndex(k)` is the schedule index of the output k steps back.
+    private func differences(order: Int, m0: Tensor, lambdaS0: Float, h: Float, sigmaIndex: (Int) -> Int) -> ([Float], [Tensor]) {
+        var rks: [Float] = [], d1s: [Tensor] = []
+        guard order > 1 else { return (rks, d1s) }
+        for k in 1..<order {
+            guard let mk = modelOutputs[modelOutputs.count - 1 - k] else { continue }
+            let rk = (lambda(sigmas[sigmaIndex(k)]) - lambdaS0) / h
+            rks.append(rk)
+            d1s.append((mk - m0) * (1 / rk))
+        }
+        return (rks, d1s)
     }
 
     /// R[p][k] = rks[k]^p for p in 0..<n.

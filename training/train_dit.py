@@ -23,6 +23,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--drop-text", type=float, default=0.1, help="caption dropout for classifier-free guidance")
     ap.add_argument("--fresh", action="store_true", help="ignore existing checkpoints")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (faster only on CPUs with AVX512-BF16/AMX)")
     ap.add_argument("--work", default=None, help="checkpoint folder (default WORK/dit)")
     a = ap.parse_args()
 
@@ -88,7 +89,7 @@ def main():
         warm = min(1.0, (step + 1) / 200)
         for g in opt.param_groups:
             g["lr"] = a.lr * warm
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
             text = text_encoder(input_ids, attention_mask=mask).last_hidden_state
             text = text * mask.unsqueeze(-1)                    # Wan zeroes the rows past the prompt and
             text = torch.nn.functional.pad(text, (0, 0, 0, 512 - text.shape[1]))  # attends over 512 rows

@@ -71,7 +71,7 @@ struct KernelBenchmark {
             worstRatio = min(worstRatio, best / kino)
             lines.append("| \(m) | \(k) | \(n) | \(gf(flops, blas)) | \(gf(flops, dnnl)) | \(gf(flops, kino)) | \(pct(best / kino)) |")
         }
-        lines += ["", "Kino's GEMM is OpenBLAS sgemm, one call per thread on its share of the rows; the worst shape reaches \(pct(worstRatio)) of the faster BLAS's own multithreaded throughput.", ""]
+        lines += ["", "Kino's GEMM is oneDNN's sgemm, one single-threaded call per worker on its share of the output; the worst shape reaches \(pct(worstRatio)) of the faster BLAS's own multithreaded throughput.", ""]
 
         lines += ["## Attention (fp32, tiled, online softmax), head dim 128", "",
                   "| N (tokens) | heads | seconds | GFLOP/s |", "|---|---|---|---|"]

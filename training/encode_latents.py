@@ -24,6 +24,8 @@ def main():
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("--shards", type=int, default=0, help="encode only the first N shards (0: all)")
+    ap.add_argument("--stats-from", default=None,
+                    help="reuse the channel mean/std of an earlier latents.npz (keeps a resumed transformer's targets)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     vae = load_vae()
@@ -39,11 +41,18 @@ def main():
         labels += [str(l) for l in z["labels"]]
         log("encode", f"{s}: {len(captions)} clips, {time.time() - start:.0f} s")
     mu = np.concatenate(means)                                   # [N, 16, 9, 10, 16]
-    mean = mu.mean(axis=(0, 2, 3, 4))
-    std = mu.std(axis=(0, 2, 3, 4)) + 1e-6
+    if a.stats_from:
+        old = np.load(a.stats_from)
+        mean, std = old["mean"], old["std"]
+    else:
+        mean = mu.mean(axis=(0, 2, 3, 4))
+        std = mu.std(axis=(0, 2, 3, 4)) + 1e-6
     latents = (mu - mean[None, :, None, None, None]) / std[None, :, None, None, None]
-    np.savez(path("latents.npz"), latents=latents.astype(np.float32), captions=np.array(captions),
+    out = path("latents.npz")
+    np.savez(out + ".tmp.npz", latents=latents.astype(np.float32), captions=np.array(captions),
              labels=np.array(labels), mean=mean, std=std)
+    import os
+    os.replace(out + ".tmp.npz", out)
     log("encode", f"latents {latents.shape}, channel mean {mean.round(3).tolist()}, std {std.round(3).tolist()}")
 
 

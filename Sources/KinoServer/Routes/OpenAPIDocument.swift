@@ -46,7 +46,8 @@ enum OpenAPIDocument {
             seed: { type: integer, minimum: 0, maximum: 4294967295 }
             steps: { type: integer, minimum: 1, maximum: 200 }
             guidance: { type: number, minimum: 0, maximum: 30 }
-            style: { type: string, enum: [cinematic, anime, documentary, claymation, watercolor, pixel-art] }
+            style: { type: string, enum: [plain, pixel-art, line-sketch, noir, neon] }
+            turbo: { type: boolean, default: false, description: "Kino: the model's short schedule plus step caching (about 2-3x faster)." }
             watermark: { type: boolean, description: "false needs the watermark-free scope." }
         RemixVideo:
           type: object
@@ -59,6 +60,7 @@ enum OpenAPIDocument {
             steps: { type: integer, minimum: 1, maximum: 200 }
             guidance: { type: number, minimum: 0, maximum: 30 }
             style: { type: string }
+            turbo: { type: boolean }
         Video:
           type: object
           required: [id, object, model, status, progress, created_at, prompt, seconds, size]
@@ -86,6 +88,7 @@ enum OpenAPIDocument {
             steps: { type: integer }
             guidance: { type: number }
             style: { type: string }
+            turbo: { type: boolean }
             remix_strength: { type: number }
         VideoList:
           type: object

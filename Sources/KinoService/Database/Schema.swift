@@ -105,6 +105,8 @@ enum Schema {
             )
             """,
         ]),
+        // Turbo mode (issue 7): the model's short schedule plus step caching, per job.
+        (2, ["ALTER TABLE videos ADD COLUMN turbo INTEGER NOT NULL DEFAULT 0"]),
     ]
 
     /// Brings the database up to the newest schema version.

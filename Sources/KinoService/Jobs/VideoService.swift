@@ -71,7 +71,7 @@ public final class VideoService: Sendable {
             size: request.size,
             settings: GenerationSettings(
                 negativePrompt: request.negativePrompt, seed: request.seed ?? seedSource(), steps: request.steps,
-                guidance: request.guidance, style: request.style),
+                guidance: request.guidance, style: request.style, turbo: request.turbo),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
         let stored = try store.insert(job)

@@ -32,10 +32,9 @@ public final class PipelineRenderer: VideoRenderer {
             }
             if !words.isEmpty { prompt += ", \(words)" }
         }
-        var request = GenerationRequest(prompt: prompt, negativePrompt: job.negativePrompt, width: plan.width, height: plan.height,
-                                        frames: plan.frames, steps: job.steps ?? d.steps ?? 50,
-                                        guidance: Float(job.guidance ?? Double(d.guidance ?? 5)), shift: d.shift,
-                                        scheduler: d.scheduler, seed: UInt64(job.seed))
+        var request = GenerationRequest.make(prompt: prompt, negativePrompt: job.negativePrompt, plan: plan, defaults: d,
+                                             steps: job.steps, guidance: job.guidance.map { Float($0) }, seed: UInt64(job.seed),
+                                             turbo: job.turbo)
         if let remix = job.remix {
             let source = try SafeTensorsFile(path: remix.latentsFile.path).tensor("latents").copied(to: .f32)
             let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)

@@ -3,6 +3,7 @@ latent mean/std that the exported VAE config carries, and store normalised laten
 
     python3 training/encode_latents.py
 """
+import os
 import time
 
 import numpy as np
@@ -33,10 +34,16 @@ def main():
     start = time.time()
     for s in shards()[:a.shards or None]:
         z = np.load(s)
-        frames = z["frames"]
-        for i in range(0, len(frames), 4):
-            x = to_video(frames[i:i + 4])
-            means.append(vae.encode(x).latent_dist.mean.numpy().astype(np.float32))
+        cache = path("latent-shards", os.path.basename(s).replace(".npz", ".npy"))   # resumable per shard
+        if os.path.exists(cache):
+            means.append(np.load(cache))
+        else:
+            frames = z["frames"]
+            parts = [vae.encode(to_video(frames[i:i + 4])).latent_dist.mean.numpy().astype(np.float32)
+                     for i in range(0, len(frames), 4)]
+            np.save(cache + ".tmp.npy", np.concatenate(parts))
+            os.replace(cache + ".tmp.npy", cache)
+            means.append(np.load(cache))
         captions += [str(c) for c in z["captions"]]
         labels += [str(l) for l in z["labels"]]
         log("encode", f"{s}: {len(captions)} clips, {time.time() - start:.0f} s")
@@ -51,7 +58,6 @@ def main():
     out = path("latents.npz")
     np.savez(out + ".tmp.npz", latents=latents.astype(np.float32), captions=np.array(captions),
              labels=np.array(labels), mean=mean, std=std)
-    import os
     os.replace(out + ".tmp.npz", out)
     log("encode", f"latents {latents.shape}, channel mean {mean.round(3).tolist()}, std {std.round(3).tolist()}")
 

@@ -28,7 +28,7 @@ def main():
     ap.add_argument("--stats-from", default=None,
                     help="reuse the channel mean/std of an earlier latents.npz (keeps a resumed transformer's targets)")
     a = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
     vae = load_vae()
     means, captions, labels = [], [], []
     start = time.time()

@@ -4,7 +4,7 @@ import KinoPipeline
 
 /// The step from decoded frames to the files a person receives, shared by `kino generate` and the server:
 /// keep the planned frames, resize to the output size, draw the visible watermark, encode the MP4 and the
-/// variants asked for.
+/// variants asked for, then sign the MP4's C2PA content credentials (every MP4 Kino writes carries them).
 public enum ClipExport {
     /// Frames [1, 3, F, H, W] in [-1, 1] -> 8-bit frames at the plan's fps, keeping the plan's frame count.
     public static func frames(from result: GenerationResult, plan: GenerationPlan) throws -> VideoFrames {
@@ -16,12 +16,15 @@ public enum ClipExport {
     }
 
     public static func export(_ result: GenerationResult, plan: GenerationPlan, to url: URL, watermark: Bool,
-                              thumbnail: URL? = nil, spritesheet: URL? = nil, crf: Int? = nil) throws -> ExportResult {
+                              thumbnail: URL? = nil, spritesheet: URL? = nil, crf: Int? = nil,
+                              provenance: ClipProvenance) throws -> ExportResult {
         var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight,
                                     watermark: watermark ? VisibleWatermark() : nil)
         if let crf { options.encoding.crf = crf }
         options.thumbnailURL = thumbnail
         options.spritesheetURL = spritesheet
-        return try VideoExporter.export(try frames(from: result, plan: plan), to: url, options: options)
+        let exported = try VideoExporter.export(try frames(from: result, plan: plan), to: url, options: options)
+        try provenance.sign(url)
+        return exported
     }
 }

@@ -39,6 +39,9 @@ public enum C2PAVerifier {
 
     public static func verify(mp4 bytes: [UInt8], trustAnchors: [Certificate], now: Date = Date()) -> C2PAReport {
         let box: ISOBox
+        if bytes.count < 8 || ISOBox.fourCC(bytes, 4) != "ftyp" {
+            return C2PAReport(state: .absent, problems: ["not an MP4/MOV file (it does not start with an ftyp box); kino verify reads MP4 files"])
+        }
         do {
             guard let found = try BMFF.manifestBox(bytes) else { return C2PAReport(state: .absent) }
             box = found

@@ -30,7 +30,9 @@ public struct SigningIdentity: Sendable {
 /// Kino's private certificate authority for content credentials, kept in `<data>/provenance/`:
 /// `ca.pem` + `ca.key` (the root, 20 years) and `signer.pem` + `signer.key` (the ES256 end-entity certificate
 /// C2PA requires: not a CA, digitalSignature, documentSigning and emailProtection EKUs, AKI/SKI). Made on first
-/// use; the signer is re-issued when it has less than 30 days left. An operator can bring their own chain
+/// use; the signer is re-issued when it has less than 30 days left. The signer lives 10 years because Kino
+/// signs without an RFC 3161 time stamp (no network), and validators then check the certificate against the
+/// current date: a clip's credentials read "valid" only while its signer is. An operator can bring their own chain
 /// instead through `<data>/provenance.json` (see docs/provenance.md).
 public enum CertificateAuthority {
     public static let folderName = "provenance"
@@ -106,6 +108,10 @@ public enum CertificateAuthority {
         } catch {
             throw ProvenanceError("cannot create \(folder.path) for Kino's signing CA: \(error.localizedDescription). Pass --data DIR or set KINO_DATA to a writable folder")
         }
+        // Two processes starting on a fresh data folder (say `kino serve` and `kino generate`) must not each
+        // make a root: hold an exclusive lock while reading or creating the files.
+        let lock = try FolderLock(folder.appendingPathComponent(".lock"))
+        defer { lock.release() }
         if !fm.fileExists(atPath: caURL.path) {
             let key = P256.Signing.PrivateKey()
             let root = try makeRoot(key: key, now: now)
@@ -146,7 +152,7 @@ public enum CertificateAuthority {
     }
 
     public static func issueSigner(publicKey: P256.Signing.PublicKey, root: Certificate, rootKey: P256.Signing.PrivateKey,
-                                   now: Date, validDays: Double = 2 * 365) throws -> Certificate {
+                                   now: Date, validDays: Double = 10 * 365) throws -> Certificate {
         let subject = try DistinguishedName {
             OrganizationName("Kino")
             CommonName("Kino content credentials signer")
@@ -215,5 +221,24 @@ public enum CertificateAuthority {
     static func writeSecret(_ text: String, to url: URL) throws {
         try write(text, to: url)
         try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+    }
+}
+
+/// An exclusive `flock` on a file, released on `release()`.
+struct FolderLock {
+    let descriptor: Int32
+
+    init(_ url: URL) throws {
+        descriptor = open(url.path, O_CREAT | O_RDWR, 0o600)
+        guard descriptor >= 0 else { throw ProvenanceError("cannot open the lock file \(url.path) (errno \(errno))") }
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            close(descriptor)
+            throw ProvenanceError("cannot lock \(url.path) (errno \(errno))")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

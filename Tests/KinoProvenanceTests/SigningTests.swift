@@ -48,6 +48,31 @@ import X509
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    @Test func concurrentFirstUseMakesOneRoot() throws {
+        let data = try Self.scratch()
+        final class Roots: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [Certificate] = []
+        }
+        let roots = Roots()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if let root = try? CertificateAuthority.identity(dataFolder: data).trustAnchors.first {
+                roots.lock.withLock { roots.all.append(root) }
+            }
+        }
+        let all = roots.lock.withLock { roots.all }
+        #expect(all.count == 8)
+        #expect(Set(all.map(\.serialNumber)).count == 1)
+        #expect(try CertificateAuthority.trustAnchors(dataFolder: data) == [all[0]])
+    }
+
+    @Test func filesThatAreNotMP4HaveNoCredentials() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+        let report = C2PAVerifier.verify(mp4: png, trustAnchors: [])
+        #expect(report.state == .absent)
+        #expect(report.problems.joined().contains("not an MP4"))
+    }
+
     @Test func signedMP4VerifiesAndTamperingIsCaught() throws {
         let data = try Self.scratch()
         let identity = try CertificateAuthority.identity(dataFolder: data)

@@ -112,9 +112,8 @@ public enum C2PAVerifier {
             report.problems += problems
             return
         }
-        if let anchor = chainAnchor(chain, trustAnchors: trustAnchors) {
+        if chainAnchor(chain, trustAnchors: trustAnchors) != nil {
             report.state = .trusted
-            _ = anchor
         } else {
             report.state = .valid
             report.problems.append("the signing certificate does not chain to a trusted root (signingCredential.untrusted)")
@@ -171,11 +170,24 @@ public enum C2PAVerifier {
         if (try? leaf.extensions.keyUsage)??.digitalSignature != true {
             problems.append("the signing certificate lacks the digitalSignature key usage")
         }
+        let usages = (try? leaf.extensions.extendedKeyUsage)??.map(\.self) ?? []
+        if usages.contains(.any) || !usages.contains(where: { allowedUsages.contains($0) }) {
+            problems.append("the signing certificate lacks a C2PA extended key usage (documentSigning, emailProtection, C2PA signing)")
+        }
+        if (try? leaf.extensions.authorityKeyIdentifier) == nil {
+            problems.append("the signing certificate has no authority key identifier")
+        }
         for (cert, issuer) in zip(chain, chain.dropFirst()) where !issuer.publicKey.isValidSignature(cert.signature, for: cert) {
             problems.append("certificate '\(cert.subject)' is not signed by the next one in the chain")
         }
         return problems
     }
+
+    /// Extended key usages C2PA accepts for a claim signer (besides time stamping/OCSP, which Kino never uses).
+    static let allowedUsages: [ExtendedKeyUsage.Usage] = [
+        .emailProtection, ExtendedKeyUsage.Usage(oid: [1, 3, 6, 1, 5, 5, 7, 3, 36]),
+        ExtendedKeyUsage.Usage(oid: [1, 3, 6, 1, 4, 1, 62558, 2, 1]), ExtendedKeyUsage.Usage(oid: [1, 3, 6, 1, 4, 1, 311, 76, 59, 1, 9]),
+    ]
 
     /// The trust anchor that signed the last certificate of `chain`, if any.
     static func chainAnchor(_ chain: [Certificate], trustAnchors: [Certificate]) -> Certificate? {

@@ -112,6 +112,24 @@ import X509
         #expect(assertionReport.problems.joined().contains("c2pa.actions.v2"))
     }
 
+    @Test func signerWithoutTheC2PAProfileIsInvalid() throws {
+        let rootKey = P256.Signing.PrivateKey()
+        let root = try CertificateAuthority.makeRoot(key: rootKey, now: Date())
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName { CommonName("no EKU") }
+        let bare = try Certificate(version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+                                   notValidBefore: Date().addingTimeInterval(-60), notValidAfter: Date().addingTimeInterval(3600),
+                                   issuer: root.subject, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+                                   extensions: try Certificate.Extensions { Critical(KeyUsage(digitalSignature: true)) },
+                                   issuerPrivateKey: .init(rootKey))
+        let identity = SigningIdentity(privateKey: key, chain: [bare], trustAnchors: [root])
+        let signed = try C2PA.sign(mp4: try TestMP4.make(), credentials: ContentCredentials(model: "m"), identity: identity)
+        let report = C2PAVerifier.verify(mp4: signed, trustAnchors: [root])
+        #expect(report.state == .invalid)
+        #expect(report.problems.joined().contains("extended key usage"))
+        #expect(report.problems.joined().contains("authority key identifier"))
+    }
+
     @Test func operatorChainFromConfiguration() throws {
         let data = try Self.scratch()
         let rootKey = P256.Signing.PrivateKey()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinoMedia
 import KinoPipeline
 import KinoService
 import KinoTensor
@@ -79,7 +80,7 @@ struct Generate: AsyncParsableCommand {
         if let rawOut { try SafeTensors.write(["video": result.video], to: rawOut) }
         bar.update(stage: "encoding MP4", fraction: nil)
         let exported = try await runOnThread { [thumbnail, spritesheet, crf, output, noWatermark] in
-            try ClipExport.export(result, plan: plan, to: URL(fileURLWithPath: output), watermark: !noWatermark,
+            try ClipExport.export(result, plan: plan, to: URL(fileURLWithPath: output), watermark: !noWatermark, payload: .local,
                                   thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
                                   spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf)
         }

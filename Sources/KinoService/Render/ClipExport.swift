@@ -3,8 +3,8 @@ import KinoMedia
 import KinoPipeline
 
 /// The step from decoded frames to the files a person receives, shared by `kino generate` and the server:
-/// keep the planned frames, resize to the output size, draw the visible watermark, encode the MP4 and the
-/// variants asked for.
+/// keep the planned frames, resize to the output size, draw the visible watermark, embed the invisible watermark
+/// (always, whatever `watermark` says), encode the MP4 and the variants asked for.
 public enum ClipExport {
     /// Frames [1, 3, F, H, W] in [-1, 1] -> 8-bit frames at the plan's fps, keeping the plan's frame count.
     public static func frames(from result: GenerationResult, plan: GenerationPlan) throws -> VideoFrames {
@@ -15,13 +15,19 @@ public enum ClipExport {
                                frameRate: FrameRate(plan.fps))
     }
 
+    /// `watermark` turns the visible mark on or off (off only for `watermark-free` keys); the invisible one,
+    /// carrying `payload`, goes into every output (`WatermarkPayload.local` for `kino generate`).
     public static func export(_ result: GenerationResult, plan: GenerationPlan, to url: URL, watermark: Bool,
-                              thumbnail: URL? = nil, spritesheet: URL? = nil, crf: Int? = nil) throws -> ExportResult {
+                              payload: WatermarkPayload, thumbnail: URL? = nil, spritesheet: URL? = nil,
+                              crf: Int? = nil) throws -> ExportResult {
         var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight,
                                     watermark: watermark ? VisibleWatermark() : nil)
         if let crf { options.encoding.crf = crf }
         options.thumbnailURL = thumbnail
         options.spritesheetURL = spritesheet
-        return try VideoExporter.export(try frames(from: result, plan: plan), to: url, options: options)
+        // Order matters: the invisible mark goes on the final pixels (after resizing and the visible mark).
+        var prepared = try VideoExporter.prepare(try frames(from: result, plan: plan), options: options)
+        InvisibleWatermark.embed(&prepared, payload: payload)
+        return try VideoExporter.write(prepared, to: url, options: options)
     }
 }

@@ -61,7 +61,7 @@ public final class PipelineRenderer: VideoRenderer {
         try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(job.seed)"],
                               to: outputDirectory.appendingPathComponent(RenderOutput.latents).path)
         _ = try ClipExport.export(result, plan: plan, to: outputDirectory.appendingPathComponent(RenderOutput.video),
-                                  watermark: job.watermark,
+                                  watermark: job.watermark, payload: job.watermarkPayload,
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
                                   spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet))
         progress(1)

@@ -46,7 +46,12 @@ let package = Package(
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
         .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
-        .target(name: "KinoMedia", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // -O even in debug builds: the per-pixel loops (resizing, watermarks) are 20-50x slower unoptimised.
+        .target(
+            name: "KinoMedia",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoProvenance",

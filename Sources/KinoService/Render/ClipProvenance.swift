@@ -1,4 +1,5 @@
 import Foundation
+import KinoMedia
 import KinoProvenance
 
 /// What ties a clip to where it came from: the C2PA signing identity of the data folder and the facts the
@@ -17,6 +18,11 @@ public struct ClipProvenance: Sendable {
         self.model = model
         self.keySerial = keySerial
         self.videoSerial = videoSerial
+    }
+
+    /// What the invisible watermark carries.
+    public var watermarkPayload: WatermarkPayload {
+        WatermarkPayload(keySerial: keySerial, videoSerial: videoSerial)
     }
 
     /// Loads (creating on first use) the signing identity of a data folder; see docs/provenance.md.

@@ -69,8 +69,8 @@ public final class PipelineRenderer: VideoRenderer {
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
                                   spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
                                   provenance: ClipProvenance(identity: signing, model: job.model,
-                                                             keySerial: UInt32(truncatingIfNeeded: job.keySerial),
-                                                             videoSerial: UInt32(truncatingIfNeeded: job.videoSerial)))
+                                                             keySerial: job.watermarkPayload.keySerial,
+                                                             videoSerial: job.watermarkPayload.videoSerial))
         progress(1)
         return RenderResult(wroteLatents: true)
     }

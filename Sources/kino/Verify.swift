@@ -34,7 +34,14 @@ struct Verify: AsyncParsableCommand {
         for problem in report.problems { warn("c2pa: \(problem)") }
         if let agent = report.softwareAgent { warn("c2pa: made by \(agent) (\(report.digitalSourceType ?? "no digitalSourceType"))") }
 
-        let mark = try await runOnThread { try WatermarkCheck.detect(url) }
+        // A damaged video stream (e.g. a changed mdat byte) may not decode: that is "absent", not a crash.
+        let mark: WatermarkCheck.Serials?
+        do {
+            mark = try await runOnThread { try WatermarkCheck.detect(url) }
+        } catch {
+            warn("watermark: cannot read the video frames: \(error)")
+            mark = nil
+        }
         if let mark {
             let names = try lookUp(mark, folder: folder)
             say("watermark: key_id=\(names.keyID) key_name=\(names.keyName) video_id=\(names.videoID)")

@@ -108,7 +108,8 @@ def check_clip(path, data, model):
     check(lines[0] == "c2pa: trusted" and lines[1].startswith("watermark: "), f"kino verify: {lines}")
     check_verify_exit(code, lines, path)
     code, lines, err = verify(tampered, data)
-    check(lines[0] == "c2pa: invalid" and code == 1 and "bmffHash.mismatch" in err, f"kino verify on the tampered copy: {lines}")
+    check(len(lines) == 2 and lines[0] == "c2pa: invalid" and lines[1].startswith("watermark: ") and code == 1
+          and "bmffHash.mismatch" in err, f"kino verify on the tampered copy: {lines}, exit {code}")
     other = tempfile.mkdtemp(prefix="kino-other-")
     code, lines, err = verify(path, other)
     check(lines[0] == "c2pa: valid", f"kino verify with another data folder (not our CA): {lines}")
@@ -132,14 +133,45 @@ def main():
     code, lines, _ = verify(plain, data)
     check(lines == ["c2pa: absent", "watermark: absent"] and code == 1, f"kino verify on an unsigned MP4: {lines}, exit {code}")
 
+    code, lines, _ = verify(clip, data)
+    check(lines == ["c2pa: trusted", "watermark: key_id=none key_name=local video_id=none"] and code == 0,
+          f"kino verify names CLI output as local and exits 0: {lines}, exit {code}")
+
     from openai import OpenAI
+    # The real engine behind `kino serve`: the watermark names the key and the video, the manifest the model.
+    previous = os.environ.get("KINO_RENDERER")
+    os.environ["KINO_RENDERER"] = "engine"
+    try:
+        server = KinoServer(threads=2).start(timeout=120)
+    finally:
+        if previous is None:
+            del os.environ["KINO_RENDERER"]
+        else:
+            os.environ["KINO_RENDERER"] = previous
+    try:
+        key = server.create_key("alice")
+        client = OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0, timeout=600)
+        started = time.time()
+        video = client.videos.create_and_poll(prompt="a red ball bounces across green grass", size="1280x720",
+                                              seconds="4", extra_body={"steps": 2}, poll_interval_ms=500)
+        check(video.status == "completed", f"engine video {video.id} completed in {time.time() - started:.1f} s")
+        served = os.path.join(work, "engine.mp4")
+        client.videos.download_content(video.id).write_to_file(served)
+        check_clip(served, server.data, "kino-tiny")
+        key_id = next(line.split("\t")[0] for line in server.keys("list").splitlines() if "\talice\t" in line)
+        code, lines, _ = verify(served, server.data)
+        check(lines == ["c2pa: trusted", f"watermark: key_id={key_id} key_name=alice video_id={video.id}"] and code == 0,
+              f"kino verify names alice's key and the video: {lines}, exit {code}")
+    finally:
+        server.stop()
+
     with KinoServer(step_ms=10) as server:
         client = OpenAI(base_url=server.base_url + "/v1", api_key=server.admin_key, max_retries=0)
         video = client.videos.create_and_poll(prompt="a kite over a beach", size="1280x720", seconds="4")
         check(video.status == "completed", f"server video {video.id} completed")
         served = os.path.join(work, "served.mp4")
         client.videos.download_content(video.id).write_to_file(served)
-        check_clip(served, server.data, "test-pattern")
+        check_clip(served, server.data, "test-pattern")  # ffmpeg's pattern: signed, but no invisible watermark
     print("test_provenance: all checks passed")
 
 

@@ -140,6 +140,11 @@ public enum C2PAVerifier {
         var exclusions: [BMFF.Exclusion] = []
         for item in value["exclusions"]?.arrayValue ?? [] {
             guard let xpath = item["xpath"]?.textValue else { throw ProvenanceError("a BMFF exclusion has no xpath") }
+            // Only the boxes C2PA lets a hard binding leave out; an exclusion of /mdat or /moov would leave the
+            // media unprotected while still "matching".
+            guard ["/uuid", "/ftyp", "/mfra", "/free", "/skip"].contains(xpath) else {
+                throw ProvenanceError("the BMFF hash excludes \(xpath), which leaves content unprotected; kino verify does not accept it")
+            }
             if item["subset"] != nil || item["length"] != nil || item["version"] != nil || item["flags"] != nil {
                 throw ProvenanceError("BMFF exclusion \(xpath) uses subset/length/version/flags, which kino verify does not check")
             }

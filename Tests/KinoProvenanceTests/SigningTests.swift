@@ -130,6 +130,32 @@ import X509
         #expect(report.problems.joined().contains("authority key identifier"))
     }
 
+    @Test func hashThatExcludesTheMediaIsRefused() throws {
+        let identity = try CertificateAuthority.identity(dataFolder: try Self.scratch())
+        let signed = try C2PA.sign(mp4: try TestMP4.make(), credentials: ContentCredentials(model: "m"), identity: identity)
+        let store = try #require(try BMFF.manifestBox(signed))
+        let hash = try #require(try JUMBFSuperbox.parse(signed, in: try BMFF.manifestStoreRange(store, signed))
+            .superboxes.first?.child("c2pa.assertions")?.child(C2PA.bmffHashLabel))
+        #expect(throws: Never.self) { try C2PAVerifier.checkBMFFHash(hash, bytes: signed) }
+        // The same assertion rewritten to exclude /mdat (as a forger might) is refused even though it "matches".
+        let value = try CBOR.decode(try #require(hash.content("cbor")))
+        guard case .map(var entries) = value else { Issue.record("not a map"); return }
+        let exclusions = BMFF.Exclusion.standard + [BMFF.Exclusion(xpath: "/mdat")]
+        let matching = try BMFF.hash(signed, exclusions: exclusions)
+        guard case .map(let standardEntries) = C2PA.bmffHash(matching),
+              case .array(var list)? = standardEntries.first(where: { $0.0 == .text("exclusions") })?.1 else {
+            Issue.record("unexpected BMFF hash layout"); return
+        }
+        list.append(.map([(.text("xpath"), .text("/mdat"))]))
+        entries = entries.map { entry -> (CBOR, CBOR) in
+            if entry.0 == .text("exclusions") { return (entry.0, .array(list)) }
+            if entry.0 == .text("hash") { return (entry.0, .bytes(matching)) }
+            return entry
+        }
+        let forged = C2PA.cborAssertion(C2PA.bmffHashLabel, .map(entries))
+        #expect(throws: ProvenanceError.self) { try C2PAVerifier.checkBMFFHash(forged, bytes: signed) }
+    }
+
     @Test func operatorChainFromConfiguration() throws {
         let data = try Self.scratch()
         let rootKey = P256.Signing.PrivateKey()

@@ -10,8 +10,10 @@ struct Generate: AsyncParsableCommand {
         abstract: "Generate a video clip from a text prompt.",
         discussion: """
             Uses the bundled kino-tiny model unless --model names another (see `kino models`).
-            The output is an H.264 MP4 with Kino's visible watermark. The seed used is printed, so a run can be
-            repeated exactly (same model, settings, build and thread count give identical frames).
+            The output is an H.264 MP4 with Kino's visible watermark and C2PA content credentials signed by the data
+            folder's certificate authority (created on first use; see docs/provenance.md and `kino verify`). The seed
+            used is printed, so a run can be repeated exactly (same model, settings, build and thread count give
+            identical frames).
 
             Examples:
               kino generate "a red ball bounces across green grass" -o ball.mp4
@@ -42,6 +44,7 @@ struct Generate: AsyncParsableCommand {
     @Flag(help: "Skip the visible watermark (local CLI use only).") var noWatermark = false
     @Flag(help: "Turbo mode: the model's short schedule plus first-block step caching (docs/engine.md).") var turbo = false
     @Option(help: "LoRA safetensors to merge into the transformer, PATH or PATH:WEIGHT (repeatable; docs/models.md).") var lora: [String] = []
+    @OptionGroup var dataOption: DataOption
 
     func validate() throws {
         if frames != nil && seconds != nil { throw ValidationError("give --frames or --seconds, not both") }
@@ -56,6 +59,7 @@ struct Generate: AsyncParsableCommand {
         if let threads { Parallel.threads = threads }
         let bar = ProgressBar()
         bar.update(stage: "loading model", fraction: nil)
+        let signing = try ClipProvenance.identity(dataFolder: DataFolder(explicit: dataOption.data).url)
         let folder = try ModelLocator().resolve(model)
         let dtype: DType? = precision == "stored" ? nil : DType(rawValue: precision)
         let adapters = try lora.map(LoRAOption.parse)
@@ -81,10 +85,12 @@ struct Generate: AsyncParsableCommand {
         }
         if let rawOut { try SafeTensors.write(["video": result.video], to: rawOut) }
         bar.update(stage: "encoding MP4", fraction: nil)
+        let modelName = model.map { $0.contains("/") ? folder.lastPathComponent : $0 } ?? ModelLocator.defaultModel
         let exported = try await runOnThread { [thumbnail, spritesheet, crf, output, noWatermark] in
             try ClipExport.export(result, plan: plan, to: URL(fileURLWithPath: output), watermark: !noWatermark,
                                   thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
-                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf)
+                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf,
+                                  provenance: ClipProvenance(identity: signing, model: modelName))
         }
         bar.finish()
         print("wrote \(output): \(exported.width)x\(exported.height), \(exported.frameCount) frames at \(plan.fps) fps "

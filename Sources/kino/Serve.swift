@@ -50,7 +50,8 @@ struct Serve: AsyncParsableCommand {
         let renderer: any VideoRenderer
         if testPatternRenderer {
             logger.warning("TEST AID: --test-pattern-renderer serves ffmpeg test patterns, not generated video")
-            renderer = TestPatternRenderer(stepDelay: Double(testPatternStepMs) / 1000, threads: threads)
+            renderer = TestPatternRenderer(stepDelay: Double(testPatternStepMs) / 1000, threads: threads,
+                                           signing: try ClipProvenance.identity(dataFolder: folder.url))
         } else {
             renderer = try EngineRenderer.make(model: model, threads: threads, data: folder.url)
         }
@@ -78,7 +79,7 @@ enum EngineRenderer {
         if let threads { Parallel.threads = threads }
         let folder = try ModelLocator(dataDirectory: data).resolve(model)
         let name = model.map { $0.contains("/") ? folder.lastPathComponent : $0 } ?? ModelLocator.defaultModel
-        return try PipelineRenderer(folder: folder, name: name)
+        return try PipelineRenderer(folder: folder, name: name, signing: try ClipProvenance.identity(dataFolder: data))
     }
 }
 

@@ -167,6 +167,9 @@ struct BenchEngine: AsyncParsableCommand {
         let d = pipeline.defaults
         let plan = try GenerationPlan.make(size: nil, frames: nil, seconds: nil, fps: nil, defaults: d, temporalFactor: pipeline.vae.temporalFactor)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("kino-bench-tiny.mp4")
+        // What a user gets: visible and invisible watermarks and C2PA credentials from a scratch data folder.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kino-bench-data")
+        let provenance = ClipProvenance(identity: try ClipProvenance.identity(dataFolder: scratch), model: d.name ?? "kino-tiny")
         var rows: [String] = []
         for turbo in [false, true] {
             var times: [Double] = []
@@ -174,12 +177,12 @@ struct BenchEngine: AsyncParsableCommand {
                 let start = Date()
                 let request = GenerationRequest.make(prompt: Self.prompt, plan: plan, defaults: d, seed: 0, turbo: turbo)
                 let result = try pipeline.generate(request)
-                _ = try ClipExport.export(result, plan: plan, to: out, watermark: true)
+                _ = try ClipExport.export(result, plan: plan, to: out, watermark: true, provenance: provenance)
                 times.append(Date().timeIntervalSince(start))
             }
             let median = times.sorted()[1]
             let steps = d.steps(explicit: nil, turbo: turbo)
-            rows.append("| Kino\(turbo ? " --turbo" : ""), prompt → MP4 \(plan.outputWidth)x\(plan.outputHeight) with watermark | \(steps) | \(f2(median)) (median of \(times.map(f2).joined(separator: ", "))) |")
+            rows.append("| Kino\(turbo ? " --turbo" : ""), prompt → MP4 \(plan.outputWidth)x\(plan.outputHeight) with watermarks and C2PA | \(steps) | \(f2(median)) (median of \(times.map(f2).joined(separator: ", "))) |")
         }
         rows.append("| PyTorch (diffusers WanPipeline), prompt → frames \(plan.width)x\(plan.height) | \(t["steps"] as? Int ?? 0) | \(f2(t["seconds"] as? Double ?? .nan)) (best of 2) |")
         return ["## The default kino-tiny clip (\(plan.frames) frames, \(plan.fps) fps, guidance \(d.guidance ?? 5))", "",

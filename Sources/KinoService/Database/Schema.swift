@@ -105,6 +105,7 @@ enum Schema {
             )
             """,
         ]),
+        trust,
     ]
 
     /// Brings the database up to the newest schema version.

@@ -50,7 +50,8 @@ public enum TextNormalizer {
 
         var tokens: [String] = []
         var capitalized: [Bool] = []
-        for word in plain.split(whereSeparator: { $0.isWhitespace }) {
+        var wordIndex: [Int] = []
+        for (index, word) in plain.split(whereSeparator: { $0.isWhitespace }).enumerated() {
             let trimmed = word.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!?\"'()[]{}<>«»“”‘’*_-"))
             let isCapital = trimmed.first(where: { $0.isLetter })?.isUppercase ?? false
             let mapped = undoLeet(Array(trimmed)).lowercased()
@@ -61,15 +62,20 @@ public enum TextNormalizer {
                 } else if !current.isEmpty {
                     tokens.append(current)
                     capitalized.append(isCapital)
+                    wordIndex.append(index)
                     current = ""
                 }
             }
             if !current.isEmpty {
                 tokens.append(current)
                 capitalized.append(isCapital)
+                wordIndex.append(index)
             }
         }
-        return joinSpelledOut(NormalizedText(tokens: tokens, capitalized: capitalized))
+        // Letters split by punctuation inside one word ("d.e.c.a.p") join first, then runs of one-letter words
+        // ("k i l l"), so "d.e.c.a.p.i.t.a.t.e a man" keeps its "a".
+        let withinWords = joinSpelledOut(NormalizedText(tokens: tokens, capitalized: capitalized), groups: wordIndex, minimum: 2)
+        return joinSpelledOut(withinWords.text, groups: nil, minimum: 3).text
     }
 
     /// Replaces leet characters that touch a letter, repeating so "gu75" -> "guts".
@@ -91,25 +97,24 @@ public enum TextNormalizer {
         return String(chars)
     }
 
-    /// Runs of three or more one-letter tokens ("k i l l", "d.e.c.a.p") become one word.
-    static func joinSpelledOut(_ text: NormalizedText) -> NormalizedText {
+    /// Joins runs of at least `minimum` one-letter tokens into one word; with `groups`, only tokens of the same
+    /// group (original word) join. Returns the groups of the result too.
+    static func joinSpelledOut(_ text: NormalizedText, groups: [Int]?, minimum: Int) -> (text: NormalizedText, groups: [Int]) {
         var result = NormalizedText(tokens: [], capitalized: [])
+        var resultGroups: [Int] = []
         var index = 0
         let tokens = text.tokens
+        func isLetter(_ i: Int) -> Bool { tokens[i].count == 1 && tokens[i].first?.isLetter == true }
         while index < tokens.count {
             var end = index
-            while end < tokens.count, tokens[end].count == 1, tokens[end].first?.isLetter == true { end += 1 }
-            if end - index >= 3 {
-                result.tokens.append(tokens[index..<end].joined())
-                result.capitalized.append(text.capitalized[index])
-                index = end
-            } else {
-                result.tokens.append(tokens[index])
-                result.capitalized.append(text.capitalized[index])
-                index += 1
-            }
+            while end < tokens.count, isLetter(end), groups == nil || groups?[end] == groups?[index] { end += 1 }
+            let count = end - index >= minimum ? end - index : 1
+            result.tokens.append(tokens[index..<(index + count)].joined())
+            result.capitalized.append(text.capitalized[index])
+            resultGroups.append(groups?[index] ?? index)
+            index += count
         }
-        return result
+        return (result, resultGroups)
     }
 
     /// "kiiill" -> "kil", "seeex" -> "sex".

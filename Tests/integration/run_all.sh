@@ -6,3 +6,4 @@ python3 Tests/integration/test_openai_sdk.py
 python3 Tests/integration/test_kill9_restart.py
 python3 Tests/integration/test_studio_chromium.py
 python3 Tests/integration/test_openapi.py
+python3 Tests/integration/test_trust.py

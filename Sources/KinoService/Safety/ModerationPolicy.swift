@@ -171,7 +171,19 @@ public struct ModerationPolicy: Sendable {
         guard case .sequence(let items) = try compileSequence(trimmed, lists: lists, rule: rule, depth: depth), !items.isEmpty else {
             throw error("Rule '\(rule)' has an empty term.")
         }
+        if let joined = runTogether(items) { return .sequence([.oneOf([items, [.word(joined)]])]) }
         return .sequence(items)
+    }
+
+    /// Several plain words also match written as one ("joe biden" matches "joebiden", "#JoeBiden", "J o e B i d e n").
+    static func runTogether(_ items: [Item]) -> String? {
+        guard items.count >= 2 else { return nil }
+        var joined = ""
+        for item in items {
+            guard case .word(let word) = item else { return nil }
+            joined += word
+        }
+        return TextNormalizer.squeeze(joined)
     }
 
     static func compileSequence(_ text: String, lists: [String: [String]], rule: String, depth: Int) throws -> Term {
@@ -187,6 +199,7 @@ public struct ModerationPolicy: Sendable {
                 for entry in entries {
                     if case .sequence(let sub) = try compileSequence(entry, lists: lists, rule: rule, depth: depth + 1), !sub.isEmpty {
                         options.append(sub)
+                        if let joined = Self.runTogether(sub) { options.append([.word(joined)]) }
                     }
                 }
                 items.append(.oneOf(options))

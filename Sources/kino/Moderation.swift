@@ -82,7 +82,10 @@ struct ModerationEval: ParsableCommand {
         }
         var command = "kino moderation eval"
         if policy != nil { command += " --policy \(policy ?? "")" }
-        let report = ModerationEvaluation.markdown(scores, policySource: source, command: command)
+        var report = ModerationEvaluation.markdown(scores, policySource: source, command: command)
+        report += speedSection(moderationPolicy, corpusPrompts: try ["dev", "eval", "benign"].flatMap {
+            try ModerationEvaluation.load(folder.appendingPathComponent("\($0).jsonl")).map(\.prompt)
+        })
         print(report, terminator: "")
         if out != "-" {
             try Data(report.utf8).write(to: URL(fileURLWithPath: out))
@@ -92,6 +95,45 @@ struct ModerationEval: ParsableCommand {
         let benign = scores[2]
         if eval.recall < 0.95 || benign.falsePositiveRate > 0.02 { throw ExitCode(1) }
     }
+}
+
+/// Time per corpus prompt and for a worst-case prompt: 32,000 characters of distinct made-up words (fixed seed).
+func speedSection(_ policy: ModerationPolicy, corpusPrompts: [String]) -> String {
+    func millis(_ body: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+    var state: UInt64 = 8
+    func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 33
+    }
+    var long = ""
+    while long.count < 32_000 {
+        let length = 3 + Int(next() % 5)
+        long += String((0..<length).map { _ in Character(Unicode.Scalar(UInt8(97 + next() % 26))) }) + " "
+    }
+    long = String(long.prefix(32_000))
+    let rounds = 3
+    let corpus = millis { for _ in 0..<rounds { for prompt in corpusPrompts { _ = policy.evaluate(prompt) } } } / Double(rounds * corpusPrompts.count)
+    let worst = millis { for _ in 0..<rounds { _ = policy.evaluate(long) } } / Double(rounds)
+    #if DEBUG
+    let build = "debug build"
+    #else
+    let build = "release build"
+    #endif
+    return String(format: """
+
+        ## Speed (\(build), this machine)
+
+        | prompt | time per check |
+        |---|---|
+        | corpus prompts (mean of %d) | %.3f ms |
+        | 32,000 characters of distinct made-up words (worst case for the word index) | %.1f ms |
+
+        """, corpusPrompts.count, corpus, worst)
 }
 
 struct ModerationPolicyCommand: ParsableCommand {

@@ -51,8 +51,26 @@ public struct ModerationPolicy: Sendable {
     indirect enum Item: Sendable {
         case word(String)
         case prefix(String)
-        case oneOf([[Item]])
+        case oneOf(Options)
         case gap
+    }
+
+    /// The alternatives of a list, indexed by their first word so a position is checked against the few
+    /// entries that can start there, not the whole list (public-figure lists are long; prompts may be 32k chars).
+    struct Options: Sendable {
+        var byFirstWord: [String: [[Item]]] = [:]
+        /// Entries that start with a prefix, a gap or another list.
+        var others: [[Item]] = []
+
+        init(_ options: [[Item]]) {
+            for option in options {
+                if case .word(let word) = option.first {
+                    byFirstWord[word, default: []].append(option)
+                } else {
+                    others.append(option)
+                }
+            }
+        }
     }
 
     enum Term: Sendable {
@@ -104,61 +122,110 @@ public struct ModerationPolicy: Sendable {
     /// The first rule that fires, or nil when the prompt is allowed.
     public func evaluate(_ prompt: String) -> (rule: String, category: String)? {
         let text = TextNormalizer.normalize(prompt)
-        let words = text.squeezed
-        let joined = words.joined()
+        let prompt = Prompt(text: text)
         for rule in rules {
-            let fires = rule.any.contains { Self.matches($0, words, joined) }
-                || rule.namedPersonAfter.contains { namedPerson(after: $0, text, words) }
+            let fires = rule.any.contains { Self.matches($0, prompt) }
+                || rule.namedPersonAfter.contains { namedPerson(after: $0, prompt) }
             guard fires else { continue }
-            if !rule.with.isEmpty, !rule.with.contains(where: { Self.matches($0, words, joined) }) { continue }
-            if rule.unless.contains(where: { Self.matches($0, words, joined) }) { continue }
+            if !rule.with.isEmpty, !rule.with.contains(where: { Self.matches($0, prompt) }) { continue }
+            if rule.unless.contains(where: { Self.matches($0, prompt) }) { continue }
             return (rule.id, rule.category)
         }
         return nil
     }
 
-    func namedPerson(after trigger: Term, _ text: NormalizedText, _ words: [String]) -> Bool {
+    /// A normalised prompt with the positions of each word, so a term is tried only where it can start.
+    struct Prompt {
+        let text: NormalizedText
+        let words: [String]
+        let joined: String
+        let positions: [String: [Int]]
+
+        init(text: NormalizedText) {
+            self.text = text
+            words = text.squeezed
+            joined = words.joined()
+            var positions: [String: [Int]] = [:]
+            for (index, word) in words.enumerated() { positions[word, default: []].append(index) }
+            self.positions = positions
+            var byHead: [String: [String]] = [:]
+            for word in positions.keys { byHead[String(word.prefix(2)), default: []].append(word) }
+            self.byHead = byHead
+        }
+
+        /// Distinct words by their first two letters, so a prefix is checked against few words.
+        let byHead: [String: [String]]
+
+        /// Where a sequence starting with `first` can start: looked up by word, and for prefixes checked once
+        /// per distinct word of the prompt rather than once per position.
+        func starts(_ first: Item?) -> [Int] {
+            switch first {
+            case .word(let word):
+                return positions[word] ?? []
+            case .prefix(let prefix):
+                let candidates = prefix.count >= 2 ? (byHead[String(prefix.prefix(2))] ?? []) : Array(positions.keys)
+                return candidates.flatMap { $0.utf8.starts(with: prefix.utf8) ? (positions[$0] ?? []) : [] }
+            case .oneOf(let options):
+                var result = options.byFirstWord.keys.flatMap { positions[$0] ?? [] }
+                for option in options.others { result += starts(option.first) }
+                return result
+            case .gap, nil:
+                return Array(words.indices)
+            }
+        }
+    }
+
+    func namedPerson(after trigger: Term, _ prompt: Prompt) -> Bool {
         guard case .sequence(let items) = trigger else { return false }
-        for start in words.indices {
-            for end in Self.ends(items[...], words, start) {
-                let window = end..<min(words.count, end + 4)
-                for index in window where index + 1 < words.count {
-                    if text.capitalized[index], text.capitalized[index + 1],
+        let words = prompt.words
+        let capitalized = prompt.text.capitalized
+        for start in prompt.starts(items.first) {
+            let found = Self.match(items[...], words, start) { end in
+                for index in end..<min(words.count, end + 4) where index + 1 < words.count {
+                    if capitalized[index], capitalized[index + 1],
                        !notNames.contains(words[index]), !notNames.contains(words[index + 1]),
                        words[index].first?.isLetter == true, words[index + 1].first?.isLetter == true {
                         return true
                     }
                 }
+                return false
             }
+            if found { return true }
         }
         return false
     }
 
-    static func matches(_ term: Term, _ words: [String], _ joined: String) -> Bool {
+    static func matches(_ term: Term, _ prompt: Prompt) -> Bool {
         switch term {
-        case .substring(let needle): return joined.contains(needle)
-        case .sequence(let items): return words.indices.contains { !ends(items[...], words, $0).isEmpty }
+        case .substring(let needle): return prompt.joined.contains(needle)
+        case .sequence(let items):
+            return prompt.starts(items.first).contains { match(items[...], prompt.words, $0) { _ in true } }
         }
     }
 
-    /// Every position where `items` can end when matched from `start`.
-    static func ends(_ items: ArraySlice<Item>, _ words: [String], _ start: Int) -> [Int] {
-        guard let first = items.first else { return [start] }
+    /// Matches `items` from `start`, calling `found` with each position where the match can end, and stops at the
+    /// first call that returns true. No allocation: prompts may have thousands of words.
+    static func match(_ items: ArraySlice<Item>, _ words: [String], _ start: Int, _ found: (Int) -> Bool) -> Bool {
+        guard let first = items.first else { return found(start) }
         let rest = items.dropFirst()
-        var result: [Int] = []
         switch first {
         case .word(let word):
-            if start < words.count, words[start] == word { result = ends(rest, words, start + 1) }
+            return start < words.count && words[start] == word && match(rest, words, start + 1, found)
         case .prefix(let prefix):
-            if start < words.count, words[start].hasPrefix(prefix) { result = ends(rest, words, start + 1) }
+            return start < words.count && words[start].utf8.starts(with: prefix.utf8) && match(rest, words, start + 1, found)
         case .gap:
-            for skip in 0...2 where start + skip <= words.count { result += ends(rest, words, start + skip) }
-        case .oneOf(let options):
-            for option in options {
-                for end in ends(option[...], words, start) { result += ends(rest, words, end) }
+            for skip in 0...2 where start + skip <= words.count {
+                if match(rest, words, start + skip, found) { return true }
             }
+            return false
+        case .oneOf(let options):
+            let next = { (end: Int) in match(rest, words, end, found) }
+            if start < words.count, let keyed = options.byFirstWord[words[start]] {
+                for option in keyed where match(option[...], words, start, next) { return true }
+            }
+            for option in options.others where match(option[...], words, start, next) { return true }
+            return false
         }
-        return result
     }
 
     static func compileTerm(_ term: String, lists: [String: [String]], rule: String, depth: Int = 0) throws -> Term {
@@ -171,7 +238,7 @@ public struct ModerationPolicy: Sendable {
         guard case .sequence(let items) = try compileSequence(trimmed, lists: lists, rule: rule, depth: depth), !items.isEmpty else {
             throw error("Rule '\(rule)' has an empty term.")
         }
-        if let joined = runTogether(items) { return .sequence([.oneOf([items, [.word(joined)]])]) }
+        if let joined = runTogether(items) { return .sequence([.oneOf(Options([items, [.word(joined)]]))]) }
         return .sequence(items)
     }
 
@@ -202,7 +269,7 @@ public struct ModerationPolicy: Sendable {
                         if let joined = Self.runTogether(sub) { options.append([.word(joined)]) }
                     }
                 }
-                items.append(.oneOf(options))
+                items.append(.oneOf(Options(options)))
             } else {
                 let isPrefix = part.hasSuffix("*")
                 let words = TextNormalizer.normalize(String(isPrefix ? part.dropLast() : part)).squeezed

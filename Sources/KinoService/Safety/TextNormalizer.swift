@@ -38,39 +38,68 @@ public enum TextNormalizer {
         "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e",
     ]
 
+    static let homoglyphScalars: [Unicode.Scalar: Unicode.Scalar] = Dictionary(
+        homoglyphs.compactMap { key, value in
+            guard let from = key.unicodeScalars.first, let to = value.unicodeScalars.first else { return nil }
+            return (from, to)
+        }, uniquingKeysWith: { first, _ in first })
+    static let leetScalars: [Unicode.Scalar: Unicode.Scalar] = Dictionary(
+        leet.compactMap { key, value in
+            guard let from = key.unicodeScalars.first, let to = value.unicodeScalars.first else { return nil }
+            return (from, to)
+        }, uniquingKeysWith: { first, _ in first })
+    static let trimmed = Set(".,;:!?\"'()[]{}<>«»“”‘’*_-".unicodeScalars)
+
+    /// Works on Unicode scalars, not Characters: a 32,000-character prompt normalises in milliseconds.
     public static func normalize(_ text: String) -> NormalizedText {
         // 1. Invisible characters (Unicode category Cf: zero-width space/joiners, soft hyphen, BOM, bidi marks).
         let visible = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.properties.generalCategory != .format }))
-        // 2. Compatibility forms (full-width letters, ligatures, circled letters) and look-alikes.
-        let compatible = visible.precomposedStringWithCompatibilityMapping
-        let latin = String(compatible.map { homoglyphs[$0] ?? $0 })
-        // 3. Accents: decompose and drop combining marks.
-        let plain = String(String.UnicodeScalarView(
-            latin.decomposedStringWithCanonicalMapping.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }))
-
+        // 2. Compatibility forms (full-width letters, ligatures, circled letters), then accents split off (NFD) and
+        //    dropped, then look-alike letters mapped to Latin.
+        var scalars: [Unicode.Scalar] = []
+        for scalar in visible.precomposedStringWithCompatibilityMapping.decomposedStringWithCanonicalMapping.unicodeScalars {
+            if scalar.value >= 0x300, scalar.properties.generalCategory == .nonspacingMark { continue }
+            scalars.append(homoglyphScalars[scalar] ?? scalar)
+        }
         var tokens: [String] = []
         var capitalized: [Bool] = []
         var wordIndex: [Int] = []
-        for (index, word) in plain.split(whereSeparator: { $0.isWhitespace }).enumerated() {
-            let trimmed = word.trimmingCharacters(in: CharacterSet(charactersIn: ".,;:!?\"'()[]{}<>«»“”‘’*_-"))
-            let isCapital = trimmed.first(where: { $0.isLetter })?.isUppercase ?? false
-            let mapped = undoLeet(Array(trimmed)).lowercased()
-            var current = ""
-            for character in mapped {
-                if character.isLetter || character.isNumber {
-                    current.append(character)
-                } else if !current.isEmpty {
-                    tokens.append(current)
-                    capitalized.append(isCapital)
-                    wordIndex.append(index)
-                    current = ""
+        var wordNumber = 0
+        var start = 0
+        while start < scalars.count {
+            while start < scalars.count, isSpace(scalars[start]) { start += 1 }
+            var end = start
+            while end < scalars.count, !isSpace(scalars[end]) { end += 1 }
+            guard start < end else { break }
+            // 3. Trim punctuation around the word, note its capital, undo leetspeak, lower-case, split on the rest.
+            var low = start, high = end
+            while low < high, trimmed.contains(scalars[low]) { low += 1 }
+            while high > low, trimmed.contains(scalars[high - 1]) { high -= 1 }
+            var word = Array(scalars[low..<high])
+            let isCapital = word.first(where: isLetter).map { $0.properties.isUppercase } ?? false
+            undoLeet(&word)
+            var current = String.UnicodeScalarView()
+            func flush() {
+                guard !current.isEmpty else { return }
+                tokens.append(String(current))
+                capitalized.append(isCapital)
+                wordIndex.append(wordNumber)
+                current = String.UnicodeScalarView()
+            }
+            for scalar in word {
+                if isLetter(scalar) || isDigit(scalar) {
+                    if scalar.value < 128 {
+                        current.append(scalar.value >= 65 && scalar.value <= 90 ? Unicode.Scalar(scalar.value + 32) ?? scalar : scalar)
+                    } else {
+                        current.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+                    }
+                } else {
+                    flush()
                 }
             }
-            if !current.isEmpty {
-                tokens.append(current)
-                capitalized.append(isCapital)
-                wordIndex.append(index)
-            }
+            flush()
+            wordNumber += 1
+            start = end
         }
         // Letters split by punctuation inside one word ("d.e.c.a.p") join first, then runs of one-letter words
         // ("k i l l"), so "d.e.c.a.p.i.t.a.t.e a man" keeps its "a".
@@ -78,23 +107,34 @@ public enum TextNormalizer {
         return joinSpelledOut(withinWords.text, groups: nil, minimum: 3).text
     }
 
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 128 ? (scalar == " " || (scalar.value >= 9 && scalar.value <= 13)) : scalar.properties.isWhitespace
+    }
+
+    static func isLetter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 128 { return (scalar.value | 0x20) >= 97 && (scalar.value | 0x20) <= 122 }
+        return scalar.properties.isAlphabetic
+    }
+
+    static func isDigit(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 128 ? (scalar.value >= 48 && scalar.value <= 57) : scalar.properties.numericType != nil
+    }
+
     /// Replaces leet characters that touch a letter, repeating so "gu75" -> "guts".
-    static func undoLeet(_ characters: [Character]) -> String {
-        var chars = characters
+    static func undoLeet(_ word: inout [Unicode.Scalar]) {
         for _ in 0..<3 {
             var changed = false
-            for index in chars.indices {
-                guard let letter = leet[chars[index]] else { continue }
-                let before = index > chars.startIndex && chars[index - 1].isLetter
-                let after = index + 1 < chars.endIndex && chars[index + 1].isLetter
+            for index in word.indices {
+                guard let letter = leetScalars[word[index]] else { continue }
+                let before = index > word.startIndex && isLetter(word[index - 1])
+                let after = index + 1 < word.endIndex && isLetter(word[index + 1])
                 if before || after {
-                    chars[index] = letter
+                    word[index] = letter
                     changed = true
                 }
             }
             if !changed { break }
         }
-        return String(chars)
     }
 
     /// Joins runs of at least `minimum` one-letter tokens into one word; with `groups`, only tokens of the same

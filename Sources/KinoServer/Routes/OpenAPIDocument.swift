@@ -153,8 +153,6 @@ enum OpenAPIDocument {
               schema: { $ref: "#/components/schemas/Error" }
         Paused:
           description: New jobs are paused by the operator (code service_paused); the message says why.
-          headers:
-            retry-after: { schema: { type: integer } }
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Error" }

@@ -44,12 +44,11 @@ extension VideoService {
 
     func checkNotPaused() throws {
         guard let trustStore, let pause = try trustStore.pauseState() else { return }
-        var error = KinoServiceError(
+        // No retry-after: a pause usually lasts longer than a client should block, so SDKs fail fast with the message.
+        throw KinoServiceError(
             .unavailable,
             "This Kino server is paused and is not accepting new videos: \(pause.message) (videos already queued will still finish; try again later).",
             code: "service_paused")
-        error.retryAfterSeconds = 60
-        throw error
     }
 
     public func pauseState() throws -> PauseState? { try requireTrustStore().pauseState() }

@@ -128,3 +128,45 @@ struct TrustTests {
         #expect(events.suffix(3) == ["publish_requested", "share_rejected", "share_approved"])
     }
 }
+
+/// The data folder's config.json and moderation.json.
+@Suite("Trust: data folder configuration")
+struct TrustConfigurationTests {
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("kino-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func configDefaultsOverBuiltIns() throws {
+        let dir = try folder()
+        try Data(#"{"limits": {"rate_per_minute": 30, "max_queued": 0}}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        let settings = try TrustSettings.load(folder: dir)
+        #expect(settings.defaultLimits.ratePerMinute == 30)
+        #expect(settings.defaultLimits.maxQueued == nil, "0 removes a built-in default")
+        #expect(settings.defaultLimits.maxPromptChars == 32_000, "unset ones keep the built-in default")
+        #expect(settings.moderator?.source == "built-in default")
+        try Data(#"{"limits": {"rate_per_minute": "fast"}}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        #expect(throws: KinoServiceError.self) { try TrustSettings.load(folder: dir) }
+        try Data(#"{"moderation": {"enabled": false}}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        #expect(try TrustSettings.load(folder: dir).moderator == nil)
+    }
+
+    @Test func policyFileReplacesTheDefaultAndReloads() throws {
+        let dir = try folder()
+        let file = dir.appendingPathComponent("moderation.json")
+        let policy = { (word: String) in
+            #"{"version": 1, "categories": {"c": "custom"}, "lists": {}, "rules": [{"id": "r", "category": "c", "any": ["\#(word)"]}]}"#
+        }
+        try Data(policy("pineapple").utf8).write(to: file)
+        let moderator = try #require(try TrustSettings.load(folder: dir).moderator)
+        #expect(moderator.check("a pineapple pizza").category == "c")
+        #expect(moderator.check("a man beheading a prisoner").allowed, "the file replaces the default policy")
+        try Data(policy("anchovy").utf8).write(to: file)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: file.path)
+        #expect(moderator.check("a pineapple pizza").allowed && !moderator.check("an anchovy pizza").allowed, "edits apply at once")
+        try Data("{broken".utf8).write(to: file)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(120)], ofItemAtPath: file.path)
+        #expect(!moderator.check("an anchovy pizza").allowed, "a broken edit keeps the last good policy")
+    }
+}

@@ -59,7 +59,10 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServiceConfiguration(catalog: ModelCatalog(models: renderer.models, aliases: aliases))
         configuration.retentionSeconds = Int64(retentionHours * 3600)
         configuration.leaseMillis = Int64(leaseSeconds * 1000)
-        let service = VideoService(configuration: configuration, store: store, outputs: try OutputStore(root: folder.videosFolder))
+        let trust = try TrustSettings.load(folder: folder.url)
+        let service = VideoService(configuration: configuration, store: store, outputs: try OutputStore(root: folder.videosFolder), trust: trust)
+        logger.info("trust settings", metadata: [
+            "moderation": "\(trust.moderator?.source ?? "off")", "default-limits": "\(trust.defaultLimits.summary)"])
         if !insecureNoAuth, let admin = try service.keys.bootstrapAdminKeyIfNeeded() {
             say("No API keys yet: created an admin key (scopes admin,generate,read,moderator). It is shown only this once:")
             say(admin.token)

@@ -18,6 +18,7 @@ from data import load_all, to_video
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=20)
+    ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: only --minutes)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--frames", type=int, default=5)
     ap.add_argument("--crop", type=int, default=48, help="square crop side (multiple of 8); the VAE is convolutional")
@@ -44,7 +45,7 @@ def main():
     rng = np.random.default_rng(a.seed + step)
     start = last_save = time.time()
     model.train()
-    while time.time() - start < a.minutes * 60:
+    while time.time() - start < a.minutes * 60 and (a.steps == 0 or step < a.steps):
         idx = rng.integers(0, len(frames), a.batch)
         t0 = rng.integers(0, frames.shape[1] - a.frames + 1, a.batch)
         ys = rng.integers(0, frames.shape[2] - a.crop + 1, a.batch)
@@ -64,7 +65,7 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        if step % 10 == 0:
+        if step % 10 == 0 or a.steps:
             with open(path("logs", "vae_loss.csv"), "a") as f:
                 f.write(f"{step},{time.time():.0f},{rec.item():.5f},{kl.item():.5f}\n")
         if step % 50 == 0:

@@ -22,8 +22,8 @@ extension BenchWatermark {
             "",
             "Each clip is 32 frames (4 s at 8 fps). kino-tiny clips are rendered at 128x80 with seed = clip number and scaled "
                 + "to \(width)x\(height) (Lanczos, crop to fill); synthetic clips come from ffmpeg sources "
-                + "(fractal zoom, cellular automata, moving test graphics, gradients with temporal film grain, blurred "
-                + "cellular texture). Each gets its own 64-bit payload. The watermarked clip is exported as Kino does "
+                + "(fractal zoom, cellular automata, moving test graphics, gradients with temporal film grain, a "
+                + "panning blurred-noise texture). Each gets its own 64-bit payload. The watermarked clip is exported as Kino does "
                 + "(libx264 CRF 18, preset medium), decoded, then re-encoded by ffmpeg: libx264 CRF 23; and "
                 + "`scale=iw/2:ih/2` + libx264 CRF 28 (preset medium). Bit accuracy compares the decoder's best-guess "
                 + "64 payload bits with the truth; \"found\" means the CRC holds and p < 1e-6.",

@@ -18,7 +18,7 @@ extension BenchWatermark {
             "",
             "Written by `kino bench watermark` (\(rows.count) clips at \(width)x\(height), \(negatives.count) unwatermarked clips) "
                 + "on \(Measure.cpuDescription()), \(Date().formatted(.iso8601)). Method and the p-value: "
-                + "docs/provenance.md, \"Invisible watermark\".",
+                + "docs/watermark.md.",
             "",
             "Each clip is 32 frames (4 s at 8 fps). kino-tiny clips are rendered at 128x80 with seed = clip number and scaled "
                 + "to \(width)x\(height) (Lanczos, crop to fill); synthetic clips come from ffmpeg sources "

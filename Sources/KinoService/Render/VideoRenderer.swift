@@ -17,6 +17,8 @@ public struct RenderJob: Sendable, Equatable {
     /// nil: the model's default.
     public var guidance: Double?
     public var style: String?
+    /// Turbo mode (the model's short schedule plus step caching).
+    public var turbo = false
     /// Remix: the source's clean latents (`latents.safetensors`) and how far to re-noise them (0 keeps the
     /// source, 1 ignores it).
     public var remix: RemixSource?

@@ -3,7 +3,7 @@ import Testing
 @testable import KinoMedia
 
 /// Fast checks on small frames, no encoding (robustness to H.264 and resizing is measured by
-/// `kino bench watermark`, see docs/provenance.md).
+/// `kino bench watermark`, see docs/watermark.md).
 @Suite struct InvisibleWatermarkTests {
     static let payload = WatermarkPayload(keySerial: 0xDEAD_BEEF, videoSerial: 12345)
 

@@ -18,12 +18,12 @@ extension BenchWatermark {
             "",
             "Written by `kino bench watermark` (\(rows.count) clips at \(width)x\(height), \(negatives.count) unwatermarked clips) "
                 + "on \(Measure.cpuDescription()), \(Date().formatted(.iso8601)). Method and the p-value: "
-                + "docs/provenance.md, \"Invisible watermark\".",
+                + "docs/watermark.md.",
             "",
             "Each clip is 32 frames (4 s at 8 fps). kino-tiny clips are rendered at 128x80 with seed = clip number and scaled "
                 + "to \(width)x\(height) (Lanczos, crop to fill); synthetic clips come from ffmpeg sources "
-                + "(fractal zoom, cellular automata, moving test graphics, gradients with temporal film grain, blurred "
-                + "cellular texture). Each gets its own 64-bit payload. The watermarked clip is exported as Kino does "
+                + "(fractal zoom, cellular automata, moving test graphics, gradients with temporal film grain, a "
+                + "panning blurred-noise texture). Each gets its own 64-bit payload. The watermarked clip is exported as Kino does "
                 + "(libx264 CRF 18, preset medium), decoded, then re-encoded by ffmpeg: libx264 CRF 23; and "
                 + "`scale=iw/2:ih/2` + libx264 CRF 28 (preset medium). Bit accuracy compares the decoder's best-guess "
                 + "64 payload bits with the truth; \"found\" means the CRC holds and p < 1e-6.",
@@ -50,7 +50,8 @@ extension BenchWatermark {
             "- PSNR, watermarked vs plain (RGB, all frames): mean \(f(psnrs.reduce(0, +) / Double(max(1, psnrs.count)), 2)) dB, "
                 + "min \(f(psnrs.min() ?? 0, 2)) dB (target >= 40 dB).",
             "- Unwatermarked clips: \(falseFound) of \(negatives.count) detected (target 0 at p < 1e-6); smallest log10 p "
-                + "\(f(negP.min() ?? 0, 2)), median \(f(negP.sorted()[negP.count / 2], 2)); the CRC happened to hold in "
+                + "\(f(negP.min() ?? 0, 2)), median \(f(negP.sorted()[negP.count / 2], 2)); highest score T "
+                + "\(f(negatives.map { $0.1.score }.max() ?? 0, 2)) (p < 1e-6 needs T > 11.77); the CRC happened to hold in "
                 + "\(crcPasses) of them (expected about \(f(Double(negatives.count) / 65536, 4))).",
             "- Speed: embedding \(f(embedSecondsPerFrame * 1000, 1)) ms per \(width)x\(height) frame, reading "
                 + "\(f(readSecondsPerFrame * 1000, 1)) ms per frame (all cores). `kino verify`'s share on a 4-second "

@@ -5,7 +5,7 @@ import KinoService
 
 /// The test material of `kino bench watermark`: kino-tiny renders scaled up to the benchmark size, and moving,
 /// textured clips drawn by ffmpeg's own sources (fractal zoom, cellular automata, moving graphics, gradients
-/// with film grain), plus a helper that runs ffmpeg on them.
+/// with film grain, a panning noise texture), plus a helper that runs ffmpeg on them.
 enum WatermarkBenchClips {
     struct Clip {
         var name: String
@@ -66,9 +66,11 @@ enum WatermarkBenchClips {
             return ("gradients + grain #\(v)",
                     "gradients=s=\(size):r=\(fps):seed=\(v + 1):speed=0.05,noise=alls=10:allf=t+u:all_seed=\(v + 7)")
         default:
-            return ("cellauto texture #\(v)",
-                    "cellauto=s=\(width / 8)x\(height / 8):r=\(fps):rule=\(30 + 2 * (v % 20)):seed=\(v + 3),"
-                        + "scale=\(size):flags=bicubic,gblur=sigma=2,hue=h=\(37 * v % 360):s=2")
+            // A noise texture (blurred, scaled up: detail at many scales, like foliage or gravel) panning diagonally.
+            return ("panning texture #\(v)",
+                    "color=c=0x807060:s=\(width * 5 / 8)x\(height * 5 / 8):r=\(fps),noise=alls=70:allf=u:all_seed=\(v + 11),"
+                        + "gblur=sigma=1.5,scale=\(width * 5 / 4)x\(height * 5 / 4):flags=bicubic,"
+                        + "crop=\(width):\(height):x='40*t+\(13 * v % 100)':y='20*t'")
         }
     }
 

@@ -36,6 +36,7 @@ let package = Package(
                 "KinoMedia",
                 "KinoService",
                 "KinoServer",
+                "KinoEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +44,8 @@ let package = Package(
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
         .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
         .target(name: "KinoMedia", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "KinoEval", dependencies: ["KinoMedia"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .testTarget(name: "KinoEvalTests", dependencies: ["KinoEval", "KinoMedia"]),
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia"]),
         .systemLibrary(name: "CKinoSQLite", path: "Sources/CKinoSQLite"),
         .target(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinoEval
+import KinoMedia
 import KinoPipeline
 import KinoService
 import KinoTensor
@@ -31,6 +32,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Ground-truth fixture folder (groundtruth.json + .mp4).") var groundTruth = "Tests/Fixtures/eval"
     @Flag(help: "Only score the detectors on the ground-truth clips, print the result and stop.") var groundTruthOnly = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Keep the generated clips here (raw RGB) and reuse them on the next run with the same model, prompt, seed and steps, so detectors can be re-scored without generating again.") var clipsDir: String?
     @Option(help: ArgumentHelp("Print the foreground regions of ground-truth clip N.", visibility: .hidden)) var debugClip: Int?
 
     func run() async throws {
@@ -82,17 +84,33 @@ struct Eval: AsyncParsableCommand {
                       + "\(plan.frames) frames, \(stepCount) steps")
         let started = Date()
         var verdicts: [Verdict] = [], tiles: [ContactSheet.Tile] = []
+        var reused = 0, generationSeconds = 0.0
         for seed in seedList {
             for p in set.prompts {
                 let request = GenerationRequest(prompt: p.prompt, negativePrompt: nil, width: plan.width, height: plan.height,
                                                 frames: plan.frames, steps: stepCount, guidance: d.guidance ?? 5,
                                                 shift: d.shift, scheduler: d.scheduler, seed: seed)
                 let t0 = Date()
-                let (clip, detection) = try await runOnThread { () -> (EvalClip, Detection) in
-                    let result = try pipeline.generate(request)
-                    let clip = try EvalClip(ClipExport.frames(from: result, plan: plan))
-                    return (clip, Detection(clip))
+                let cache = clipsDir.map { dir in
+                    URL(fileURLWithPath: dir).appendingPathComponent(
+                        "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)-\(plan.width)x\(plan.height)x\(plan.frames).rgb")
                 }
+                let (clip, detection, wasCached) = try await runOnThread { () -> (EvalClip, Detection, Bool) in
+                    var frames: VideoFrames, wasCached = false
+                    if let cache, let data = try? Data(contentsOf: cache) {
+                        frames = try VideoFrames(width: plan.width, height: plan.height, frameRate: FrameRate(plan.fps), pixels: [UInt8](data))
+                        wasCached = true
+                    } else {
+                        frames = try ClipExport.frames(from: try pipeline.generate(request), plan: plan)
+                        if let cache {
+                            try FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
+                            try Data(frames.pixels).write(to: cache)
+                        }
+                    }
+                    let clip = try EvalClip(frames)
+                    return (clip, Detection(clip), wasCached)
+                }
+                if wasCached { reused += 1 } else { generationSeconds += Date().timeIntervalSince(t0) }
                 let v = Verdict(prompt: p, seed: seed, detection: detection)
                 tiles.append(.init(clip: clip, label: "\(verdicts.count)\(p.split == .seen ? "S" : "H")"))
                 verdicts.append(v)
@@ -102,6 +120,7 @@ struct Eval: AsyncParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
+        let generated = verdicts.count - reused
 
         let sheetURL = URL(fileURLWithPath: sheet), outURL = URL(fileURLWithPath: out)
         for dir in [sheetURL, outURL].map({ $0.deletingLastPathComponent() }) {
@@ -113,6 +132,11 @@ struct Eval: AsyncParsableCommand {
         settings += turbo ? " (turbo)" : ""
         settings += ", guidance \(d.guidance ?? 5), seeds \(seedList.map(String.init).joined(separator: ","))"
         settings += ", prompts \(prompts)" + (limit.map { " (first \($0) only)" } ?? "")
+        if generated > 0 {
+            settings += String(format: ". %d clips generated in %.0f s (%.1f s per clip, generation and scoring)",
+                               generated, generationSeconds, generationSeconds / Double(generated))
+        }
+        if reused > 0 { settings += ", \(reused) clips reused from \(clipsDir ?? "")" }
         let report = QualityReport(model: d.name ?? folder.lastPathComponent, modelDescription: d.description ?? folder.path,
                                    command: Eval.commandLine(), settings: settings, machine: Eval.machine(),
                                    seconds: seconds, verdicts: verdicts, groundTruth: gtVerdicts, sheetPath: sheet)

@@ -32,7 +32,7 @@ public struct QualityReport: Sendable {
         var s = "# kino eval: prompt adherence of \(model)\n\n"
         s += "Model: `\(model)` — \(modelDescription)\n\n"
         s += "Reproduce: `\(command)`\n\n"
-        s += "Settings: \(settings). \(verdicts.count) clips in \(String(format: "%.0f", seconds)) s on \(machine).\n\n"
+        s += "Settings: \(settings). \(verdicts.count) clips in \(String(format: "%.0f", seconds)) s in all on \(machine).\n\n"
         s += "## Scores\n\n"
         s += "| criterion | seen | held-out | held-out target |\n|---|---|---|---|\n"
         let seen = verdicts.split(.seen), held = verdicts.split(.heldOut)

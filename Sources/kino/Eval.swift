@@ -37,7 +37,7 @@ struct Eval: AsyncParsableCommand {
 
     func run() async throws {
         if let threads { Parallel.threads = threads }
-        let gtFolder = URL(fileURLWithPath: groundTruth)
+        let gtFolder = Eval.locate(groundTruth)
         var gtVerdicts: [Verdict] = []
         if FileManager.default.fileExists(atPath: gtFolder.appendingPathComponent("groundtruth.json").path) {
             gtVerdicts = try await runOnThread { try GroundTruth(folder: gtFolder).verdicts() }
@@ -68,7 +68,7 @@ struct Eval: AsyncParsableCommand {
             return
         }
 
-        var set = try EvalPromptSet.load(from: URL(fileURLWithPath: prompts))
+        var set = try EvalPromptSet.load(from: Eval.locate(prompts))
         if let limit { set.prompts = Array(set.prompts.prefix(max(1, limit))) }
         let seedList = try seeds.map(Eval.parseSeeds) ?? set.seeds
         guard !seedList.isEmpty else { throw ValidationError("the seed list is empty") }
@@ -153,6 +153,17 @@ struct Eval: AsyncParsableCommand {
             }
             return s
         }
+    }
+
+    /// A relative path as given when it exists from the working directory, else inside the checkout Kino was built
+    /// from (where the prompt set and the fixture live), so `kino eval` works from any folder.
+    static func locate(_ path: String) -> URL {
+        let given = URL(fileURLWithPath: path)
+        guard !path.hasPrefix("/"), !FileManager.default.fileExists(atPath: given.path) else { return given }
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let inCheckout = checkout.appendingPathComponent(path)
+        return FileManager.default.fileExists(atPath: inCheckout.path) ? inCheckout : given
     }
 
     static func commandLine() -> String {

@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "kino", targets: ["kino"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoMedia", targets: ["KinoMedia"]),
+        .library(name: "KinoProvenance", targets: ["KinoProvenance"]),
         .library(name: "KinoService", targets: ["KinoService"]),
         .library(name: "KinoServer", targets: ["KinoServer"]),
     ],
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
@@ -34,6 +37,7 @@ let package = Package(
                 "KinoModels",
                 "KinoPipeline",
                 "KinoMedia",
+                "KinoProvenance",
                 "KinoService",
                 "KinoServer",
                 "KinoEval",
@@ -43,10 +47,25 @@ let package = Package(
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
         .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
-        .target(name: "KinoMedia", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // -O even in debug builds: the per-pixel loops (resizing, watermarks) are 20-50x slower unoptimised.
+        .target(
+            name: "KinoMedia",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .target(name: "KinoEval", dependencies: ["KinoMedia"], swiftSettings: [.unsafeFlags(["-O"])]),
         .testTarget(name: "KinoEvalTests", dependencies: ["KinoEval", "KinoMedia"]),
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia"]),
+        .target(
+            name: "KinoProvenance",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KinoProvenanceTests", dependencies: ["KinoProvenance"]),
         .systemLibrary(name: "CKinoSQLite", path: "Sources/CKinoSQLite"),
         .target(
             name: "KinoService",
@@ -54,6 +73,7 @@ let package = Package(
                 "CKinoSQLite",
                 "KinoPipeline",
                 "KinoMedia",
+                "KinoProvenance",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

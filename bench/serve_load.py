@@ -75,7 +75,9 @@ def main():
         runs = {}
         for mode in ("paced", "saturation"):
             runs[mode] = wrk(url, key, args.connections, args.duration, paced=mode == "paced")
-        statuses = [client.videos.retrieve(i).status for i in ids]
+        videos = [client.videos.retrieve(i) for i in ids]
+        statuses = [v.status for v in videos]
+        running = [f"{v.id[:14]}… {v.progress}%" for v in videos if v.status == "in_progress"]
         for i in ids:
             client.post(f"/videos/{i}/cancel", cast_to=openai.types.Video)
     completed = statuses.count("completed")
@@ -90,7 +92,8 @@ def main():
 
 Measured {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `python3 bench/serve_load.py --duration {args.duration} --connections {args.connections}`.
 {args.connections} connections poll `GET /v1/videos/{{id}}` (bearer key checked against the database on every request)
-for {args.duration} s each run, while one worker renders queued jobs ({completed} of 40 completed during the runs).
+for {args.duration} s each run, while one worker renders queued jobs ({completed} of 40 completed during the runs; in progress at the end:
+{", ".join(running) or "none"}; renderer `{renderer}`).
 
 | run | requests/s | p50 | p90 | p99 | target p99 < 50 ms | non-2xx | socket errors |
 |---|---|---|---|---|---|---|---|

@@ -14,7 +14,7 @@ packages=(libopenblas-dev libdnnl-dev ffmpeg libsqlite3-dev sqlite3 pkg-config)
 python_packages=()
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium chromium-driver python3-pip)
-  python_packages+=(openai selenium openapi-spec-validator pyyaml)
+  python_packages+=(openai selenium openapi-spec-validator pyyaml c2pa-python)
 fi
 
 missing=()
@@ -39,7 +39,7 @@ fi
 if [ ${#python_packages[@]} -gt 0 ]; then
   py_missing=()
   for p in "${python_packages[@]}"; do
-    mod=${p//-/_}; [ "$p" = "pyyaml" ] && mod=yaml
+    mod=${p//-/_}; [ "$p" = "pyyaml" ] && mod=yaml; [ "$p" = "c2pa-python" ] && mod=c2pa
     python3 -c "import $mod" 2>/dev/null || py_missing+=("$p")
   done
   if [ ${#py_missing[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@ latent mean/std that the exported VAE config carries, and store normalised laten
 
     python3 training/encode_latents.py
 """
+import os
 import time
 
 import numpy as np
@@ -24,26 +25,40 @@ def main():
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("--shards", type=int, default=0, help="encode only the first N shards (0: all)")
+    ap.add_argument("--stats-from", default=None,
+                    help="reuse the channel mean/std of an earlier latents.npz (keeps a resumed transformer's targets)")
     a = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
     vae = load_vae()
     means, captions, labels = [], [], []
     start = time.time()
     for s in shards()[:a.shards or None]:
         z = np.load(s)
-        frames = z["frames"]
-        for i in range(0, len(frames), 4):
-            x = to_video(frames[i:i + 4])
-            means.append(vae.encode(x).latent_dist.mean.numpy().astype(np.float32))
+        cache = path("latent-shards", os.path.basename(s).replace(".npz", ".npy"))   # resumable per shard
+        if os.path.exists(cache):
+            means.append(np.load(cache))
+        else:
+            frames = z["frames"]
+            parts = [vae.encode(to_video(frames[i:i + 4])).latent_dist.mean.numpy().astype(np.float32)
+                     for i in range(0, len(frames), 4)]
+            np.save(cache + ".tmp.npy", np.concatenate(parts))
+            os.replace(cache + ".tmp.npy", cache)
+            means.append(np.load(cache))
         captions += [str(c) for c in z["captions"]]
         labels += [str(l) for l in z["labels"]]
         log("encode", f"{s}: {len(captions)} clips, {time.time() - start:.0f} s")
     mu = np.concatenate(means)                                   # [N, 16, 9, 10, 16]
-    mean = mu.mean(axis=(0, 2, 3, 4))
-    std = mu.std(axis=(0, 2, 3, 4)) + 1e-6
+    if a.stats_from:
+        old = np.load(a.stats_from)
+        mean, std = old["mean"], old["std"]
+    else:
+        mean = mu.mean(axis=(0, 2, 3, 4))
+        std = mu.std(axis=(0, 2, 3, 4)) + 1e-6
     latents = (mu - mean[None, :, None, None, None]) / std[None, :, None, None, None]
-    np.savez(path("latents.npz"), latents=latents.astype(np.float32), captions=np.array(captions),
+    out = path("latents.npz")
+    np.savez(out + ".tmp.npz", latents=latents.astype(np.float32), captions=np.array(captions),
              labels=np.array(labels), mean=mean, std=std)
+    os.replace(out + ".tmp.npz", out)
     log("encode", f"latents {latents.shape}, channel mean {mean.round(3).tolist()}, std {std.round(3).tolist()}")
 
 

@@ -33,7 +33,7 @@ def main():
     import tokenizer as tk
 
     torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
     work = a.work or os.path.dirname(path("dit", "x"))
     os.makedirs(work, exist_ok=True)
     tok_dir = path("tokenizer")

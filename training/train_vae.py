@@ -4,6 +4,7 @@
 Loss: L1 + MSE reconstruction of 5-frame clips (random crops of the 33-frame renders) + 1e-6 KL.
 """
 import argparse
+import os
 import time
 
 import numpy as np
@@ -25,7 +26,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
     frames, _, _ = load_all()
     log("vae", f"clips: {len(frames)}")
     model = AutoencoderKLWan(**VAE)

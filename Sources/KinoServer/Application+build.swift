@@ -76,8 +76,12 @@ public func buildRouter(configuration: KinoServerConfiguration) -> Router<KinoRe
     }
     StudioRoutes(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth, secureCookies: configuration.secureCookies)
         .register(on: router)
-    let api = router.group("v1").add(middleware: AuthMiddleware(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth))
+    ShareRoutes(service: service).register(on: router)
+    let api = router.group("v1")
+        .add(middleware: AuthMiddleware(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth))
+        .add(middleware: RateLimitMiddleware(service: service))
     VideoRoutes(service: service, renderer: configuration.renderer, maxBodyBytes: configuration.maxBodyBytes).register(on: api)
+    TrustRoutes(service: service).register(on: api)
     return router
 }
 

@@ -22,6 +22,12 @@ public struct KinoServiceError: Error, Sendable, Equatable, CustomStringConverti
         case leaseLost
         /// Storage or database failure (HTTP 500).
         case storage
+        /// Over a per-key rate or quota (HTTP 429 with `retry-after`).
+        case rateLimited
+        /// The request body is larger than the key may send (HTTP 413).
+        case tooLarge
+        /// The operator paused new jobs (HTTP 503 carrying the operator's message).
+        case unavailable
     }
 
     public var kind: Kind
@@ -30,12 +36,23 @@ public struct KinoServiceError: Error, Sendable, Equatable, CustomStringConverti
     public var param: String?
     /// A machine-readable code, e.g. `invalid_value`, `unsupported`, `invalid_api_key`.
     public var code: String?
+    /// Seconds the client should wait before retrying (sent as `retry-after`).
+    public var retryAfterSeconds: Int?
+    /// Extra response headers, e.g. `x-ratelimit-*`.
+    public var headers: [String: String] = [:]
 
     public init(_ kind: Kind, _ message: String, param: String? = nil, code: String? = nil) {
         self.kind = kind
         self.message = message
         self.param = param
         self.code = code
+    }
+
+    static func rateLimited(_ message: String, code: String, retryAfterSeconds: Int, headers: [String: String] = [:]) -> Self {
+        var error = Self(.rateLimited, message, code: code)
+        error.retryAfterSeconds = retryAfterSeconds
+        error.headers = headers
+        return error
     }
 
     public var description: String { message }

@@ -25,7 +25,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Prompt set JSON (written by training/make_eval_prompts.py).") var prompts = "training/eval_prompts.json"
     @Option(help: "Comma-separated seeds (default: the prompt set's seed list).") var seeds: String?
     @Option(help: "Denoising steps (default: the model's; with --turbo its turbo_steps).") var steps: Int?
-    @Flag(help: "Use the model's turbo step count (kino.json turbo_steps).") var turbo = false
+    @Flag(help: "Turbo mode, as `kino generate --turbo`: the model's short schedule plus first-block step caching.") var turbo = false
     @Option(help: "Evaluate only the first N prompts (a quick look; the report says so).") var limit: Int?
     @Option(help: "Markdown report path.") var out = "bench/quality.md"
     @Option(help: "Contact sheet path (JPEG).") var sheet = "bench/quality.jpg"
@@ -78,7 +78,7 @@ struct Eval: AsyncParsableCommand {
         let d = pipeline.defaults
         let plan = try GenerationPlan.make(size: (set.width, set.height), frames: set.frames, seconds: nil, fps: nil,
                                            defaults: d, temporalFactor: pipeline.vae.temporalFactor)
-        let stepCount = steps ?? (turbo ? d.turboSteps ?? d.steps : d.steps) ?? 20
+        let stepCount = d.steps(explicit: steps, turbo: turbo)
         let total = set.prompts.count * seedList.count
         Console.error("evaluating \(d.name ?? folder.lastPathComponent): \(total) clips at \(plan.width)x\(plan.height), "
                       + "\(plan.frames) frames, \(stepCount) steps")
@@ -87,13 +87,12 @@ struct Eval: AsyncParsableCommand {
         var reused = 0, generationSeconds = 0.0
         for seed in seedList {
             for p in set.prompts {
-                let request = GenerationRequest(prompt: p.prompt, negativePrompt: nil, width: plan.width, height: plan.height,
-                                                frames: plan.frames, steps: stepCount, guidance: d.guidance ?? 5,
-                                                shift: d.shift, scheduler: d.scheduler, seed: seed)
+                // the request `kino generate` makes: the model's defaults, turbo's step count and step cache
+                let request = GenerationRequest.make(prompt: p.prompt, plan: plan, defaults: d, steps: steps, seed: seed, turbo: turbo)
                 let t0 = Date()
                 let cache = clipsDir.map { dir in
                     URL(fileURLWithPath: dir).appendingPathComponent(
-                        "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)-\(plan.width)x\(plan.height)x\(plan.frames).rgb")
+                        "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)\(turbo ? "t" : "")-\(plan.width)x\(plan.height)x\(plan.frames).rgb")
                 }
                 let (clip, detection, wasCached) = try await runOnThread { () -> (EvalClip, Detection, Bool) in
                     var frames: VideoFrames, wasCached = false

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinoModels
 import KinoPipeline
 import KinoService
 import KinoTensor
@@ -9,8 +10,10 @@ struct Generate: AsyncParsableCommand {
         abstract: "Generate a video clip from a text prompt.",
         discussion: """
             Uses the bundled kino-tiny model unless --model names another (see `kino models`).
-            The output is an H.264 MP4 with Kino's visible watermark. The seed used is printed, so a run can be
-            repeated exactly (same model, settings, build and thread count give identical frames).
+            The output is an H.264 MP4 with Kino's visible watermark and C2PA content credentials signed by the data
+            folder's certificate authority (created on first use; see docs/provenance.md and `kino verify`). The seed
+            used is printed, so a run can be repeated exactly (same model, settings, build and thread count give
+            identical frames).
 
             Examples:
               kino generate "a red ball bounces across green grass" -o ball.mp4
@@ -39,6 +42,9 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(help: "Weight precision for compute: stored, f32 or bf16.") var precision: String = "stored"
     @Flag(help: "Skip the visible watermark (local CLI use only).") var noWatermark = false
+    @Flag(help: "Turbo mode: the model's short schedule plus first-block step caching (docs/engine.md).") var turbo = false
+    @Option(help: "LoRA safetensors to merge into the transformer, PATH or PATH:WEIGHT (repeatable; docs/models.md).") var lora: [String] = []
+    @OptionGroup var dataOption: DataOption
 
     func validate() throws {
         if frames != nil && seconds != nil { throw ValidationError("give --frames or --seconds, not both") }
@@ -53,16 +59,17 @@ struct Generate: AsyncParsableCommand {
         if let threads { Parallel.threads = threads }
         let bar = ProgressBar()
         bar.update(stage: "loading model", fraction: nil)
+        let signing = try ClipProvenance.identity(dataFolder: DataFolder(explicit: dataOption.data).url)
         let folder = try ModelLocator().resolve(model)
         let dtype: DType? = precision == "stored" ? nil : DType(rawValue: precision)
-        let pipeline = try await runOnThread { try TextToVideoPipeline.load(folder: folder, dtype: dtype) }
+        let adapters = try lora.map(LoRAOption.parse)
+        let pipeline = try await runOnThread { try TextToVideoPipeline.load(folder: folder, dtype: dtype, loras: adapters) }
         let d = pipeline.defaults
         let plan = try GenerationPlan.make(size: try size.map(GenerationPlan.parseSize), frames: frames, seconds: seconds, fps: fps,
                                            defaults: d, temporalFactor: pipeline.vae.temporalFactor)
         let seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        var request = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
-                                        frames: plan.frames, steps: steps ?? d.steps ?? 50, guidance: guidance ?? d.guidance ?? 5,
-                                        shift: shift ?? d.shift, scheduler: scheduler ?? d.scheduler, seed: seed)
+        var request = GenerationRequest.make(prompt: prompt, negativePrompt: negativePrompt, plan: plan, defaults: d, steps: steps,
+                                             guidance: guidance, shift: shift, scheduler: scheduler, seed: seed, turbo: turbo)
         if let noise { request.noise = try SafeTensorsFile(path: noise).tensor("latents").copied(to: .f32) }
         try pipeline.validate(request)
         let finalRequest = request
@@ -78,15 +85,33 @@ struct Generate: AsyncParsableCommand {
         }
         if let rawOut { try SafeTensors.write(["video": result.video], to: rawOut) }
         bar.update(stage: "encoding MP4", fraction: nil)
+        let modelName = model.map { $0.contains("/") ? folder.lastPathComponent : $0 } ?? ModelLocator.defaultModel
         let exported = try await runOnThread { [thumbnail, spritesheet, crf, output, noWatermark] in
             try ClipExport.export(result, plan: plan, to: URL(fileURLWithPath: output), watermark: !noWatermark,
                                   thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
-                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf)
+                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf,
+                                  provenance: ClipProvenance(identity: signing, model: modelName))
         }
         bar.finish()
         print("wrote \(output): \(exported.width)x\(exported.height), \(exported.frameCount) frames at \(plan.fps) fps "
-              + String(format: "(%.2f s)", exported.durationSeconds) + ", generated at \(plan.width)x\(plan.height), seed \(seed)")
+              + String(format: "(%.2f s)", exported.durationSeconds) + ", generated at \(plan.width)x\(plan.height) in \(finalRequest.steps) steps, seed \(seed)"
+              + (turbo ? ", \(result.reusedForwards) of \(result.reusedForwards + result.fullForwards) transformer calls cached" : ""))
     }
 }
 
 extension SchedulerConfiguration.Kind: ExpressibleByArgument {}
+
+/// `--lora PATH[:WEIGHT]`.
+enum LoRAOption {
+    static func parse(_ text: String) throws -> LoRAAdapter {
+        var path = text, weight: Float = 1
+        if let colon = text.lastIndex(of: ":"), let w = Float(text[text.index(after: colon)...]) {
+            path = String(text[..<colon])
+            weight = w
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("--lora \(text): no file at \(path)")
+        }
+        return try LoRAAdapter(path: path, weight: weight)
+    }
+}

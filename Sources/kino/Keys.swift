@@ -11,8 +11,11 @@ struct Keys: ParsableCommand {
               kino keys create --name ci --project team --scopes generate,read
               kino keys list                                     id, name, project, scopes, created, status (tab-separated)
               kino keys revoke 0a1b2c3d4e5f                      takes effect on the next request, also in a running server
+              kino keys create --name bot --rate-per-minute 30 --max-concurrent 2 --clip-seconds-per-day 600
+              kino keys update 0a1b2c3d4e5f --max-queued 5 --rate-per-minute default
+            Limits: a number, 'unlimited', or 'default' (follow config.json in the data folder; see docs/limits.md).
             """,
-        subcommands: [KeysCreate.self, KeysList.self, KeysRevoke.self]
+        subcommands: [KeysCreate.self, KeysList.self, KeysUpdate.self, KeysRevoke.self]
     )
 }
 
@@ -35,11 +38,16 @@ struct KeysCreate: ParsableCommand {
     var scopes: String = "generate,read"
     @Option(help: "Share this project with other keys (default: the key gets a project of its own).")
     var project: String?
+    @OptionGroup var limits: LimitOptions
 
     func run() throws {
-        let service = KeyService(store: try dataOption.openStore())
+        let changes = try limits.changes()
+        let store = try dataOption.openStore()
+        let service = KeyService(store: store)
         let created = try service.create(name: name, scopes: try Scope.parseList(scopes), project: project)
+        if !changes.isEmpty { _ = try store.updateKeyLimits(id: created.record.id, changes) }
         print("Created key \(created.record.id) (\(created.record.name)) in project \(created.record.project) with scopes \(Scope.format(created.record.scopes)).")
+        if !changes.isEmpty { print("Limits: \(try store.key(id: created.record.id)?.limits.summary ?? "-")") }
         print("Store it now; it cannot be shown again:")
         print(created.token)
     }
@@ -47,7 +55,7 @@ struct KeysCreate: ParsableCommand {
 
 struct KeysList: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "One key per line, tab-separated: id, name, project, scopes, created, status.")
+        commandName: "list", abstract: "One key per line, tab-separated: id, name, project, scopes, created, status, limits.")
 
     @OptionGroup var dataOption: DataOption
 
@@ -56,7 +64,7 @@ struct KeysList: ParsableCommand {
         for key in try KeyService(store: try dataOption.openStore()).list() {
             let created = formatter.string(from: Date(timeIntervalSince1970: Double(key.createdAt) / 1000))
             let status = key.isActive ? "active" : "revoked"
-            print([key.id, key.name, key.project, Scope.format(key.scopes), created, status].joined(separator: "\t"))
+            print([key.id, key.name, key.project, Scope.format(key.scopes), created, status, key.limits.summary].joined(separator: "\t"))
         }
     }
 }
@@ -71,5 +79,52 @@ struct KeysRevoke: ParsableCommand {
     func run() throws {
         try KeyService(store: try dataOption.openStore()).revoke(id: id)
         print("Revoked key \(id).")
+    }
+}
+
+/// The per-key limit options of `kino keys create` and `kino keys update`.
+struct LimitOptions: ParsableArguments {
+    @Option(help: "Requests per minute to /v1 (GCRA).") var ratePerMinute: String?
+    @Option(help: "Requests allowed at once before the rate applies (default: one minute's worth).") var burst: String?
+    @Option(help: "Unfinished (queued or running) videos at once.") var maxConcurrent: String?
+    @Option(help: "Seconds of video per rolling 24 hours.") var clipSecondsPerDay: String?
+    @Option(help: "Characters per prompt.") var maxPromptChars: String?
+    @Option(help: "Bytes per request body (uploads).") var maxUploadBytes: String?
+    @Option(help: "Videos waiting in the queue.") var maxQueued: String?
+
+    func changes() throws -> [String: LimitSetting] {
+        let given: [(String, String?)] = [
+            ("rate_per_minute", ratePerMinute), ("burst", burst), ("max_concurrent", maxConcurrent),
+            ("clip_seconds_per_day", clipSecondsPerDay), ("max_prompt_chars", maxPromptChars),
+            ("max_upload_bytes", maxUploadBytes), ("max_queued", maxQueued),
+        ]
+        var result: [String: LimitSetting] = [:]
+        for (name, text) in given {
+            guard let text else { continue }
+            result[name] = try LimitSetting.parse(text, option: name.replacingOccurrences(of: "_", with: "-"))
+        }
+        return result
+    }
+}
+
+struct KeysUpdate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Change a key's limits; a running server applies them to the key's next request.")
+
+    @OptionGroup var dataOption: DataOption
+    @Argument(help: "The key id (first column of `kino keys list`).")
+    var id: String
+    @OptionGroup var limits: LimitOptions
+
+    func run() throws {
+        let changes = try limits.changes()
+        guard !changes.isEmpty else {
+            throw ValidationError("Nothing to change: give at least one limit option, e.g. --rate-per-minute 60 (see --help).")
+        }
+        let store = try dataOption.openStore()
+        guard try store.updateKeyLimits(id: id, changes) else {
+            throw ValidationError("No API key with id '\(id)'. `kino keys list` shows the ids.")
+        }
+        print("Updated key \(id). Limits: \(try store.key(id: id)?.limits.summary ?? "-") (unset ones follow config.json).")
     }
 }

@@ -50,7 +50,8 @@ struct Serve: AsyncParsableCommand {
         let renderer: any VideoRenderer
         if testPatternRenderer {
             logger.warning("TEST AID: --test-pattern-renderer serves ffmpeg test patterns, not generated video")
-            renderer = TestPatternRenderer(stepDelay: Double(testPatternStepMs) / 1000, threads: threads)
+            renderer = TestPatternRenderer(stepDelay: Double(testPatternStepMs) / 1000, threads: threads,
+                                           signing: try ClipProvenance.identity(dataFolder: folder.url))
         } else {
             renderer = try EngineRenderer.make(model: model, threads: threads, data: folder.url)
         }
@@ -58,7 +59,10 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServiceConfiguration(catalog: ModelCatalog(models: renderer.models, aliases: aliases))
         configuration.retentionSeconds = Int64(retentionHours * 3600)
         configuration.leaseMillis = Int64(leaseSeconds * 1000)
-        let service = VideoService(configuration: configuration, store: store, outputs: try OutputStore(root: folder.videosFolder))
+        let trust = try TrustSettings.load(folder: folder.url)
+        let service = VideoService(configuration: configuration, store: store, outputs: try OutputStore(root: folder.videosFolder), trust: trust)
+        logger.info("trust settings", metadata: [
+            "moderation": "\(trust.moderator?.source ?? "off")", "default-limits": "\(trust.defaultLimits.summary)"])
         if !insecureNoAuth, let admin = try service.keys.bootstrapAdminKeyIfNeeded() {
             say("No API keys yet: created an admin key (scopes admin,generate,read,moderator). It is shown only this once:")
             say(admin.token)
@@ -78,7 +82,7 @@ enum EngineRenderer {
         if let threads { Parallel.threads = threads }
         let folder = try ModelLocator(dataDirectory: data).resolve(model)
         let name = model.map { $0.contains("/") ? folder.lastPathComponent : $0 } ?? ModelLocator.defaultModel
-        return try PipelineRenderer(folder: folder, name: name)
+        return try PipelineRenderer(folder: folder, name: name, signing: try ClipProvenance.identity(dataFolder: data))
     }
 }
 

@@ -13,11 +13,11 @@ struct TestApp {
     let reader: CreatedKey
     let configuration: KinoServerConfiguration
 
-    init(workers: Int = 0, insecureNoAuth: Bool = false) throws {
+    init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings()) throws {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-app-\(UUID().uuidString)"))
         var config = ServiceConfiguration(catalog: ModelCatalog(models: [TestPatternRenderer.modelName]))
         config.leaseMillis = 3_000
-        service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs, seedSource: { 1234 })
+        service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs, trust: trust, seedSource: { 1234 })
         alice = try service.keys.create(name: "alice")
         bob = try service.keys.create(name: "bob")
         reader = try service.keys.create(name: "reader", scopes: [.read], project: alice.record.project)

@@ -68,6 +68,8 @@ struct ValidationTests {
         #expect(error(["prompt": "x", "style": "vaporwave"])?.param == "style")
         #expect(error(["prompt": "x", "status": "completed"])?.code == "unknown_parameter", "clients cannot set status")
         #expect(error(["prompt": "x", "watermark": "false"])?.kind == .permissionDenied)
+        #expect(error(["prompt": "x", "turbo": "fast"])?.param == "turbo")
+        #expect(error(["prompt": "x", "turbo": "true"]) == nil)
     }
 
     @Test func unsupportedFieldsSayUnsupported() {

@@ -2,7 +2,11 @@
 # Runs the serve integration tests against .build/debug/kino (or $KINO_BIN). Build first: swift build
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-python3 Tests/integration/test_openai_sdk.py
+# The SDK flow runs the real engine (bundled kino-tiny): every clip it downloads was generated, not faked.
+# The kill -9 and studio tests use the test-pattern renderer (TEST AID) for timing they can control.
+KINO_RENDERER=engine python3 Tests/integration/test_openai_sdk.py
 python3 Tests/integration/test_kill9_restart.py
 python3 Tests/integration/test_studio_chromium.py
 python3 Tests/integration/test_openapi.py
+python3 Tests/integration/test_provenance.py
+python3 Tests/integration/test_trust.py

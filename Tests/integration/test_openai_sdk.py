@@ -69,8 +69,8 @@ def main():
             check(header in raw.headers, f"missing header {header}")
 
         # Kino extras are accepted and echoed.
-        extra = a.videos.create(prompt="waves", extra_body={"seed": 42, "negative_prompt": "blur", "steps": 3, "guidance": 4.5, "style": "anime"})
-        check(extra.model_extra.get("seed") == 42 and extra.model_extra.get("style") == "anime", f"extras: {extra}")
+        extra = a.videos.create(prompt="waves", extra_body={"seed": 42, "negative_prompt": "blur", "steps": 3, "guidance": 4.5, "style": "noir", "turbo": True})
+        check(extra.model_extra.get("seed") == 42 and extra.model_extra.get("style") == "noir" and extra.model_extra.get("turbo") is True, f"extras: {extra}")
         check(extra.status == "queued" and extra.model_extra.get("queue_position", 0) >= 1, "queue_position while queued")
 
         # list across pages

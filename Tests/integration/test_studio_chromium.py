@@ -1,4 +1,5 @@
-"""The studio page in headless Chromium: sign in with a key, submit a prompt, see progress, play the result.
+"""The studio page in headless Chromium: sign in with a key, submit a prompt, see progress, play the result;
+ask to publish it, approve it on the review page as a moderator, play the public share page.
 
 Needs Debian's `chromium` and `chromium-driver` and Selenium from PyPI.
 Run: python3 Tests/integration/test_studio_chromium.py   (after `swift build`)
@@ -76,7 +77,35 @@ def main():
                 return fetch('/v1/videos', {method: 'POST', headers: {'Content-Type': 'application/json'},
                   body: JSON.stringify({prompt: 'x'})}).then(r => r.status);""")
             assert status == 403, f"missing CSRF token gave {status}"
-            print(f"test_studio_chromium: signed in, saw progress {sorted(v for s, v in seen if s == 'in_progress')}, played to {played[0]:.2f}s")
+
+            # Review before sharing: ask to publish, a moderator approves on the review page, the public page plays.
+            video_id = job.get_attribute("data-id")
+            job.find_element(By.CSS_SELECTOR, "button.publish").click()
+            wait.until(lambda d: "pending" in job.find_element(By.CSS_SELECTOR, ".share-state").text)
+            moderator = server.create_key("reviewer", scopes="moderator,read")
+            driver.delete_all_cookies()
+            driver.get(server.base_url + "/")
+            wait.until(EC.visibility_of_element_located((By.ID, "key"))).send_keys(moderator)
+            driver.find_element(By.ID, "signin-submit").click()
+            wait.until(EC.visibility_of_element_located((By.ID, "prompt")))
+            driver.get(server.base_url + "/studio/review")
+            item = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#queue li[data-id="{video_id}"]')))
+            item.find_element(By.CSS_SELECTOR, "input.reason").send_keys("looks fine")
+            item.find_element(By.CSS_SELECTOR, "button.approve").click()
+            wait.until(EC.visibility_of_element_located((By.ID, "empty")))
+            driver.delete_all_cookies()
+            driver.get(server.base_url + f"/share/{video_id}")
+            shared = wait.until(EC.presence_of_element_located((By.TAG_NAME, "video")))
+            shared_play = driver.execute_script("""
+                const v = arguments[0];
+                return v.play().then(() => new Promise(r => setTimeout(() => r([v.currentTime, v.videoWidth]), 1500)))
+                              .catch(e => [-1, String(e)]);
+            """, shared)
+            assert shared_play[0] > 0 and shared_play[1] == 1280, f"shared video did not play without a key: {shared_play}"
+            driver.get(server.base_url + "/gallery")
+            assert f"/share/{video_id}" in driver.page_source, "the gallery lists the approved video"
+            print(f"test_studio_chromium: signed in, saw progress {sorted(v for s, v in seen if s == 'in_progress')}, played to {played[0]:.2f}s; "
+                  f"published, approved on the review page, shared page played to {shared_play[0]:.2f}s")
         finally:
             driver.quit()
 

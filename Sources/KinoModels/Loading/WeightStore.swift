@@ -91,17 +91,21 @@ public final class ParameterReader {
     private let prefix: String
     /// Storage dtype to convert weights to at load (nil keeps what is on disk, memory-mapped).
     public let dtype: DType?
+    /// LoRA changes merged into matching parameters as they load (root reader only).
+    private let patches: WeightPatches?
 
-    public init(_ store: WeightStore, dtype: DType? = nil) {
+    public init(_ store: WeightStore, dtype: DType? = nil, patches: WeightPatches? = nil) {
         self.store = store
         self.prefix = ""
         self.dtype = dtype
+        self.patches = patches
     }
 
     private init(parent: ParameterReader, prefix: String) {
         self.store = parent.store
         self.prefix = prefix
         self.dtype = parent.dtype
+        self.patches = nil
         self.parentRef = parent
     }
 
@@ -128,6 +132,10 @@ public final class ParameterReader {
         }
         do {
             let t = try store.tensor(full)
+            if let patched = try r.patches?.patched(full, t) {
+                let target = r.dtype ?? t.dtype
+                return target == .f32 ? patched : patched.converted(to: target)
+            }
             if let dtype = r.dtype, t.dtype != dtype { return t.converted(to: dtype) }
             return t
         } catch {
@@ -140,7 +148,7 @@ public final class ParameterReader {
     public func finish(ignoringUnexpected ignored: (String) -> Bool = { _ in false }) throws {
         let r = root
         let unexpected = store.keys.filter { !r.used.contains($0) && !ignored($0) }
-        let all = r.problems + unexpected.map { "unexpected key '\($0)' in \(store.file(of: $0) ?? store.component)" }
+        let all = r.problems + (r.patches?.unmatched ?? []) + unexpected.map { "unexpected key '\($0)' in \(store.file(of: $0) ?? store.component)" }
         if !all.isEmpty { throw ModelError.weights(component: store.component, problems: all) }
     }
 }

@@ -11,21 +11,24 @@ public struct WanTransformer: Sendable {
     let outModulation: Tensor                                         // [1, 2, dim]
     let projectionOut: Linear
 
-    /// Loads from a diffusers `transformer/` folder. `dtype` converts weights at load (nil: as stored).
-    public init(directory: URL, dtype: DType? = nil) throws {
+    /// Loads from a diffusers `transformer/` folder. `dtype` converts weights at load (nil: as stored);
+    /// `loras` are merged into the weights they target (see `LoRAAdapter`).
+    public init(directory: URL, dtype: DType? = nil, loras: [LoRAAdapter] = []) throws {
         let configURL = directory.appendingPathComponent("config.json")
         let configuration = try ConfigFile.decode(WanTransformerConfiguration.self, from: configURL)
-        try self.init(configuration: configuration, weights: WeightStore(directory: directory, component: "transformer"), dtype: dtype)
+        try self.init(configuration: configuration, weights: WeightStore(directory: directory, component: "transformer"),
+                      dtype: dtype, loras: loras)
     }
 
-    public init(configuration c: WanTransformerConfiguration, weights: WeightStore, dtype: DType? = nil) throws {
+    public init(configuration c: WanTransformerConfiguration, weights: WeightStore, dtype: DType? = nil,
+                loras: [LoRAAdapter] = []) throws {
         guard c.imageDim == nil, c.addedKvProjDim == nil else {
             throw ModelError.invalidInput("image-to-video Wan transformers (image_dim / added_kv_proj_dim) are not supported yet")
         }
         guard c.patchSize.count == 3, c.innerDim > 0, c.attentionHeadDim % 2 == 0 else {
             throw ModelError.invalidInput("transformer config: patch_size must have 3 entries and attention_head_dim must be even")
         }
-        let p = ParameterReader(weights, dtype: dtype)
+        let p = ParameterReader(weights, dtype: dtype, patches: loras.isEmpty ? nil : WeightPatches(loras))
         let dim = c.innerDim
         configuration = c
         patchEmbedding = p("patch_embedding.weight", shape: [dim, c.inChannels] + c.patchSize).toF32()
@@ -68,7 +71,8 @@ public struct WanTransformer: Sendable {
     }
 
     /// Predicts the flow velocity. latents [B, C, F, H, W]; one timestep per batch item (0...1000).
-    public func callAsFunction(_ latents: Tensor, timesteps: [Float], context: TextContext,
+    /// `cache` enables first-block step caching (turbo mode; see `StepCache`).
+    public func callAsFunction(_ latents: Tensor, timesteps: [Float], context: TextContext, cache: StepCache? = nil,
                                isCancelled: () -> Bool = { false }) throws -> Tensor {
         let c = configuration
         let (b, f, h, w) = (latents.shape[0], latents.shape[2], latents.shape[3], latents.shape[4])
@@ -82,9 +86,19 @@ public struct WanTransformer: Sendable {
         x = x.reshaped([b, c.innerDim, fp * hp * wp]).transposed(1, 2).contiguous()             // [B, N, dim]
         let temb = timeOut(timeIn(timestepFeatures(timesteps)).silu())                          // [B, dim]
         let tproj = timeProjection(temb.silu()).reshaped([b, 6, c.innerDim])                    // [B, 6, dim]
-        for (i, block) in blocks.enumerated() {
-            if isCancelled() { throw ModelError.cancelled }
-            x = block(x, timeProjection: tproj, crossKV: context.crossKV[i], rotary: rotary)
+        func runBlocks(_ input: Tensor, from start: Int) throws -> Tensor {
+            var h = input
+            for i in start..<blocks.count {
+                if isCancelled() { throw ModelError.cancelled }
+                h = blocks[i](h, timeProjection: tproj, crossKV: context.crossKV[i], rotary: rotary)
+            }
+            return h
+        }
+        if let cache, blocks.count > 1 {
+            x = try cache.run(x, first: { blocks[0]($0, timeProjection: tproj, crossKV: context.crossKV[0], rotary: rotary) },
+                              rest: { try runBlocks($0, from: 1) })
+        } else {
+            x = try runBlocks(x, from: 0)
         }
         let mod = outModulation + temb.unsqueezed(1)                                            // [B, 2, dim]
         x = x.modulatedLayerNorm(eps: c.eps, shift: mod.sliced(axis: 1, 0..<1), scale: mod.sliced(axis: 1, 1..<2))

@@ -18,6 +18,9 @@ public struct GenerationRequest: Sendable {
     /// SDEdit (remix): start from these clean latents, re-noised to `strength` (0 keeps them, 1 ignores them).
     public var initialLatents: Tensor?
     public var strength: Float
+    /// Turbo mode's first-block step caching: the relative-change threshold below which a step reuses the
+    /// previous step's deep-block residual (nil: every step runs every block). See `StepCache`.
+    public var stepCacheThreshold: Float?
 
     public init(prompt: String, negativePrompt: String? = nil, width: Int, height: Int, frames: Int, steps: Int,
                 guidance: Float, shift: Double? = nil, scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64,
@@ -38,8 +41,27 @@ public struct GenerationRequest: Sendable {
     }
 }
 
+extension GenerationRequest {
+    /// A request at `plan`'s generation size with the model's defaults for everything not given: the one place
+    /// that turns user options (CLI flags, API fields) into a request. `turbo` picks the model's turbo step count
+    /// (unless `steps` is given) and enables first-block step caching.
+    public static func make(prompt: String, negativePrompt: String? = nil, plan: GenerationPlan, defaults d: ModelDefaults,
+                            steps: Int? = nil, guidance: Float? = nil, shift: Double? = nil,
+                            scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64, turbo: Bool = false) -> GenerationRequest {
+        var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
+                                  frames: plan.frames, steps: d.steps(explicit: steps, turbo: turbo),
+                                  guidance: guidance ?? d.guidance ?? 5, shift: shift ?? d.shift,
+                                  scheduler: scheduler ?? d.scheduler, seed: seed)
+        if turbo { r.stepCacheThreshold = d.turboCacheThreshold ?? ModelDefaults.defaultTurboCacheThreshold }
+        return r
+    }
+}
+
 /// The decoded clip and the clean latents it came from (kept for remix).
 public struct GenerationResult: Sendable {
+    /// Transformer calls that reused cached residuals (turbo mode), and those that ran every block.
+    public var reusedForwards = 0
+    public var fullForwards = 0
     /// [1, 3, F, H, W] in [-1, 1], f32.
     public let video: Tensor
     /// Final (clean) latents in the pipeline's normalised space.

@@ -21,12 +21,23 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var shift: Double?
     public var scheduler: SchedulerConfiguration.Kind?
     public var negativePrompt: String?
+    /// Turbo mode: its step count and the first-block step-cache threshold (see `StepCache`).
     public var turboSteps: Int?
+    public var turboCacheThreshold: Float?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
-        case negativePrompt = "negative_prompt", turboSteps = "turbo_steps"
+        case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
     }
+
+    /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
+    public func steps(explicit: Int?, turbo: Bool) -> Int {
+        let normal = steps ?? 50
+        return explicit ?? (turbo ? turboSteps ?? max(4, normal * 2 / 5) : normal)
+    }
+
+    /// Turbo mode's step-cache threshold when none is configured in kino.json.
+    public static let defaultTurboCacheThreshold: Float = 0.1
 
     public init() {}
 

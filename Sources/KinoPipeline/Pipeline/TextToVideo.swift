@@ -64,6 +64,9 @@ public final class TextToVideoPipeline: Sendable {
         }
         guard (1...1000).contains(r.steps) else { throw PipelineError.invalidRequest("steps must be between 1 and 1000, got \(r.steps)") }
         guard r.guidance.isFinite, r.guidance >= 0 else { throw PipelineError.invalidRequest("guidance must be >= 0") }
+        if let threshold = r.stepCacheThreshold, !(threshold.isFinite && threshold >= 0) {
+            throw PipelineError.invalidRequest("the step-cache threshold must be a number >= 0")
+        }
         guard (0...1).contains(r.strength) else { throw PipelineError.invalidRequest("strength must be between 0 and 1") }
         let shape = latentShape(width: r.width, height: r.height, frames: r.frames)
         if let noise = r.noise, noise.shape != shape {
@@ -78,16 +81,24 @@ public final class TextToVideoPipeline: Sendable {
     public func generate(_ r: GenerationRequest, progress: (PipelineEvent) -> Void = { _ in },
                          isCancelled: () -> Bool = { false }) throws -> GenerationResult {
         try validate(r)
-        let latents = try denoise(r, progress: progress, isCancelled: isCancelled)
+        let (latents, caches) = try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled)
         if isCancelled() { throw PipelineError.cancelled }
         let video = try vae.decode(latents, progress: { progress(.decoding(chunk: $0, of: $1)) }, isCancelled: isCancelled)
         progress(.finished)
-        return GenerationResult(video: video, latents: latents, seed: r.seed)
+        var result = GenerationResult(video: video, latents: latents, seed: r.seed)
+        result.reusedForwards = caches.reduce(0) { $0 + $1.reused }
+        result.fullForwards = caches.isEmpty ? (r.guidance > 1 ? 2 : 1) * r.steps : caches.reduce(0) { $0 + $1.computed }
+        return result
     }
 
     /// The denoising loop alone; returns the clean latents.
     public func denoise(_ r: GenerationRequest, progress: (PipelineEvent) -> Void = { _ in },
                         isCancelled: () -> Bool = { false }) throws -> Tensor {
+        try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled).latents
+    }
+
+    func denoiseWithCaches(_ r: GenerationRequest, progress: (PipelineEvent) -> Void,
+                           isCancelled: () -> Bool) throws -> (latents: Tensor, caches: [StepCache]) {
         try validate(r)
         progress(.encodingPrompt)
         let guided = r.guidance > 1
@@ -116,19 +127,21 @@ public final class TextToVideoPipeline: Sendable {
             sampler.begin(at: first)
         }
         let total = r.steps - first
+        let condCache = r.stepCacheThreshold.map { StepCache(threshold: $0) }
+        let uncondCache = guided ? r.stepCacheThreshold.map { StepCache(threshold: $0) } : nil
         for i in first..<r.steps {
             if isCancelled() { throw PipelineError.cancelled }
             let t = sampler.timesteps[i]
-            var velocity = try transformer(latents, timesteps: [t], context: cond, isCancelled: isCancelled)
+            var velocity = try transformer(latents, timesteps: [t], context: cond, cache: condCache, isCancelled: isCancelled)
             if let uncond {
-                let v0 = try transformer(latents, timesteps: [t], context: uncond, isCancelled: isCancelled)
+                let v0 = try transformer(latents, timesteps: [t], context: uncond, cache: uncondCache, isCancelled: isCancelled)
                 // v = v0 + g·(v - v0)
                 velocity = v0 + (velocity - v0) * r.guidance
             }
             latents = sampler.step(velocity: velocity, sample: latents)
             progress(.denoising(step: i - first + 1, of: total))
         }
-        return latents
+        return (latents, [condCache, uncondCache].compactMap { $0 })
     }
 }
 

@@ -37,8 +37,9 @@ struct WanLatentCodec: LatentCodec {
 
 extension TextToVideoPipeline {
     /// Loads a diffusers-format Wan text-to-video folder (see docs/models.md). `dtype` converts the
-    /// transformer and text encoder weights at load (nil keeps the stored precision, memory-mapped).
-    public static func load(folder: URL, dtype: DType? = nil) throws -> TextToVideoPipeline {
+    /// transformer and text encoder weights at load (nil keeps the stored precision, memory-mapped); `loras` are
+    /// merged into the transformer (docs/models.md, "LoRA").
+    public static func load(folder: URL, dtype: DType? = nil, loras: [LoRAAdapter] = []) throws -> TextToVideoPipeline {
         let fm = FileManager.default
         let index = folder.appendingPathComponent("model_index.json")
         guard fm.fileExists(atPath: index.path) else {
@@ -52,7 +53,7 @@ extension TextToVideoPipeline {
         }
         let tokenizer = try SentencePieceTokenizer.load(folder: folder.appendingPathComponent("tokenizer"))
         let textEncoder = try T5Encoder(directory: folder.appendingPathComponent("text_encoder"), dtype: dtype)
-        let transformer = try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype)
+        let transformer = try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype, loras: loras)
         let vae = try WanVAE(directory: folder.appendingPathComponent("vae").path)
         let schedulerURL = folder.appendingPathComponent("scheduler/scheduler_config.json")
         let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)

@@ -36,6 +36,9 @@ enum ErrorMapping {
         case .conflict: .conflict
         case .idempotencyMismatch: .unprocessableContent
         case .leaseLost, .storage: .internalServerError
+        case .rateLimited: .tooManyRequests
+        case .tooLarge: HTTPResponse.Status(code: 413, reasonPhrase: "Content Too Large")
+        case .unavailable: .serviceUnavailable
         }
     }
 
@@ -53,7 +56,18 @@ enum ErrorMapping {
     /// Maps any error to status + body. Unknown errors become a 500 whose detail goes only to the log.
     static func response(for error: any Error, logger: Logger) -> Response {
         let (status, data) = payload(for: error, logger: logger)
-        return jsonResponse(data, status: status)
+        return jsonResponse(data, status: status, headers: headers(for: error))
+    }
+
+    /// `retry-after` and any `x-ratelimit-*` headers the error carries.
+    static func headers(for error: any Error) -> HTTPFields {
+        guard let error = error as? KinoServiceError else { return [:] }
+        var fields = HTTPFields()
+        if let retry = error.retryAfterSeconds { fields[HTTPField.Name("retry-after")!] = String(retry) }
+        for (name, value) in error.headers.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        return fields
     }
 
     static func payload(for error: any Error, logger: Logger) -> (HTTPResponse.Status, Data) {
@@ -62,8 +76,9 @@ enum ErrorMapping {
         switch error {
         case let error as KinoServiceError:
             status = Self.status(for: error.kind)
-            if status.code >= 500 { logger.error("request failed: \(error.message)") }
-            let message = status.code >= 500 ? "The server had an error while processing your request. Check the server log." : error.message
+            let hidden = status.code >= 500 && error.kind != .unavailable
+            if hidden { logger.error("request failed: \(error.message)") }
+            let message = hidden ? "The server had an error while processing your request. Check the server log." : error.message
             detail = .init(message: message, type: type(for: status), param: error.param, code: error.code)
         case let error as HTTPError:
             status = error.status

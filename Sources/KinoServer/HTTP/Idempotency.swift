@@ -6,7 +6,7 @@ import KinoService
 
 /// `Idempotency-Key` on POST, the Stripe model: the first result (success or client error) is stored for 24 h and
 /// replayed; a key still in flight gives 409; the same key with a different request gives 422. Server errors
-/// release the key so that a retry runs again. The request is identified by its parsed fields (not raw bytes,
+/// and 429s release the key so that a retry runs again. The request is identified by its parsed fields (not raw bytes,
 /// since multipart boundaries change between retries).
 enum Idempotency {
     static func run(
@@ -40,7 +40,8 @@ enum Idempotency {
             (status, data) = try await body()
         } catch {
             let (errorStatus, errorData) = ErrorMapping.payload(for: error, logger: context.logger)
-            if errorStatus.code >= 500 {
+            // Server errors and 429 (a limit that clears with time) are not stored: a retry runs again.
+            if errorStatus.code >= 500 || errorStatus.code == 429 {
                 try? store.abandonIdempotent(project: principal.project, key: key)
                 throw error
             }

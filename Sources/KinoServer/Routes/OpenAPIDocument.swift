@@ -9,7 +9,10 @@ enum OpenAPIDocument {
       description: >
         OpenAI's Videos API (/v1/videos) served by Kino, plus optional Kino extras (seed, negative_prompt, steps,
         guidance, style, queue_position, cancel, events). Errors use {"error": {message, type, param, code}}.
-        Every response carries x-request-id and openai-processing-ms.
+        Every response carries x-request-id and openai-processing-ms. Keys with a rate limit get x-ratelimit-limit-requests,
+        x-ratelimit-remaining-requests and x-ratelimit-reset-requests; over a limit the answer is 429 with retry-after.
+        A prompt refused by moderation is a 400 with code moderation_blocked and param prompt; while the operator has
+        paused new jobs, creating one is a 503 carrying the operator's message.
     servers:
       - url: /
     security:
@@ -46,7 +49,8 @@ enum OpenAPIDocument {
             seed: { type: integer, minimum: 0, maximum: 4294967295 }
             steps: { type: integer, minimum: 1, maximum: 200 }
             guidance: { type: number, minimum: 0, maximum: 30 }
-            style: { type: string, enum: [cinematic, anime, documentary, claymation, watercolor, pixel-art] }
+            style: { type: string, enum: [plain, pixel-art, line-sketch, noir, neon] }
+            turbo: { type: boolean, default: false, description: "Kino: the model's short schedule plus step caching (about 2-3x faster)." }
             watermark: { type: boolean, description: "false needs the watermark-free scope." }
         RemixVideo:
           type: object
@@ -59,6 +63,7 @@ enum OpenAPIDocument {
             steps: { type: integer, minimum: 1, maximum: 200 }
             guidance: { type: number, minimum: 0, maximum: 30 }
             style: { type: string }
+            turbo: { type: boolean }
         Video:
           type: object
           required: [id, object, model, status, progress, created_at, prompt, seconds, size]
@@ -86,6 +91,7 @@ enum OpenAPIDocument {
             steps: { type: integer }
             guidance: { type: number }
             style: { type: string }
+            turbo: { type: boolean }
             remix_strength: { type: number }
         VideoList:
           type: object
@@ -105,9 +111,51 @@ enum OpenAPIDocument {
                 type: { type: string, enum: [invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error, server_error] }
                 param: { type: [string, "null"] }
                 code: { type: [string, "null"] }
+        Share:
+          type: object
+          description: "Kino: a request to publish a video (review before sharing)."
+          properties:
+            object: { type: string, const: video.share }
+            video_id: { type: string }
+            state: { type: string, enum: [pending, approved, rejected] }
+            requested_at: { type: integer }
+            decided_at: { type: [integer, "null"] }
+            reason: { type: [string, "null"] }
+            share_url: { type: [string, "null"], description: "The public page, once approved." }
+            project: { type: string, description: "Review routes only." }
+            prompt: { type: string, description: "Review routes only." }
+            seconds: { type: string }
+            size: { type: string }
+            model: { type: string }
+        Pause:
+          type: object
+          properties:
+            object: { type: string, const: service.pause }
+            paused: { type: boolean }
+            message: { type: [string, "null"] }
+            since: { type: [integer, "null"] }
+        Decision:
+          type: object
+          properties:
+            reason: { type: string, maxLength: 2000 }
       responses:
         Error:
           description: An error in OpenAI's shape.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
+        RateLimited:
+          description: Over a per-key limit (code rate_limit_exceeded, quota_exceeded, concurrency_limit_exceeded or queue_full).
+          headers:
+            retry-after: { schema: { type: integer }, description: Seconds to wait. }
+            x-ratelimit-limit-requests: { schema: { type: integer } }
+            x-ratelimit-remaining-requests: { schema: { type: integer } }
+            x-ratelimit-reset-requests: { schema: { type: string }, description: "e.g. 1s, 12ms" }
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Error" }
+        Paused:
+          description: New jobs are paused by the operator (code service_paused); the message says why.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Error" }
@@ -143,7 +191,10 @@ enum OpenAPIDocument {
             "401": { $ref: "#/components/responses/Error" }
             "403": { $ref: "#/components/responses/Error" }
             "409": { $ref: "#/components/responses/Error" }
+            "413": { $ref: "#/components/responses/Error" }
             "422": { $ref: "#/components/responses/Error" }
+            "429": { $ref: "#/components/responses/RateLimited" }
+            "503": { $ref: "#/components/responses/Paused" }
         get:
           summary: List the project's videos, newest first by default.
           parameters:
@@ -213,6 +264,8 @@ enum OpenAPIDocument {
               content: { application/json: { schema: { $ref: "#/components/schemas/Video" } } }
             "400": { $ref: "#/components/responses/Error" }
             "404": { $ref: "#/components/responses/Error" }
+            "429": { $ref: "#/components/responses/RateLimited" }
+            "503": { $ref: "#/components/responses/Paused" }
       /v1/videos/{video_id}/cancel:
         parameters: [{ $ref: "#/components/parameters/VideoID" }]
         post:
@@ -253,5 +306,132 @@ enum OpenAPIDocument {
           summary: "Kino: the models and aliases this server accepts."
           responses:
             "200": { description: OK }
+      /v1/videos/{video_id}/publish:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        post:
+          summary: "Kino: ask to publish a completed video; it is shared once a moderator approves it."
+          responses:
+            "200":
+              description: The share request.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Share" } } }
+            "400": { $ref: "#/components/responses/Error" }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/review:
+        get:
+          summary: "Kino: the review queue (moderator scope), oldest request first."
+          parameters:
+            - { name: state, in: query, schema: { type: string, enum: [pending, approved, rejected, all], default: pending } }
+          responses:
+            "200":
+              description: Share requests.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      object: { const: list }
+                      data: { type: array, items: { $ref: "#/components/schemas/Share" } }
+            "403": { $ref: "#/components/responses/Error" }
+      /v1/review/{video_id}/content:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          summary: "Kino: a video under review (moderator scope)."
+          parameters:
+            - { name: variant, in: query, schema: { type: string, enum: [video, thumbnail, spritesheet], default: video } }
+          responses:
+            "200": { description: The file., content: { video/mp4: {}, image/webp: {}, image/jpeg: {} } }
+            "403": { $ref: "#/components/responses/Error" }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/review/{video_id}/approve:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        post:
+          summary: "Kino: approve sharing (moderator scope); the video gets a public page and joins the gallery. Logged."
+          requestBody:
+            required: false
+            content: { application/json: { schema: { $ref: "#/components/schemas/Decision" } } }
+          responses:
+            "200":
+              description: The decided share request.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Share" } } }
+            "403": { $ref: "#/components/responses/Error" }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/review/{video_id}/reject:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        post:
+          summary: "Kino: reject sharing (moderator scope), with an optional reason. Logged."
+          requestBody:
+            required: false
+            content: { application/json: { schema: { $ref: "#/components/schemas/Decision" } } }
+          responses:
+            "200":
+              description: The decided share request.
+              content: { application/json: { schema: { $ref: "#/components/schemas/Share" } } }
+            "403": { $ref: "#/components/responses/Error" }
+            "404": { $ref: "#/components/responses/Error" }
+      /v1/admin/pause:
+        get:
+          summary: "Kino: whether new jobs are paused (admin scope)."
+          responses:
+            "200": { description: The pause state., content: { application/json: { schema: { $ref: "#/components/schemas/Pause" } } } }
+            "403": { $ref: "#/components/responses/Error" }
+        post:
+          summary: "Kino: pause new jobs (admin scope); they get 503 with the message; running and queued jobs finish."
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [message]
+                  properties: { message: { type: string, minLength: 1, maxLength: 1000 } }
+          responses:
+            "200": { description: Paused., content: { application/json: { schema: { $ref: "#/components/schemas/Pause" } } } }
+            "400": { $ref: "#/components/responses/Error" }
+            "403": { $ref: "#/components/responses/Error" }
+      /v1/admin/resume:
+        post:
+          summary: "Kino: accept new jobs again (admin scope)."
+          responses:
+            "200": { description: Resumed., content: { application/json: { schema: { $ref: "#/components/schemas/Pause" } } } }
+            "403": { $ref: "#/components/responses/Error" }
+      /v1/admin/moderation:
+        get:
+          summary: "Kino: recent moderation decisions, allowed and blocked (admin scope)."
+          parameters:
+            - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 500, default: 50 } }
+          responses:
+            "200": { description: "The audit log, newest first." }
+            "403": { $ref: "#/components/responses/Error" }
+      /share/{video_id}:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          security: []
+          summary: "Kino: the public page of an approved video (HTML player); 404 for anything not approved."
+          responses:
+            "200": { description: HTML page., content: { text/html: {} } }
+            "404": { description: Not shared. }
+      /share/{video_id}/video.mp4:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          security: []
+          summary: "Kino: the MP4 of an approved video (byte ranges supported)."
+          responses:
+            "200": { description: The file., content: { video/mp4: {} } }
+            "206": { description: A byte range., content: { video/mp4: {} } }
+            "404": { $ref: "#/components/responses/Error" }
+      /share/{video_id}/thumbnail.webp:
+        parameters: [{ $ref: "#/components/parameters/VideoID" }]
+        get:
+          security: []
+          summary: "Kino: the thumbnail of an approved video."
+          responses:
+            "200": { description: The file., content: { image/webp: {} } }
+            "404": { $ref: "#/components/responses/Error" }
+      /gallery:
+        get:
+          security: []
+          summary: "Kino: the public gallery of approved videos (HTML)."
+          responses:
+            "200": { description: HTML page., content: { text/html: {} } }
     """#
 }

@@ -28,6 +28,7 @@ struct VideoObject {
     var steps: Int?
     var guidance: Double?
     var style: String?
+    var turbo = false
     var remix_strength: Double?
 
     init(_ job: VideoJob) {
@@ -51,6 +52,7 @@ struct VideoObject {
         steps = job.settings.steps
         guidance = job.settings.guidance
         style = job.settings.style
+        turbo = job.settings.turbo
         remix_strength = job.remixStrength
     }
 
@@ -84,6 +86,7 @@ struct VideoObject {
         if let steps { w.field("steps", steps) }
         if let guidance { w.field("guidance", guidance) }
         if let style { w.field("style", style) }
+        if turbo { w.field("turbo", true) }
         if let remix_strength { w.field("remix_strength", remix_strength) }
         w.endObject()
     }

@@ -24,6 +24,7 @@ struct VideoRoutes {
         group.get("videos/:video_id/content", use: content)
         group.post("videos/:video_id/remix", use: remix)
         group.post("videos/:video_id/cancel", use: cancel)
+        group.post("videos/:video_id/publish", use: publish)
         group.get("videos/:video_id/events", use: events)
         group.get("models", use: models)
     }
@@ -84,6 +85,12 @@ struct VideoRoutes {
         let id = try context.parameters.require("video_id")
         try service.delete(id, principal: try context.requirePrincipal())
         return json(VideoDeleted(id: id))
+    }
+
+    /// Asks to publish the video; a moderator approves or rejects it (see TrustRoutes).
+    @Sendable func publish(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let record = try service.publish(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        return json(ShareObject(record))
     }
 
     @Sendable func cancel(_ request: Request, context: KinoRequestContext) async throws -> Response {
@@ -176,10 +183,14 @@ struct VideoRoutes {
 
     func readFields(_ request: Request, context: KinoRequestContext) async throws -> RequestFields {
         let buffer: ByteBuffer
+        let limit = context.principal.map { service.maxBodyBytes(for: $0, serverLimit: maxBodyBytes) } ?? maxBodyBytes
         do {
-            buffer = try await request.body.collect(upTo: maxBodyBytes)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw KinoServiceError(.invalidRequest, "The request body is larger than \(maxBodyBytes / 1_048_576) MiB.", code: "request_too_large")
+            let size = limit >= 1_048_576 ? "\(limit / 1_048_576) MiB" : "\(limit) bytes"
+            throw KinoServiceError(limit < maxBodyBytes ? .tooLarge : .invalidRequest,
+                                   "The request body is larger than \(size), the most this API key may send (max_upload_bytes).",
+                                   code: "request_too_large")
         }
         return try RequestBody.fields(contentType: request.headers[.contentType], body: Array(buffer.readableBytesView))
     }

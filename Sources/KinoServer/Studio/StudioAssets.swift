@@ -14,6 +14,7 @@ enum StudioAssets {
     <body>
       <header>
         <h1>Kino Studio</h1>
+        <a href="/gallery">Gallery</a> <a href="/studio/review">Review</a>
         <span id="who"></span>
         <button id="signout" hidden>Sign out</button>
       </header>
@@ -76,7 +77,13 @@ enum StudioAssets {
     .job .meta { font-size: .85rem; color: #aaa; display: flex; gap: 1rem; flex-wrap: wrap; }
     .job progress { width: 100%; }
     .job video { max-width: 100%; max-height: 24rem; display: block; margin-top: .5rem; background: #000; }
-    .job a { color: #79c0ff; }
+    .job a, header a { color: #79c0ff; }
+    .share video { max-width: 100%; max-height: 70vh; display: block; background: #000; }
+    .share .meta { color: #aaa; font-size: .85rem; }
+    .gallery { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: .75rem; }
+    .gallery a { color: #eee; text-decoration: none; display: block; background: #1c1c1c; border-radius: .4rem; overflow: hidden; }
+    .gallery img { width: 100%; display: block; background: #000; }
+    .gallery span { display: block; padding: .5rem; font-size: .85rem; }
     """#
 
     static let javascript = #"""
@@ -127,7 +134,16 @@ enum StudioAssets {
         const player = el("video", { controls: "", preload: "metadata", playsinline: "", src: content,
           poster: `${content}?variant=thumbnail` });
         const download = el("a", { href: `${content}?download=1`, download: `${video.id}.mp4`, class: "download" }, "Download MP4");
-        item.append(player, download);
+        const publish = el("button", { class: "publish" }, "Ask to publish");
+        const shareState = el("span", { class: "share-state" });
+        publish.onclick = async () => {
+          try {
+            const share = await api("POST", `/v1/videos/${encodeURIComponent(video.id)}/publish`);
+            shareState.textContent = share.state === "approved" ? "shared" : `publish: ${share.state} (a moderator reviews it)`;
+            publish.disabled = true;
+          } catch (e) { shareState.textContent = e.message; }
+        };
+        item.append(player, download, " ", publish, " ", shareState);
       }
       if (video.status === "queued" || video.status === "in_progress") follow(video.id);
     }

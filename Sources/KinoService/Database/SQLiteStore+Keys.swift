@@ -43,10 +43,12 @@ extension SQLiteStore: KeyStore {
     static func key(from row: SQLRow) throws -> APIKeyRecord {
         guard let id = row.string("id") else { throw KinoServiceError.storage("A row in api_keys has no id.") }
         let scopes = Set((row.string("scopes") ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) })
-        return APIKeyRecord(
+        var record = APIKeyRecord(
             id: id, serial: row.int("serial") ?? 0, name: row.string("name") ?? "", project: row.string("project") ?? "",
             scopes: scopes, secretHash: row.string("secret_hash") ?? "", createdAt: row.int("created_at") ?? 0,
             expiresAt: row.int("expires_at"), revokedAt: row.int("revoked_at"))
+        record.limits = limits(from: row)
+        return record
     }
 }
 

@@ -32,7 +32,8 @@ public final class SQLiteStore: Sendable {
             seed: UInt32(truncatingIfNeeded: row.int("seed") ?? 0),
             steps: row.int("steps").map(Int.init),
             guidance: row.double("guidance"),
-            style: row.string("style"))
+            style: row.string("style"),
+            turbo: (row.int("turbo") ?? 0) != 0)
         return VideoJob(
             seq: seq,
             id: id,

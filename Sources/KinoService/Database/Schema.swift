@@ -105,6 +105,9 @@ enum Schema {
             )
             """,
         ]),
+        trust,
+        // Turbo mode (issue 7): the model's short schedule plus step caching, per job.
+        (3, ["ALTER TABLE videos ADD COLUMN turbo INTEGER NOT NULL DEFAULT 0"]),
     ]
 
     /// Brings the database up to the newest schema version.

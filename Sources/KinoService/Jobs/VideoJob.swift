@@ -37,8 +37,12 @@ public struct GenerationSettings: Sendable, Equatable {
     public var steps: Int?
     public var guidance: Double?
     public var style: String?
+    /// Turbo mode: the model's short schedule plus step caching.
+    public var turbo: Bool
 
-    public init(negativePrompt: String? = nil, seed: UInt32, steps: Int? = nil, guidance: Double? = nil, style: String? = nil) {
+    public init(negativePrompt: String? = nil, seed: UInt32, steps: Int? = nil, guidance: Double? = nil, style: String? = nil,
+                turbo: Bool = false) {
+        self.turbo = turbo
         self.negativePrompt = negativePrompt
         self.seed = seed
         self.steps = steps

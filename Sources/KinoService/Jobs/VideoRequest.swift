@@ -36,6 +36,7 @@ public struct ValidatedVideoRequest: Sendable, Equatable {
     public var steps: Int?
     public var guidance: Double?
     public var style: String?
+    public var turbo = false
     public var watermark: Bool
 }
 
@@ -45,7 +46,6 @@ let unsupportedFields: [String: String] = [
     "n": "Variations (n) are not supported by this Kino server yet; send one request per variation.",
     "storyboard": "Storyboards are not supported by this Kino server yet.",
     "webhook_url": "Webhooks are not supported by this Kino server yet; poll GET /v1/videos/{id} or use its /events stream.",
-    "turbo": "Turbo mode is not supported by this Kino server yet.",
     "characters": "Characters are not supported by this Kino server yet.",
 ]
 
@@ -104,7 +104,7 @@ extension ServiceConfiguration {
         }
     }
 
-    /// Kino's optional extras: negative_prompt, seed, steps, guidance, style, watermark.
+    /// Kino's optional extras: negative_prompt, seed, steps, guidance, style, turbo, watermark.
     func applyExtras(_ fields: RequestFields, to request: inout ValidatedVideoRequest, principal: Principal) throws {
         if let text = fields["negative_prompt"] {
             guard text.count <= maxPromptLength else {
@@ -136,6 +136,12 @@ extension ServiceConfiguration {
                 throw KinoServiceError.invalid("Unknown style '\(text)'. Styles: \(styles.joined(separator: ", ")).", param: "style")
             }
             request.style = text
+        }
+        if let text = fields["turbo"] {
+            guard let value = Bool(text.lowercased()) else {
+                throw KinoServiceError.invalid("turbo must be true or false, got '\(text)'.", param: "turbo")
+            }
+            request.turbo = value
         }
         if let text = fields["watermark"] {
             guard let value = Bool(text.lowercased()) else {

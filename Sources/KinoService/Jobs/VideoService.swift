@@ -12,6 +12,10 @@ public final class VideoService: Sendable {
     let cancellations = CancellationRegistry()
     let wakeup = WorkSignal()
     let logger: Logger
+    /// Default limits and the moderator (issue 8); see VideoService+Trust.swift.
+    public let trust: TrustSettings
+    /// The store's limits, pause, audit and review tables (nil for a store without them).
+    let trustStore: (any TrustStore)?
     private let seedSource: @Sendable () -> UInt32
 
     /// - Parameter seedSource: draws the seed of a request that sets none (explicit so tests can fix it).
@@ -20,8 +24,11 @@ public final class VideoService: Sendable {
         store: any JobStore & KeyStore & SessionStore & IdempotencyStore,
         outputs: OutputStore,
         logger: Logger = Logger(label: "kino.service"),
+        trust: TrustSettings = TrustSettings(),
         seedSource: @escaping @Sendable () -> UInt32 = { UInt32.random(in: .min ... .max) }
     ) {
+        self.trust = trust
+        self.trustStore = store as? any TrustStore
         self.configuration = configuration
         self.store = store
         self.outputs = outputs
@@ -32,16 +39,20 @@ public final class VideoService: Sendable {
 
     public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
         try principal.require(.generate)
+        try checkNotPaused()
         let request = try configuration.validateCreate(fields, principal: principal)
-        return try insert(request, principal: principal, remixOf: nil, strength: nil, now: now)
+        try screenPrompt(request.prompt, principal: principal, route: "create", now: now)
+        return try insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", now: now)
     }
 
     /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style).
     public func remix(sourceID: String, _ fields: RequestFields, principal: Principal, rendererSupportsRemix: Bool, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
         try principal.require(.generate)
+        try checkNotPaused()
         try configuration.rejectUnsupportedAndReadOnly(fields)
         let source = try video(sourceID, principal: principal, scope: .generate)
         let prompt = try configuration.validatePrompt(fields)
+        try screenPrompt(prompt, principal: principal, route: "remix", now: now)
         let strength = try configuration.validateStrength(fields)
         guard rendererSupportsRemix else {
             throw KinoServiceError(.unsupported, "Remix is not supported by the model this server runs.", code: "unsupported")
@@ -61,20 +72,20 @@ public final class VideoService: Sendable {
             negativePrompt: nil, seed: source.settings.seed, steps: source.settings.steps, guidance: source.settings.guidance,
             style: source.settings.style, watermark: true)
         try configuration.applyExtras(fields, to: &request, principal: principal)
-        return try insert(request, principal: principal, remixOf: source.id, strength: strength, now: now)
+        return try insert(request, principal: principal, remixOf: source.id, strength: strength, route: "remix", now: now)
     }
 
-    private func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, now: Int64) throws -> VideoJob {
+    private func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, route: String, now: Int64) throws -> VideoJob {
         let job = NewVideoJob(
             id: Self.newVideoID(), project: principal.project, keyID: principal.keyID, keySerial: principal.keySerial,
             model: request.model, engineModel: request.engineModel, prompt: request.prompt, seconds: request.seconds,
             size: request.size,
             settings: GenerationSettings(
                 negativePrompt: request.negativePrompt, seed: request.seed ?? seedSource(), steps: request.steps,
-                guidance: request.guidance, style: request.style),
+                guidance: request.guidance, style: request.style, turbo: request.turbo),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
-        let stored = try store.insert(job)
+        let stored = try admit(job, principal: principal, route: route, now: now)
         wakeup.signal()
         logger.info("queued video", metadata: ["video": "\(stored.id)", "project": "\(stored.project)"])
         return stored

@@ -8,6 +8,8 @@ public struct Principal: Sendable, Equatable {
     public var keySerial: Int64
     public var project: String
     public var scopes: Set<Scope>
+    /// The key's own limits (nil fields follow the data folder's defaults).
+    public var limits = KeyLimits()
 
     public init(keyID: String?, keyName: String, keySerial: Int64, project: String, scopes: Set<Scope>) {
         self.keyID = keyID
@@ -91,7 +93,9 @@ public struct KeyService: Sendable {
         if let expires = record.expiresAt, expires <= now {
             throw KinoServiceError(.unauthenticated, "This API key (\(record.id)) has expired. Ask an administrator for a new key.", code: "expired_api_key")
         }
-        return Principal(keyID: record.id, keyName: record.name, keySerial: record.serial, project: record.project, scopes: record.scopes)
+        var principal = Principal(keyID: record.id, keyName: record.name, keySerial: record.serial, project: record.project, scopes: record.scopes)
+        principal.limits = record.limits
+        return principal
     }
 
     /// Creates the first admin key when the store has none; returns it so the caller can print it once.

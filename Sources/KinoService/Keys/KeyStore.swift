@@ -13,6 +13,8 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var createdAt: Int64
     public var expiresAt: Int64?
     public var revokedAt: Int64?
+    /// Per-key limits (nil fields follow the data folder's defaults).
+    public var limits = KeyLimits()
 
     public var isActive: Bool { revokedAt == nil }
 }

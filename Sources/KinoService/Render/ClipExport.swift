@@ -3,8 +3,9 @@ import KinoMedia
 import KinoPipeline
 
 /// The step from decoded frames to the files a person receives, shared by `kino generate` and the server:
-/// keep the planned frames, resize to the output size, draw the visible watermark, encode the MP4 and the
-/// variants asked for.
+/// keep the planned frames, resize to the output size, draw the visible watermark, embed the invisible watermark
+/// (always, whatever `watermark` says), encode the MP4 and the variants asked for, then sign the MP4's C2PA
+/// content credentials (every MP4 Kino writes carries both).
 public enum ClipExport {
     /// Frames [1, 3, F, H, W] in [-1, 1] -> 8-bit frames at the plan's fps, keeping the plan's frame count.
     public static func frames(from result: GenerationResult, plan: GenerationPlan) throws -> VideoFrames {
@@ -15,13 +16,23 @@ public enum ClipExport {
                                frameRate: FrameRate(plan.fps))
     }
 
+    /// `watermark` turns the visible mark on or off (off only for `watermark-free` keys); the invisible one,
+    /// carrying `provenance`'s key and video serials (0 and 0 for `kino generate`), goes into every output, and
+    /// `provenance` signs the MP4.
     public static func export(_ result: GenerationResult, plan: GenerationPlan, to url: URL, watermark: Bool,
-                              thumbnail: URL? = nil, spritesheet: URL? = nil, crf: Int? = nil) throws -> ExportResult {
+                              thumbnail: URL? = nil, spritesheet: URL? = nil, crf: Int? = nil,
+                              provenance: ClipProvenance) throws -> ExportResult {
         var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight,
                                     watermark: watermark ? VisibleWatermark() : nil)
         if let crf { options.encoding.crf = crf }
         options.thumbnailURL = thumbnail
         options.spritesheetURL = spritesheet
-        return try VideoExporter.export(try frames(from: result, plan: plan), to: url, options: options)
+        // Order matters: the invisible mark goes on the final pixels (after resizing and the visible mark), and
+        // the C2PA hard binding on the final bytes.
+        var prepared = try VideoExporter.prepare(try frames(from: result, plan: plan), options: options)
+        InvisibleWatermark.embed(&prepared, payload: provenance.watermarkPayload)
+        let exported = try VideoExporter.write(prepared, to: url, options: options)
+        try provenance.sign(url)
+        return exported
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KinoModels
 import KinoPipeline
+import KinoProvenance
 import KinoTensor
 
 /// The real renderer: a Wan text-to-video pipeline (kino-tiny or a Wan folder) plus the media stage.
@@ -8,6 +9,7 @@ public final class PipelineRenderer: VideoRenderer {
     public let models: [String]
     public let supportsRemix = true
     private let pipeline: TextToVideoPipeline
+    private let signing: SigningIdentity
 
     /// Style presets: words appended to the prompt (kino-tiny was trained on these style names).
     public static let styles: [String: String] = [
@@ -15,8 +17,10 @@ public final class PipelineRenderer: VideoRenderer {
         "noir": "black and white noir", "neon": "neon",
     ]
 
-    public init(folder: URL, name: String, dtype: DType? = nil) throws {
+    /// `signing`: the data folder's C2PA identity (`ClipProvenance.identity(dataFolder:)`).
+    public init(folder: URL, name: String, signing: SigningIdentity, dtype: DType? = nil) throws {
         pipeline = try TextToVideoPipeline.load(folder: folder, dtype: dtype)
+        self.signing = signing
         models = [name]
     }
 
@@ -32,10 +36,9 @@ public final class PipelineRenderer: VideoRenderer {
             }
             if !words.isEmpty { prompt += ", \(words)" }
         }
-        var request = GenerationRequest(prompt: prompt, negativePrompt: job.negativePrompt, width: plan.width, height: plan.height,
-                                        frames: plan.frames, steps: job.steps ?? d.steps ?? 50,
-                                        guidance: Float(job.guidance ?? Double(d.guidance ?? 5)), shift: d.shift,
-                                        scheduler: d.scheduler, seed: UInt64(job.seed))
+        var request = GenerationRequest.make(prompt: prompt, negativePrompt: job.negativePrompt, plan: plan, defaults: d,
+                                             steps: job.steps, guidance: job.guidance.map { Float($0) }, seed: UInt64(job.seed),
+                                             turbo: job.turbo)
         if let remix = job.remix {
             let source = try SafeTensorsFile(path: remix.latentsFile.path).tensor("latents").copied(to: .f32)
             let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)
@@ -63,7 +66,10 @@ public final class PipelineRenderer: VideoRenderer {
         _ = try ClipExport.export(result, plan: plan, to: outputDirectory.appendingPathComponent(RenderOutput.video),
                                   watermark: job.watermark,
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
-                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet))
+                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
+                                  provenance: ClipProvenance(identity: signing, model: job.model,
+                                                             keySerial: job.watermarkPayload.keySerial,
+                                                             videoSerial: job.watermarkPayload.videoSerial))
         progress(1)
         return RenderResult(wroteLatents: true)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KinoMedia
 
 /// One render request, as the engine sees it. Built by the worker from a claimed job.
 public struct RenderJob: Sendable, Equatable {
@@ -16,6 +17,8 @@ public struct RenderJob: Sendable, Equatable {
     /// nil: the model's default.
     public var guidance: Double?
     public var style: String?
+    /// Turbo mode (the model's short schedule plus step caching).
+    public var turbo = false
     /// Remix: the source's clean latents (`latents.safetensors`) and how far to re-noise them (0 keeps the
     /// source, 1 ignores it).
     public var remix: RemixSource?
@@ -46,6 +49,16 @@ public struct RenderJob: Sendable, Equatable {
         self.watermark = watermark
         self.keySerial = keySerial
         self.videoSerial = videoSerial
+    }
+}
+
+extension RenderJob {
+    /// The invisible watermark's payload: the key's serial and the video's serial (its row number, `seq`).
+    /// Both are stored as 64-bit integers; the watermark has room for 32 bits each, so serials past 2^32 - 1
+    /// (four billion keys or videos in one data folder) would wrap.
+    public var watermarkPayload: WatermarkPayload {
+        WatermarkPayload(keySerial: UInt32(truncatingIfNeeded: keySerial),
+                         videoSerial: UInt32(truncatingIfNeeded: videoSerial))
     }
 }
 

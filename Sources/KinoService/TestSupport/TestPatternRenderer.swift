@@ -1,4 +1,5 @@
 import Foundation
+import KinoProvenance
 
 /// TEST AID, NOT A GENERATOR. Writes real but prompt-independent files (ffmpeg's `testsrc` pattern as H.264 MP4,
 /// a WebP thumbnail, a JPEG spritesheet, a tiny safetensors latents file) so that the API, ffprobe, browsers and
@@ -16,8 +17,12 @@ public struct TestPatternRenderer: VideoRenderer {
     public var ffmpeg: String
     /// ffmpeg's thread count (nil: ffmpeg decides), so `--threads 1` keeps the test aid on one core as well.
     public var threads: Int?
+    /// Signs the test pattern's MP4 with C2PA content credentials like a real output (nil: left unsigned).
+    public var signing: SigningIdentity?
 
-    public init(steps: Int = 8, stepDelay: TimeInterval = 0.25, ffmpeg: String = "ffmpeg", threads: Int? = nil) {
+    public init(steps: Int = 8, stepDelay: TimeInterval = 0.25, ffmpeg: String = "ffmpeg", threads: Int? = nil,
+                signing: SigningIdentity? = nil) {
+        self.signing = signing
         self.steps = max(1, steps)
         self.stepDelay = stepDelay
         self.ffmpeg = ffmpeg
@@ -44,6 +49,10 @@ public struct TestPatternRenderer: VideoRenderer {
         let video = outputDirectory.appendingPathComponent(RenderOutput.video).path
         try run(["-f", "lavfi", "-i", "testsrc=size=\(size):rate=8:duration=\(job.seconds)",
                  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", video])
+        if let signing {
+            try ClipProvenance(identity: signing, model: Self.modelName, keySerial: UInt32(truncatingIfNeeded: job.keySerial),
+                               videoSerial: UInt32(truncatingIfNeeded: job.videoSerial)).sign(URL(fileURLWithPath: video))
+        }
         try run(["-i", video, "-frames:v", "1", "-vf", "scale=320:-2",
                  outputDirectory.appendingPathComponent(RenderOutput.thumbnail).path])
         try run(["-i", video, "-vf", "fps=1,scale=160:-2,tile=\(max(1, job.seconds))x1", "-frames:v", "1",

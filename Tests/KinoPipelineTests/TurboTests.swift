@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import KinoModels
+import KinoTensor
+@testable import KinoPipeline
+
+/// Turbo mode: first-block step caching and the turbo schedule.
+struct TurboTests {
+    static let pipeline = Result { try TextToVideoPipeline.load(folder: Fixtures.tinyPipeline) }
+
+    func request(threshold: Float?, guidance: Float = 5) throws -> GenerationRequest {
+        var r = GenerationRequest(prompt: "A red ball bounces across green grass", width: 48, height: 32, frames: 9, steps: 6,
+                                  guidance: guidance, seed: 3)
+        r.stepCacheThreshold = threshold
+        return r
+    }
+
+    @Test func thresholdZeroNeverReusesAndMatchesTheFullRun() throws {
+        let pipeline = try Self.pipeline.get()
+        let full = try pipeline.generate(try request(threshold: nil))
+        let cached = try pipeline.generate(try request(threshold: 0))
+        #expect(cached.reusedForwards == 0 && cached.fullForwards == 12)
+        #expect(cached.latents.maxAbsDifference(full.latents) == 0)
+    }
+
+    @Test func aLooseThresholdReusesEveryStepAfterTheFirstPerBranch() throws {
+        let pipeline = try Self.pipeline.get()
+        let full = try pipeline.generate(try request(threshold: nil))
+        let cached = try pipeline.generate(try request(threshold: 1e9))
+        #expect(cached.fullForwards == 2, "one full forward per guidance branch")
+        #expect(cached.reusedForwards == 10)
+        #expect(cached.latents.scalars.allSatisfy { $0.isFinite })
+        #expect(cached.latents.maxAbsDifference(full.latents) > 0, "reusing residuals must change the result")
+        let unguided = try pipeline.generate(try request(threshold: 1e9, guidance: 1))
+        #expect(unguided.fullForwards == 1 && unguided.reusedForwards == 5)
+    }
+
+    @Test func stepCacheComparesRelativeChange() {
+        let cache = StepCache(threshold: 0.1)
+        #expect(cache.change([1, 2, 3]) == .infinity, "nothing cached yet")
+        let x = Tensor(shape: [1, 2, 3], values: [1, 1, 1, 1, 1, 1])
+        var calls = 0
+        func rest(_ t: Tensor) -> Tensor { calls += 1; return t * 2 }
+        let a = cache.run(x, first: { $0 + 1 }, rest: rest)                       // residual 1, full
+        let b = cache.run(x, first: { $0 + 1.05 }, rest: rest)                    // 5% change: reused
+        let c = cache.run(x, first: { $0 + 1.5 }, rest: rest)                     // 50% change: full
+        #expect(calls == 2 && cache.reused == 1 && cache.computed == 2)
+        #expect(a.scalars.allSatisfy { $0 == 4 })
+        #expect(b.scalars.allSatisfy { abs($0 - 4.05) < 1e-6 }, "block 0's output plus the cached residual 2")
+        #expect(c.scalars.allSatisfy { $0 == 5 })
+    }
+
+    @Test func turboPicksTheModelsTurboSchedule() throws {
+        var d = ModelDefaults()
+        d.steps = 20
+        d.turboSteps = 8
+        d.turboCacheThreshold = 0.05
+        let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: d, temporalFactor: 4)
+        let turbo = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true)
+        #expect(turbo.steps == 8 && turbo.stepCacheThreshold == 0.05)
+        let normal = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1)
+        #expect(normal.steps == 20 && normal.stepCacheThreshold == nil)
+        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, steps: 3, seed: 1, turbo: true).steps == 3)
+        d.turboSteps = nil
+        #expect(d.steps(explicit: nil, turbo: true) == 8, "two fifths of the default when kino.json has no turbo_steps")
+    }
+}

@@ -40,6 +40,7 @@ let package = Package(
                 "KinoProvenance",
                 "KinoService",
                 "KinoServer",
+                "KinoEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +53,8 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        .target(name: "KinoEval", dependencies: ["KinoMedia"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .testTarget(name: "KinoEvalTests", dependencies: ["KinoEval", "KinoMedia"]),
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoProvenance",

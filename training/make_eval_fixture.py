@@ -1,0 +1,66 @@
+"""Renders the ground-truth clips of the eval prompt set: the fixture the `kino eval` detectors are validated on.
+
+    python3 training/make_eval_fixture.py       # writes Tests/Fixtures/eval/groundtruth.{mp4,json}
+
+For every prompt in training/eval_prompts.json it rebuilds the world spec (same world seed, split and fixed labels)
+and renders it with world.render, i.e. exactly the clip the caption describes.  Every second frame is kept (17 of
+33, 4 fps) to keep the fixture small, and the clips are stored back to back as one lossless H.264 (libx264rgb,
+qp 0) MP4, which KinoMedia's decoder reads bit-exactly; groundtruth.json holds the labels, the frame range of each
+clip and a checksum of its pixels so a test can prove the decode was lossless.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from world import render, sample_spec  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(HERE), "Tests", "Fixtures", "eval")
+STRIDE = 2
+
+
+def spec_of(p):
+    """The world spec of an eval prompt (see make_eval_prompts.py)."""
+    split = "heldout" if p["split"] == "held_out" else "train"
+    fixed = {"scene": p["scene"], "style": p["style"], "weather": "none", "camera": "static", "count": p["count"]}
+    if p["count"] == 1:
+        fixed["objects"] = [{"object": p["object"], "colour": p["colour"], "motion": p["motion"]}]
+    else:
+        fixed["relation"] = p["relation"]
+    spec = sample_spec(p["world_seed"], split, fixed)
+    assert [o["colour"] for o in spec["objects"]] == p["colours"], "eval_prompts.json does not match the world"
+    assert [o["object"] for o in spec["objects"]] == p["objects"], "eval_prompts.json does not match the world"
+    return spec
+
+
+def main():
+    with open(os.path.join(HERE, "eval_prompts.json")) as f:
+        prompts = json.load(f)
+    os.makedirs(OUT, exist_ok=True)
+    clips, raw, start = [], [], 0
+    for p in prompts["prompts"]:
+        frames = render(spec_of(p))[::STRIDE]
+        u8 = np.clip(frames * 255 + 0.5, 0, 255).astype(np.uint8)
+        raw.append(u8.tobytes())
+        clips.append(dict(p, first_frame=start, frame_count=len(u8), pixel_sum=int(u8.astype(np.int64).sum())))
+        start += len(u8)
+    h, w = prompts["height"], prompts["width"]
+    mp4 = os.path.join(OUT, "groundtruth.mp4")
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+                    "-r", str(8 // STRIDE), "-i", "pipe:0", "-c:v", "libx264rgb", "-qp", "0", "-preset", "veryslow",
+                    "-movflags", "+faststart", mp4], input=b"".join(raw), check=True)
+    meta = {"description": "ground-truth clips of training/eval_prompts.json rendered by training/world "
+                           "(make_eval_fixture.py); every second frame; lossless libx264rgb",
+            "width": w, "height": h, "stride": STRIDE, "clips": clips}
+    with open(os.path.join(OUT, "groundtruth.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    print(f"wrote {mp4} ({os.path.getsize(mp4) / 1e6:.2f} MB, {start} frames)")
+
+
+if __name__ == "__main__":
+    main()

@@ -138,11 +138,10 @@ public struct LoRAAdapter: Sendable {
             let rest = flat.dropFirst("blocks_".count)
             guard let underscore = rest.firstIndex(of: "_"), let block = Int(rest[..<underscore]) else { return nil }
             let inner = String(rest[rest.index(after: underscore)...])
-            guard let original = blockModules.keys.first(where: { $0.replacingOccurrences(of: ".", with: "_") == inner }) else { return nil }
-            return "blocks.\(block).\(blockModules[original]!)"
+            guard let mapped = blockModules.first(where: { $0.key.replacingOccurrences(of: ".", with: "_") == inner })?.value else { return nil }
+            return "blocks.\(block).\(mapped)"
         }
-        guard let original = topModules.keys.first(where: { $0.replacingOccurrences(of: ".", with: "_") == flat }) else { return nil }
-        return topModules[original]
+        return topModules.first(where: { $0.key.replacingOccurrences(of: ".", with: "_") == flat })?.value
     }
 }
 

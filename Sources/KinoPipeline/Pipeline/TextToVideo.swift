@@ -81,13 +81,13 @@ public final class TextToVideoPipeline: Sendable {
     public func generate(_ r: GenerationRequest, progress: (PipelineEvent) -> Void = { _ in },
                          isCancelled: () -> Bool = { false }) throws -> GenerationResult {
         try validate(r)
-        let (latents, caches) = try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled)
+        let (latents, caches, forwards) = try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled)
         if isCancelled() { throw PipelineError.cancelled }
         let video = try vae.decode(latents, progress: { progress(.decoding(chunk: $0, of: $1)) }, isCancelled: isCancelled)
         progress(.finished)
         var result = GenerationResult(video: video, latents: latents, seed: r.seed)
         result.reusedForwards = caches.reduce(0) { $0 + $1.reused }
-        result.fullForwards = caches.isEmpty ? (r.guidance > 1 ? 2 : 1) * r.steps : caches.reduce(0) { $0 + $1.computed }
+        result.fullForwards = caches.isEmpty ? forwards : caches.reduce(0) { $0 + $1.computed }
         return result
     }
 
@@ -98,7 +98,7 @@ public final class TextToVideoPipeline: Sendable {
     }
 
     func denoiseWithCaches(_ r: GenerationRequest, progress: (PipelineEvent) -> Void,
-                           isCancelled: () -> Bool) throws -> (latents: Tensor, caches: [StepCache]) {
+                           isCancelled: () -> Bool) throws -> (latents: Tensor, caches: [StepCache], forwards: Int) {
         try validate(r)
         progress(.encodingPrompt)
         let guided = r.guidance > 1
@@ -141,7 +141,8 @@ public final class TextToVideoPipeline: Sendable {
             latents = sampler.step(velocity: velocity, sample: latents)
             progress(.denoising(step: i - first + 1, of: total))
         }
-        return (latents, [condCache, uncondCache].compactMap { $0 })
+        // Transformer calls made (remix starts part-way, so this is not simply steps x branches).
+        return (latents, [condCache, uncondCache].compactMap { $0 }, (r.steps - first) * (uncond == nil ? 1 : 2))
     }
 }
 

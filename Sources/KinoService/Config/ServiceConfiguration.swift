@@ -50,7 +50,7 @@ public struct ServiceConfiguration: Sendable {
     public var maxSteps = 200
     public var guidanceRange: ClosedRange<Double> = 0...30
     /// Style presets the API accepts; each must be a key of `PipelineRenderer.styles` (what kino-tiny was trained on).
-    public var styles: [String] = ["plain", "pixel-art", "line-sketch", "noir", "neon"]
+    public var styles: [String] = PipelineRenderer.presetNames
     public var defaultRemixStrength = 0.6
     /// How long finished assets stay downloadable.
     public var retentionSeconds: Int64 = 24 * 3600

@@ -12,6 +12,9 @@ public final class PipelineRenderer: VideoRenderer {
     private let signing: SigningIdentity
 
     /// Style presets: words appended to the prompt (kino-tiny was trained on these style names).
+    /// The preset names the API offers (`styles` also accepts a few aliases of them).
+    public static let presetNames = ["plain", "pixel-art", "line-sketch", "noir", "neon"]
+
     public static let styles: [String: String] = [
         "plain": "", "pixel": "pixel art", "pixel-art": "pixel art", "sketch": "line sketch", "line-sketch": "line sketch",
         "noir": "black and white noir", "neon": "neon",

@@ -39,7 +39,7 @@ def main():
     pipe.save_pretrained(a.out, safe_serialization=True)
     kino = {"name": "kino-tiny", "description": f"Kino's own small model, trained on procedural clips (step {state['step']})",
             "native_sizes": [[128, 80]], "default_size": [512, 320], "fps": FPS, "seconds": 4, "steps": 20,
-            "guidance": 5.0, "scheduler": "unipc", "negative_prompt": "", "turbo_steps": 8}
+            "guidance": 5.0, "scheduler": "unipc", "negative_prompt": "", "turbo_steps": 6}
     with open(os.path.join(a.out, "kino.json"), "w") as f:
         json.dump(kino, f, indent=1)
     total = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(a.out) for n in ns)

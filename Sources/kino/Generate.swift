@@ -30,6 +30,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Clip length in seconds (default: the model's default).") var seconds: Double?
     @Option(help: "Frames per second (default: the model's).") var fps: Int?
     @Option(help: "Denoising steps (default: the model's).") var steps: Int?
+    @Option(help: "Use classifier-free guidance on the first N steps only (default: every step; turbo: the model's turbo_guidance_fraction).")
+    var guidanceSteps: Int?
     @Option(help: "Classifier-free guidance scale; 1 turns guidance off.") var guidance: Float?
     @Option(help: "Flow shift (default: the scheduler config's).") var shift: Double?
     @Option(help: "Sampler: unipc or euler (default: the model's).") var scheduler: SchedulerConfiguration.Kind?
@@ -70,6 +72,7 @@ struct Generate: AsyncParsableCommand {
         let seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var request = GenerationRequest.make(prompt: prompt, negativePrompt: negativePrompt, plan: plan, defaults: d, steps: steps,
                                              guidance: guidance, shift: shift, scheduler: scheduler, seed: seed, turbo: turbo)
+        if let guidanceSteps { request.guidanceSteps = guidanceSteps }
         if let noise { request.noise = try SafeTensorsFile(path: noise).tensor("latents").copied(to: .f32) }
         try pipeline.validate(request)
         let finalRequest = request
@@ -86,16 +89,17 @@ struct Generate: AsyncParsableCommand {
         if let rawOut { try SafeTensors.write(["video": result.video], to: rawOut) }
         bar.update(stage: "encoding MP4", fraction: nil)
         let modelName = model.map { $0.contains("/") ? folder.lastPathComponent : $0 } ?? ModelLocator.defaultModel
-        let exported = try await runOnThread { [thumbnail, spritesheet, crf, output, noWatermark] in
+        let exported = try await runOnThread { [thumbnail, spritesheet, crf, output, noWatermark, turbo] in
             try ClipExport.export(result, plan: plan, to: URL(fileURLWithPath: output), watermark: !noWatermark,
                                   thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
-                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf,
+                                  spritesheet: spritesheet.map { URL(fileURLWithPath: $0) }, crf: crf, turbo: turbo,
                                   provenance: ClipProvenance(identity: signing, model: modelName))
         }
         bar.finish()
         print("wrote \(output): \(exported.width)x\(exported.height), \(exported.frameCount) frames at \(plan.fps) fps "
               + String(format: "(%.2f s)", exported.durationSeconds) + ", generated at \(plan.width)x\(plan.height) in \(finalRequest.steps) steps, seed \(seed)"
-              + (turbo ? ", \(result.reusedForwards) of \(result.reusedForwards + result.fullForwards) transformer calls cached" : ""))
+              + (turbo || guidanceSteps != nil
+                 ? ", \(result.reusedForwards + result.fullForwards) transformer calls (\(result.reusedForwards) from the step cache)" : ""))
     }
 }
 

@@ -58,10 +58,34 @@ struct TurboTests {
         let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: d, temporalFactor: 4)
         let turbo = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true)
         #expect(turbo.steps == 8 && turbo.stepCacheThreshold == 0.05)
+        #expect(turbo.guidanceSteps == 8, "guidance on every turbo step unless kino.json says otherwise")
+        d.turboGuidanceFraction = 0.3
+        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).guidanceSteps == 3, "rounded up")
         let normal = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1)
-        #expect(normal.steps == 20 && normal.stepCacheThreshold == nil)
+        #expect(normal.steps == 20 && normal.stepCacheThreshold == nil && normal.guidanceSteps == nil)
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, steps: 3, seed: 1, turbo: true).steps == 3)
         d.turboSteps = nil
         #expect(d.steps(explicit: nil, turbo: true) == 8, "two fifths of the default when kino.json has no turbo_steps")
+    }
+
+    /// Guidance on the first N steps only: N = 0 is the unguided run, N = steps the fully guided one, and in
+    /// between the late steps run the prompt branch alone.
+    @Test func guidanceStepsLimitTheUnconditionalBranch() throws {
+        let pipeline = try Self.pipeline.get()
+        let full = try pipeline.generate(try request(threshold: nil))
+        let unguided = try pipeline.generate(try request(threshold: nil, guidance: 1))
+        func limited(_ n: Int) throws -> GenerationResult {
+            var r = try request(threshold: nil)
+            r.guidanceSteps = n
+            return try pipeline.generate(r)
+        }
+        let all = try limited(6), none = try limited(0), half = try limited(3)
+        #expect(all.fullForwards == 12 && all.latents.maxAbsDifference(full.latents) == 0)
+        #expect(none.fullForwards == 6 && none.latents.maxAbsDifference(unguided.latents) == 0)
+        #expect(half.fullForwards == 9)
+        #expect(half.latents.maxAbsDifference(full.latents) > 0 && half.latents.maxAbsDifference(unguided.latents) > 0)
+        var bad = try request(threshold: nil)
+        bad.guidanceSteps = -1
+        #expect(throws: PipelineError.self) { try pipeline.generate(bad) }
     }
 }

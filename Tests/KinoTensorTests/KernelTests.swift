@@ -136,4 +136,20 @@ struct KernelTests {
         #expect(HalfConversion.floatToBF16(1 + 0x1p-8) == HalfConversion.floatToBF16(1))
         #expect(HalfConversion.floatToBF16(1 + 3 * 0x1p-8) == HalfConversion.floatToBF16(1 + 0x1p-6))
     }
+
+    /// The integer f16 -> f32 path must agree with the FPU's conversion on all 65,536 bit patterns
+    /// (zeros, subnormals, normals, infinities; NaNs stay NaN with the same sign).
+    @Test func f16ToFloatIsExactForEveryBitPattern() {
+        var mismatches: [UInt16] = []
+        for bits in 0...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits)), got = HalfConversion.f16ToFloat(bits)
+            let same = expected.isNaN ? (got.isNaN && got.sign == expected.sign) : got.bitPattern == expected.bitPattern
+            if !same { mismatches.append(bits) }
+        }
+        #expect(mismatches.isEmpty, "first mismatches: \(mismatches.prefix(5).map { String($0, radix: 16) })")
+        var widened = [Float](repeating: 0, count: 4)
+        let halves: [UInt16] = [0x3C00, 0x0001, 0xFC00, 0x7BFF]   // 1, smallest subnormal, -inf, largest normal
+        halves.withUnsafeBytes { HalfConversion.toFloat($0.baseAddress!, dtype: .f16, count: 4, into: &widened) }
+        #expect(widened == [1, 0x1p-24, -.infinity, 65504])
+    }
 }

@@ -69,34 +69,38 @@ public enum Resizer {
                                       dst: UnsafeMutablePointer<UInt8>, dstWidth: Int,
                                       inner: (x: Int, y: Int, w: Int, h: Int),
                                       xTaps: FilterTaps, yTaps: FilterTaps) {
-        // Horizontal pass: every source row -> inner.w columns, kept in Float.
+        // Horizontal pass: every source row -> inner.w columns, kept in Float. Vertical pass: each output row is
+        // a weighted sum of whole tmp rows (inner loop over the row, so it vectorises), then rounded to bytes.
         let rowFloats = inner.w * 3
-        var tmp = [Float](repeating: 0, count: srcHeight * rowFloats)
-        tmp.withUnsafeMutableBufferPointer { t in
-            for y in 0..<srcHeight {
-                let row = src + y * srcWidth * 3
-                let outRow = t.baseAddress! + y * rowFloats  // [inner.w, 3]
-                for x in 0..<inner.w {
-                    var r: Float = 0, g: Float = 0, b: Float = 0
-                    let first = xTaps.first[x]
-                    for k in 0..<xTaps.width {
-                        let w = xTaps.weights[x * xTaps.width + k]
-                        let p = row + (first + k) * 3
-                        r += w * Float(p[0]); g += w * Float(p[1]); b += w * Float(p[2])
+        var tmp = [Float](repeating: 0, count: srcHeight * rowFloats + rowFloats)
+        xTaps.weights.withUnsafeBufferPointer { xw in
+            yTaps.weights.withUnsafeBufferPointer { yw in
+                tmp.withUnsafeMutableBufferPointer { buffer in
+                    let t = buffer.baseAddress!, acc = t + srcHeight * rowFloats
+                    for y in 0..<srcHeight {
+                        let row = src + y * srcWidth * 3
+                        let outRow = t + y * rowFloats  // [inner.w, 3]
+                        for x in 0..<inner.w {
+                            var r: Float = 0, g: Float = 0, b: Float = 0
+                            let p0 = row + xTaps.first[x] * 3, w0 = xw.baseAddress! + x * xTaps.width
+                            for k in 0..<xTaps.width {
+                                let w = w0[k], p = p0 + k * 3
+                                r += w * Float(p[0]); g += w * Float(p[1]); b += w * Float(p[2])
+                            }
+                            outRow[x * 3] = r; outRow[x * 3 + 1] = g; outRow[x * 3 + 2] = b
+                        }
                     }
-                    outRow[x * 3] = r; outRow[x * 3 + 1] = g; outRow[x * 3 + 2] = b
-                }
-            }
-            // Vertical pass: inner.h output rows, written at their place in the canvas.
-            for y in 0..<inner.h {
-                let outRow = dst + ((inner.y + y) * dstWidth + inner.x) * 3
-                let first = yTaps.first[y]
-                for i in 0..<rowFloats {
-                    var acc: Float = 0
-                    for k in 0..<yTaps.width {
-                        acc += yTaps.weights[y * yTaps.width + k] * t[(first + k) * rowFloats + i]
+                    for y in 0..<inner.h {
+                        let outRow = dst + ((inner.y + y) * dstWidth + inner.x) * 3
+                        let first = yTaps.first[y], w0 = yw.baseAddress! + y * yTaps.width
+                        acc.update(repeating: 0, count: rowFloats)
+                        for k in 0..<yTaps.width {
+                            let w = w0[k], source = t + (first + k) * rowFloats
+                            for i in 0..<rowFloats { acc[i] += w * source[i] }
+                        }
+                        // Round half up after clamping (the values are non-negative there), without a libcall.
+                        for i in 0..<rowFloats { outRow[i] = UInt8(truncatingIfNeeded: Int32(max(0, min(255, acc[i])) + 0.5)) }
                     }
-                    outRow[i] = UInt8(max(0, min(255, acc.rounded())))
                 }
             }
         }

@@ -21,6 +21,10 @@ public struct GenerationRequest: Sendable {
     /// Turbo mode's first-block step caching: the relative-change threshold below which a step reuses the
     /// previous step's deep-block residual (nil: every step runs every block). See `StepCache`.
     public var stepCacheThreshold: Float?
+    /// Classifier-free guidance only on the first `guidanceSteps` steps of the schedule; later steps run the
+    /// conditional branch alone (half the transformer calls). nil: guidance on every step. Turbo mode sets it:
+    /// the late, low-noise steps refine detail the prompt no longer steers much.
+    public var guidanceSteps: Int?
 
     public init(prompt: String, negativePrompt: String? = nil, width: Int, height: Int, frames: Int, steps: Int,
                 guidance: Float, shift: Double? = nil, scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64,
@@ -44,7 +48,7 @@ public struct GenerationRequest: Sendable {
 extension GenerationRequest {
     /// A request at `plan`'s generation size with the model's defaults for everything not given: the one place
     /// that turns user options (CLI flags, API fields) into a request. `turbo` picks the model's turbo step count
-    /// (unless `steps` is given) and enables first-block step caching.
+    /// (unless `steps` is given), enables first-block step caching and limits guidance to the early steps.
     public static func make(prompt: String, negativePrompt: String? = nil, plan: GenerationPlan, defaults d: ModelDefaults,
                             steps: Int? = nil, guidance: Float? = nil, shift: Double? = nil,
                             scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64, turbo: Bool = false) -> GenerationRequest {
@@ -52,7 +56,11 @@ extension GenerationRequest {
                                   frames: plan.frames, steps: d.steps(explicit: steps, turbo: turbo),
                                   guidance: guidance ?? d.guidance ?? 5, shift: shift ?? d.shift,
                                   scheduler: scheduler ?? d.scheduler, seed: seed)
-        if turbo { r.stepCacheThreshold = d.turboCacheThreshold ?? ModelDefaults.defaultTurboCacheThreshold }
+        if turbo {
+            r.stepCacheThreshold = d.turboCacheThreshold ?? ModelDefaults.defaultTurboCacheThreshold
+            let fraction = d.turboGuidanceFraction ?? ModelDefaults.defaultTurboGuidanceFraction
+            r.guidanceSteps = max(1, Int((Double(r.steps) * fraction).rounded(.up)))
+        }
         return r
     }
 }

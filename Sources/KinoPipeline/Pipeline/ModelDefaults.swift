@@ -21,13 +21,16 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var shift: Double?
     public var scheduler: SchedulerConfiguration.Kind?
     public var negativePrompt: String?
-    /// Turbo mode: its step count and the first-block step-cache threshold (see `StepCache`).
+    /// Turbo mode: its step count, the first-block step-cache threshold (see `StepCache`) and the leading
+    /// fraction of its steps that use classifier-free guidance (see `GenerationRequest.guidanceSteps`).
     public var turboSteps: Int?
     public var turboCacheThreshold: Float?
+    public var turboGuidanceFraction: Double?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
+        case turboGuidanceFraction = "turbo_guidance_fraction"
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
@@ -38,6 +41,8 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
 
     /// Turbo mode's step-cache threshold when none is configured in kino.json.
     public static let defaultTurboCacheThreshold: Float = 0.1
+    /// Turbo mode's guided fraction of the steps when none is configured in kino.json (1: every step).
+    public static let defaultTurboGuidanceFraction = 1.0
 
     public init() {}
 

@@ -67,6 +67,9 @@ public final class TextToVideoPipeline: Sendable {
         if let threshold = r.stepCacheThreshold, !(threshold.isFinite && threshold >= 0) {
             throw PipelineError.invalidRequest("the step-cache threshold must be a number >= 0")
         }
+        if let g = r.guidanceSteps, g < 0 {
+            throw PipelineError.invalidRequest("guidance steps must be >= 0 (0 runs the prompt branch only), got \(g)")
+        }
         guard (0...1).contains(r.strength) else { throw PipelineError.invalidRequest("strength must be between 0 and 1") }
         let shape = latentShape(width: r.width, height: r.height, frames: r.frames)
         if let noise = r.noise, noise.shape != shape {
@@ -129,11 +132,14 @@ public final class TextToVideoPipeline: Sendable {
         let total = r.steps - first
         let condCache = r.stepCacheThreshold.map { StepCache(threshold: $0) }
         let uncondCache = guided ? r.stepCacheThreshold.map { StepCache(threshold: $0) } : nil
+        var forwards = 0
         for i in first..<r.steps {
             if isCancelled() { throw PipelineError.cancelled }
             let t = sampler.timesteps[i]
             var velocity = try transformer(latents, timesteps: [t], context: cond, cache: condCache, isCancelled: isCancelled)
-            if let uncond {
+            forwards += 1
+            if let uncond, i < (r.guidanceSteps ?? r.steps) {
+                forwards += 1
                 let v0 = try transformer(latents, timesteps: [t], context: uncond, cache: uncondCache, isCancelled: isCancelled)
                 // v = v0 + g·(v - v0)
                 velocity = v0 + (velocity - v0) * r.guidance
@@ -141,8 +147,7 @@ public final class TextToVideoPipeline: Sendable {
             latents = sampler.step(velocity: velocity, sample: latents)
             progress(.denoising(step: i - first + 1, of: total))
         }
-        // Transformer calls made (remix starts part-way, so this is not simply steps x branches).
-        return (latents, [condCache, uncondCache].compactMap { $0 }, (r.steps - first) * (uncond == nil ? 1 : 2))
+        return (latents, [condCache, uncondCache].compactMap { $0 }, forwards)
     }
 }
 

@@ -69,7 +69,7 @@ public final class PipelineRenderer: VideoRenderer {
         _ = try ClipExport.export(result, plan: plan, to: outputDirectory.appendingPathComponent(RenderOutput.video),
                                   watermark: job.watermark,
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
-                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
+                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet), turbo: job.turbo,
                                   provenance: ClipProvenance(identity: signing, model: job.model,
                                                              keySerial: job.watermarkPayload.keySerial,
                                                              videoSerial: job.watermarkPayload.videoSerial))

@@ -147,8 +147,12 @@ enum StridedCopy {
             let sp = sb.assumingMemoryBound(to: UInt16.self) + s, dp = db.assumingMemoryBound(to: Float.self) + d
             for i in 0..<n { dp[i * ds] = Float(bitPattern: UInt32(sp[i * ss]) << 16) }
         case (.f16, .f32):
-            let sp = sb.assumingMemoryBound(to: Float16.self) + s, dp = db.assumingMemoryBound(to: Float.self) + d
-            for i in 0..<n { dp[i * ds] = Float(sp[i * ss]) }
+            let sp = sb.assumingMemoryBound(to: UInt16.self) + s, dp = db.assumingMemoryBound(to: Float.self) + d
+            if ss == 1 && ds == 1 {
+                HalfConversion.toFloat(UnsafeRawPointer(sp), dtype: .f16, count: n, into: dp)
+            } else {
+                for i in 0..<n { dp[i * ds] = HalfConversion.f16ToFloat(sp[i * ss]) }
+            }
         case (.f32, .bf16):
             let sp = sb.assumingMemoryBound(to: Float.self) + s, dp = db.assumingMemoryBound(to: UInt16.self) + d
             for i in 0..<n { dp[i * ds] = HalfConversion.floatToBF16(sp[i * ss]) }

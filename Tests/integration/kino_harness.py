@@ -17,6 +17,39 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KINO = os.environ.get("KINO_BIN", os.path.join(ROOT, ".build", "debug", "kino"))
 
 
+checks = 0
+
+
+def check(condition, message, *, echo=False):
+    """One counted assertion for the test scripts (`kino_harness.checks` is the running total);
+    `echo` prints "ok: message" for scripts that narrate what they verified."""
+    global checks
+    checks += 1
+    if not condition:
+        raise AssertionError(message)
+    if echo:
+        print("ok:", message)
+
+
+def expect_api_error(exc_class, status, fn, *, code=None, param=None, type_=None):
+    """Runs `fn`, which must raise the openai SDK's `exc_class` with HTTP `status` and an OpenAI-shaped error
+    body (message, type, optional code/param) plus an x-request-id; returns the exception."""
+    try:
+        fn()
+    except exc_class as e:
+        check(e.status_code == status, f"expected HTTP {status}, got {e.status_code}")
+        check(isinstance(e.body, dict) and "message" in e.body and "type" in e.body, f"error shape: {e.body}")
+        if code is not None:
+            check(e.code == code, f"expected code {code}, got {e.code} ({e.body})")
+        if param is not None:
+            check(e.param == param, f"expected param {param}, got {e.param}")
+        if type_ is not None:
+            check(e.type == type_, f"expected type {type_}, got {e.type}")
+        check(e.request_id and e.request_id.startswith("req_"), "x-request-id on errors")
+        return e
+    raise AssertionError(f"expected {exc_class.__name__}")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

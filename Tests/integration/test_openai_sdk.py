@@ -13,36 +13,10 @@ import openai
 from openai import OpenAI
 
 sys.path.insert(0, os.path.dirname(__file__))
-from kino_harness import KinoServer  # noqa: E402
+import kino_harness  # noqa: E402
+from kino_harness import KinoServer, check, expect_api_error as expect_error  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-checks = 0
-
-
-def check(condition, message):
-    global checks
-    checks += 1
-    if not condition:
-        raise AssertionError(message)
-
-
-def expect_error(exc_class, status, fn, *, code=None, param=None, type_=None):
-    try:
-        fn()
-    except exc_class as e:
-        check(e.status_code == status, f"expected HTTP {status}, got {e.status_code}")
-        check(isinstance(e.body, dict) and "message" in e.body and "type" in e.body, f"error shape: {e.body}")
-        if code is not None:
-            check(e.code == code, f"expected code {code}, got {e.code} ({e.body})")
-        if param is not None:
-            check(e.param == param, f"expected param {param}, got {e.param}")
-        if type_ is not None:
-            check(e.type == type_, f"expected type {type_}, got {e.type}")
-        check(e.request_id and e.request_id.startswith("req_"), "x-request-id on errors")
-        return e
-    raise AssertionError(f"expected {exc_class.__name__}")
-
-
 def ffprobe(path):
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", path],
@@ -147,7 +121,7 @@ def main():
         # sora-2 alias works for unmodified clients
         aliased = a.videos.create(prompt="alias", model="sora-2")
         check(aliased.model == "sora-2", "alias echoed")
-    print(f"test_openai_sdk: {checks} checks passed")
+    print(f"test_openai_sdk: {kino_harness.checks} checks passed")
 
 
 if __name__ == "__main__":

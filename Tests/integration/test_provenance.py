@@ -8,6 +8,7 @@ Drives the real `kino generate` (bundled kino-tiny, 2 steps) and `kino verify`, 
 Run: python3 Tests/integration/test_provenance.py   (needs c2pa-python from PyPI; KINO_BIN as in kino_harness)
 """
 import json
+import functools
 import os
 import subprocess
 import sys
@@ -18,14 +19,12 @@ import c2pa
 
 sys.path.insert(0, os.path.dirname(__file__))
 from kino_harness import KINO, KinoServer  # noqa: E402
+import kino_harness  # noqa: E402
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
 
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-    print("ok:", message)
+check = functools.partial(kino_harness.check, echo=True)
 
 
 def reader(path, anchors_pem=None):

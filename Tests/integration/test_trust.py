@@ -16,19 +16,10 @@ import openai
 from openai import OpenAI
 
 sys.path.insert(0, os.path.dirname(__file__))
-from kino_harness import KINO, KinoServer  # noqa: E402
+import kino_harness  # noqa: E402
+from kino_harness import KINO, KinoServer, check  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-checks = 0
-
-
-def check(condition, message):
-    global checks
-    checks += 1
-    if not condition:
-        raise AssertionError(message)
-
-
 def create_key(server, name, *options):
     out = server.keys("create", "--name", name, *options)
     key_id = re.search(r"Created key (\S+)", out).group(1)
@@ -158,7 +149,7 @@ def main():
         status, gallery = http(server, "GET", "/gallery")
         check(base.id.encode() in gallery, "gallery lists it")
 
-    print(f"test_trust: {checks} checks passed")
+    print(f"test_trust: {kino_harness.checks} checks passed")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ clip the way a re-upload would, and `kino verify` must still read the watermark 
 Run: python3 Tests/integration/test_watermark.py   (KINO_BIN as in kino_harness). About 30 s.
 The robustness numbers themselves come from `kino bench watermark` (bench/watermark.md), not from this test.
 """
+import functools
 import os
 import subprocess
 import sys
@@ -14,14 +15,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from kino_harness import KINO  # noqa: E402
+import kino_harness  # noqa: E402
 
 LOCAL = "watermark: key_id=none key_name=local video_id=none"
 
 
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-    print("ok:", message)
+check = functools.partial(kino_harness.check, echo=True)
 
 
 def verify(path, data):

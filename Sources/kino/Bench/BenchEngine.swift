@@ -26,33 +26,74 @@ struct BenchEngine: AsyncParsableCommand {
 
     static let prompt = "A red ball bounces across green grass"
 
+    static let sectionNames = ["fp32", "bf16", "vae", "tiny", "turbo"]
+
     func run() async throws {
         if let threads { Parallel.threads = threads }
-        let sections = Set(only.split(separator: ",").map(String.init))
-        let report = try await runOnThread { try self.measure(sections) }
+        let sections = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let unknown = sections.first(where: { !Self.sectionNames.contains($0) }) {
+            throw ValidationError("--only: unknown section \(unknown); use some of \(Self.sectionNames.joined(separator: ", "))")
+        }
+        let measured = try await runOnThread { try self.measure(Set(sections)) }
+        // Sections not measured in this run keep their text from the existing report, so one section can be re-run.
+        let previous = (try? String(contentsOfFile: output, encoding: .utf8)).map(Self.sections(of:)) ?? [:]
+        var report = header() + "\n"
+        for name in Self.sectionNames {
+            if let text = measured[name] ?? previous[name] { report += "\n" + text + "\n" }
+        }
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try report.write(toFile: output, atomically: true, encoding: .utf8)
         print(report)
     }
 
-    func measure(_ sections: Set<String>) throws -> String {
-        let peak = Self.gemmPeak()
-        var lines = ["# Engine: Kino vs PyTorch (diffusers) on the same CPU", "",
-                     "`kino bench engine --rounds \(rounds)` on \(Measure.cpuDescription()), \(Parallel.threads) threads for both engines, "
-                         + "\(Date().formatted(.iso8601)). Kino's fp32 GEMM in this run: \(String(format: "%.0f", peak)) GFLOP/s "
-                         + "(M=1280, K=1536, N=8960).", "",
-                     "One forward = (3-step generation − 1-step generation) / 2 at guidance 1, UniPC, 17 frames, 512 text tokens, "
-                         + "random-weight Wan2.1-T2V-1.3B (`\(model)`; bf16 rows use its bf16 copy `\(model)-bf16`). Both engines start "
-                         + "from the same noise; agreement is the relative error (max|a−b| / max|b|) of the 3-step latents. "
-                         + "PyTorch runs in a fresh process per measurement; rounds alternate the engines and the best time of each is kept.", ""]
-        for dtype in ["fp32", "bf16"] where sections.contains(dtype) {
-            lines += try forwardSection(dtype: dtype, gemmPeak: peak)
+    func header() -> String {
+        ["# Engine: Kino vs PyTorch (diffusers) on the same CPU", "",
+         "Written by `kino bench engine` (sections can be re-run alone with `--only`; each says when and how it was measured).", "",
+         "One forward = (3-step generation − 1-step generation) / 2 at guidance 1, UniPC, 17 frames, 512 text tokens, "
+             + "random-weight Wan2.1-T2V-1.3B (`\(model)`; bf16 rows use its bf16 copy `\(model)-bf16`). Both engines start "
+             + "from the same noise; agreement is the relative error (max|a−b| / max|b|) of the 3-step latents. "
+             + "PyTorch runs in a fresh process per measurement; rounds alternate the engines and the best time of each is kept."]
+            .joined(separator: "\n")
+    }
+
+    /// The report's sections by name: each starts with a `<!-- section: NAME -->` line and runs to the next one.
+    static func sections(of report: String) -> [String: String] {
+        var result: [String: String] = [:], current: String?, lines: [Substring] = []
+        func close() {
+            if let current { result[current] = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines) }
         }
-        if sections.contains("vae") { lines += try vaeSection() }
-        if sections.contains("tiny") { lines += try tinySection() }
-        if sections.contains("turbo") { lines += try turboSection() }
-        lines += ["", "Load average at the end: \(String(format: "%.2f", BenchWan.loadAverage())) (the machine is shared; compare ratios, not absolute times).", ""]
-        return lines.joined(separator: "\n")
+        for line in report.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("<!-- section: "), line.hasSuffix(" -->") {
+                close()
+                current = String(line.dropFirst("<!-- section: ".count).dropLast(" -->".count))
+                lines = []
+            }
+            lines.append(line)
+        }
+        close()
+        return result
+    }
+
+    func measure(_ sections: Set<String>) throws -> [String: String] {
+        let peak = sections.isDisjoint(with: ["fp32", "bf16"]) ? 0 : Self.gemmPeak()
+        var result: [String: String] = [:]
+        for name in Self.sectionNames where sections.contains(name) {
+            let before = BenchWan.loadAverage()
+            let lines: [String]
+            switch name {
+            case "fp32", "bf16": lines = try forwardSection(dtype: name, gemmPeak: peak)
+            case "vae": lines = try vaeSection()
+            case "tiny": lines = try tinySection()
+            default: lines = try turboSection()
+            }
+            var footer = "_Measured \(Date().formatted(.iso8601)) on \(Measure.cpuDescription()), \(Parallel.threads) threads, "
+                + "`--rounds \(rounds)`; load average \(String(format: "%.2f", before)) before, \(String(format: "%.2f", BenchWan.loadAverage())) after"
+            if name == "fp32" || name == "bf16" {
+                footer += "; Kino's fp32 GEMM in this run: \(String(format: "%.0f", peak)) GFLOP/s (M=1280, K=1536, N=8960)"
+            }
+            result[name] = (["<!-- section: \(name) -->"] + lines + [footer + "._"]).joined(separator: "\n")
+        }
+        return result
     }
 
     /// Runs Tooling/bench_engine_torch.py in a fresh process and returns its JSON line.

@@ -23,9 +23,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CKinoBLAS", path: "Sources/CKinoBLAS"),
+        .target(name: "CKinoKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "KinoTensor",
-            dependencies: ["CKinoBLAS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CKinoBLAS", "CKinoKernels", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "KinoModels", dependencies: ["KinoTensor"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),

@@ -1,3 +1,5 @@
+import CKinoKernels
+
 /// Scaled dot-product attention that never materialises the N×N score matrix: queries are processed in
 /// tiles, keys/values in blocks, with an online (running max and sum) softmax. Extra memory per worker is
 /// one score tile plus one output tile, so it grows linearly in N through the output only.
@@ -43,9 +45,9 @@ extension Tensor {
                                c: scores, ldc: cols, alpha: scale)
                     for i in 0..<rows {
                         let s = scores + i * cols
-                        let m = Swift.max(rowMax[i], FastMath.maximum(s, cols))
+                        let m = Swift.max(rowMax[i], kino_max(s, cols))
                         let correction = FastMath.exp(rowMax[i] - m)
-                        let total = FastMath.expInPlace(s, cols, minus: m)
+                        let total = kino_exp_shifted_sum(s, cols, m)
                         rowSum[i] = rowSum[i] * correction + total
                         rowMax[i] = m
                         if correction != 1 {

@@ -1,3 +1,4 @@
+import CKinoKernels
 import Foundation
 
 /// NumPy broadcasting rules.
@@ -136,12 +137,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let src = x.f32, dst = out.mutableF32
         Parallel.forEach(count, minimumChunk: 16_384) { r in
-            let c: Float = 0.797_884_560_802_865_4  // sqrt(2/pi)
-            for i in r {
-                let v = src[i]
-                let u = c * (v + 0.044715 * v * v * v)
-                dst[i] = 0.5 * v * (2 - 2 / (FastMath.exp(2 * u) + 1))
-            }
+            kino_gelu_tanh(src + r.lowerBound, dst + r.lowerBound, r.count)
         }
         return out
     }

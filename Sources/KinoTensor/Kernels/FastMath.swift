@@ -32,40 +32,5 @@ public enum FastMath {
     }
 }
 
-/// Vector forms (16 lanes: one AVX-512 register) for the reductions inside softmax and attention, which the
-/// compiler will not vectorise from scalar loops because float addition is not associative.
-extension FastMath {
-    /// max of `count` floats.
-    @inlinable @inline(__always)
-    public static func maximum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
-        // compare + blend, which lowers to vector instructions; `pointwiseMax` on SIMD16 went lane by lane
-        // through the stack on baseline x86-64 (perf showed it as the hottest part of attention).
-        var acc = SIMD16<Float>(repeating: -.infinity)
-        var i = 0
-        while i + 16 <= count {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-            acc.replace(with: v, where: v .> acc)
-            i += 16
-        }
-        var m = -Float.infinity
-        for lane in 0..<16 where acc[lane] > m { m = acc[lane] }
-        while i < count { m = Swift.max(m, p[i]); i += 1 }
-        return m
-    }
-
-    /// p[i] = exp(p[i] - shift) in place; returns the sum of the results.
-    @inlinable @inline(__always)
-    public static func expInPlace(_ p: UnsafeMutablePointer<Float>, _ count: Int, minus shift: Float) -> Float {
-        // A plain elementwise loop (vectorised by the compiler), then a 16-lane sum.
-        for i in 0..<count { p[i] = exp(p[i] - shift) }
-        var acc = SIMD16<Float>(repeating: 0)
-        var i = 0
-        while i + 16 <= count {
-            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-            i += 16
-        }
-        var total = acc.sum()
-        while i < count { total += p[i]; i += 1 }
-        return total
-    }
-}
+// The reductions inside softmax and attention (max, exp-and-sum) and the row norms are C kernels compiled for
+// several x86-64 levels: Sources/CKinoKernels.

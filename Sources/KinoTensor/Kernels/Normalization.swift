@@ -1,3 +1,4 @@
+import CKinoKernels
 import Foundation
 
 /// Softmax and the normalisations over the last axis. Statistics accumulate in f32 as PyTorch does on CPU
@@ -14,8 +15,7 @@ extension Tensor {
             for r in range {
                 let s = src + r * n, d = dst + r * n
                 d.update(from: s, count: n)
-                let m = FastMath.maximum(d, n)
-                let total = FastMath.expInPlace(d, n, minus: m)
+                let total = kino_exp_shifted_sum(d, n, kino_max(d, n))
                 let inv = 1 / total
                 for j in 0..<n { d[j] *= inv }
             }
@@ -45,22 +45,7 @@ extension Tensor {
         let wp = w?.f32, bp = b?.f32
         Parallel.forEach(rows, minimumChunk: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
             for r in range {
-                let s = src + r * n, d = dst + r * n
-                var mean: Float = 0
-                if subtractMean {
-                    var total: Float = 0
-                    for j in 0..<n { total += s[j] }
-                    mean = total / Float(n)
-                }
-                var squares: Float = 0
-                for j in 0..<n { let c = s[j] - mean; squares += c * c }
-                let inv = 1 / (squares / Float(n) + eps).squareRoot()
-                switch (wp, bp) {
-                case let (wp?, bp?): for j in 0..<n { d[j] = (s[j] - mean) * inv * wp[j] + bp[j] }
-                case let (wp?, nil): for j in 0..<n { d[j] = (s[j] - mean) * inv * wp[j] }
-                case let (nil, bp?): for j in 0..<n { d[j] = (s[j] - mean) * inv + bp[j] }
-                case (nil, nil): for j in 0..<n { d[j] = (s[j] - mean) * inv }
-                }
+                kino_norm_row(src + r * n, dst + r * n, n, eps, wp, bp, subtractMean ? 1 : 0)
             }
         }
         return out

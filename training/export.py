@@ -15,6 +15,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="models/kino-tiny")
     ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--raw", action="store_true", help="export the live weights instead of the EMA (for comparison)")
     a = ap.parse_args()
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
     from transformers import AutoTokenizer, UMT5Config, UMT5EncoderModel
@@ -23,9 +24,9 @@ def main():
     tok = AutoTokenizer.from_pretrained(path("tokenizer"))
     state = torch.load(a.checkpoint or path("dit", "last.pt"))
     te = UMT5EncoderModel(UMT5Config(**{**TEXT_ENCODER, "vocab_size": len(tok)}))
-    te.load_state_dict(state["ema_te"])
+    te.load_state_dict(state["te" if a.raw else "ema_te"])
     tr = WanTransformer3DModel(**TRANSFORMER)
-    tr.load_state_dict(state["ema_tr"])
+    tr.load_state_dict(state["tr" if a.raw else "ema_tr"])
     stats = np.load(path("latents.npz"))
     vae = AutoencoderKLWan(**VAE, latents_mean=stats["mean"].tolist(), latents_std=stats["std"].tolist())
     vae.load_state_dict(torch.load(path("vae", "last.pt"))["model"])
@@ -37,9 +38,9 @@ def main():
         for part in ["transformer", "text_encoder", "vae", "tokenizer", "scheduler"]:
             shutil.rmtree(os.path.join(a.out, part), ignore_errors=True)
     pipe.save_pretrained(a.out, safe_serialization=True)
-    kino = {"name": "kino-tiny", "description": f"Kino's own small model, trained on procedural clips (step {state['step']})",
+    kino = {"name": "kino-tiny", "description": f"Kino's own small model, trained on procedural clips (step {state['step']}{', live weights' if a.raw else ''})",
             "native_sizes": [[128, 80]], "default_size": [512, 320], "fps": FPS, "seconds": 4, "steps": 20,
-            "guidance": 5.0, "scheduler": "unipc", "negative_prompt": "", "turbo_steps": 6}
+            "guidance": 5.0, "scheduler": "unipc", "negative_prompt": "", "turbo_steps": 7, "turbo_shift": 8.0}
     with open(os.path.join(a.out, "kino.json"), "w") as f:
         json.dump(kino, f, indent=1)
     total = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(a.out) for n in ns)

@@ -61,8 +61,12 @@ struct TurboTests {
         #expect(turbo.guidanceSteps == 8, "guidance on every turbo step unless kino.json says otherwise")
         d.turboGuidanceFraction = 0.3
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).guidanceSteps == 3, "rounded up")
+        d.shift = 3
+        d.turboShift = 8
+        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).shift == 8)
+        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, shift: 5, seed: 1, turbo: true).shift == 5, "explicit wins")
         let normal = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1)
-        #expect(normal.steps == 20 && normal.stepCacheThreshold == nil && normal.guidanceSteps == nil)
+        #expect(normal.steps == 20 && normal.stepCacheThreshold == nil && normal.guidanceSteps == nil && normal.shift == 3)
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, steps: 3, seed: 1, turbo: true).steps == 3)
         d.turboSteps = nil
         #expect(d.steps(explicit: nil, turbo: true) == 8, "two fifths of the default when kino.json has no turbo_steps")

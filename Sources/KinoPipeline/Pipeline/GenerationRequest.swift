@@ -48,13 +48,14 @@ public struct GenerationRequest: Sendable {
 extension GenerationRequest {
     /// A request at `plan`'s generation size with the model's defaults for everything not given: the one place
     /// that turns user options (CLI flags, API fields) into a request. `turbo` picks the model's turbo step count
-    /// (unless `steps` is given), enables first-block step caching and limits guidance to the early steps.
+    /// (unless `steps` is given) and its flow shift (unless `shift` is given), enables first-block step caching and
+    /// limits guidance to the early steps.
     public static func make(prompt: String, negativePrompt: String? = nil, plan: GenerationPlan, defaults d: ModelDefaults,
                             steps: Int? = nil, guidance: Float? = nil, shift: Double? = nil,
                             scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64, turbo: Bool = false) -> GenerationRequest {
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
                                   frames: plan.frames, steps: d.steps(explicit: steps, turbo: turbo),
-                                  guidance: guidance ?? d.guidance ?? 5, shift: shift ?? d.shift,
+                                  guidance: guidance ?? d.guidance ?? 5, shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
                                   scheduler: scheduler ?? d.scheduler, seed: seed)
         if turbo {
             r.stepCacheThreshold = d.turboCacheThreshold ?? ModelDefaults.defaultTurboCacheThreshold

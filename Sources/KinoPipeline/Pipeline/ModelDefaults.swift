@@ -26,11 +26,14 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var turboSteps: Int?
     public var turboCacheThreshold: Float?
     public var turboGuidanceFraction: Double?
+    /// Turbo mode's flow shift (nil: the normal one). A larger shift spends the few steps at high noise, which
+    /// kept kino-tiny's 7-step clips closest to its 20-step ones (docs/engine.md).
+    public var turboShift: Double?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
-        case turboGuidanceFraction = "turbo_guidance_fraction"
+        case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.

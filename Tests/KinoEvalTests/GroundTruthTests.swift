@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KinoEval
+import KinoMedia
 
 /// Shared, loaded once: the ground-truth clips of the eval prompts (Tests/Fixtures/eval) and the detectors'
 /// verdicts on them.
@@ -61,24 +62,11 @@ struct GroundTruthTests {
     func flicker() throws {
         let item = try Fixture.clip { $0.scene == .snow && $0.style == .plain }
         let clean = Detectors.flicker(item.clip, Foreground(item.clip))
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let noisy = try item.clip.mapFrames { _, v in min(1, max(0, v + Float(generator.next() % 41) / 255 - 20 / 255)) }
         let jittered = Detectors.flicker(noisy, Foreground(noisy))
         #expect(clean < 2)
         #expect(jittered > clean + 5)
-    }
-}
-
-/// A tiny explicit random source (tests pass randomness in, never use a global one).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -146,13 +146,14 @@ struct WatermarkLayout: Sendable {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator for the layout's secret signs.
-struct SplitMix64: RandomNumberGenerator {
+/// SplitMix64 (Steele, Lea and Flood): a tiny, well-mixed generator for the layout's secret signs (tests use it
+/// too, as the explicit random source they pass in).
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -32,7 +32,7 @@ extension BenchEngine {
                 frames[turbo] = clip
                 verdicts[turbo, default: []].append(Verdict(prompt: p, seed: seed, detection: Detection(try EvalClip(clip))))
             }
-            if let full = frames[false], let fast = frames[true] { psnrs.append(Self.psnr(fast.pixels, full.pixels)) }
+            if let full = frames[false], let fast = frames[true] { psnrs.append(BenchWatermark.psnr(fast, full)) }
             Console.error("turbo quality [\(index + 1)/\(set.prompts.count)] PSNR \(String(format: "%.1f", psnrs.last ?? .nan)) dB")
         }
         let n = Double(set.prompts.count)
@@ -63,17 +63,5 @@ extension BenchEngine {
                   + "median \(String(format: "%.1f", sorted.isEmpty ? .nan : sorted[sorted.count / 2])) dB, "
                   + "min \(String(format: "%.1f", sorted.first ?? .nan)) dB over \(sorted.count) clips (the target is >= 25 dB).", ""]
         return lines
-    }
-
-    /// PSNR of two 8-bit images or clips of the same size (capped at 100 dB for identical inputs).
-    static func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
-        guard a.count == b.count, !a.isEmpty else { return .nan }
-        var sum = 0.0
-        for i in 0..<a.count {
-            let e = Double(a[i]) - Double(b[i])
-            sum += e * e
-        }
-        let mse = sum / Double(a.count)
-        return mse == 0 ? 100 : 10 * log10(255 * 255 / mse)
     }
 }

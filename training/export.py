@@ -14,7 +14,9 @@ import torch
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="models/kino-tiny")
-    ap.add_argument("--checkpoint", default=None)
+    ap.add_argument("--checkpoint", default=None, help="train_dit.py's last.pt, or an ema.pt from --weights-out")
+    ap.add_argument("--vae", default=None, help="VAE checkpoint (default WORK/vae/last.pt; train_vae.py "
+                    "--decoder-only writes WORK/vae/decoder.pt)")
     ap.add_argument("--raw", action="store_true", help="export the live weights instead of the EMA (for comparison)")
     a = ap.parse_args()
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
@@ -29,7 +31,7 @@ def main():
     tr.load_state_dict(state["tr" if a.raw else "ema_tr"])
     stats = np.load(path("latents.npz"))
     vae = AutoencoderKLWan(**VAE, latents_mean=stats["mean"].tolist(), latents_std=stats["std"].tolist())
-    vae.load_state_dict(torch.load(path("vae", "last.pt"))["model"])
+    vae.load_state_dict(torch.load(a.vae or path("vae", "last.pt"))["model"])
     scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=FLOW_SHIFT,
                                         num_train_timesteps=1000, solver_order=2)
     pipe = WanPipeline(tokenizer=tok, text_encoder=te.eval(), vae=vae.eval(), transformer=tr.eval(), scheduler=scheduler)

@@ -1,7 +1,12 @@
 """Stage 1: a small Wan VAE (diffusers AutoencoderKLWan) trained on short clips from the world.
 
     python3 training/train_vae.py --minutes 20        # resumes from the last checkpoint
+    python3 training/train_vae.py --decoder-only --crop 0 --batch 4 --minutes 60   # WORK/vae/decoder.pt
 Loss: L1 + MSE reconstruction of 5-frame clips (random crops of the 33-frame renders) + 1e-6 KL.
+
+--decoder-only fine-tunes the decoder alone on the frozen encoder's posterior means, starting from vae/last.pt and
+resuming from vae/decoder.pt. The latent space stays exactly the one the transformer was trained on, so a better
+decoder (colours, edges) can be swapped in under a trained transformer: export.py --vae WORK/vae/decoder.pt.
 """
 import argparse
 import os
@@ -21,7 +26,9 @@ def main():
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: only --minutes)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--frames", type=int, default=5)
-    ap.add_argument("--crop", type=int, default=48, help="square crop side (multiple of 8); the VAE is convolutional")
+    ap.add_argument("--crop", type=int, default=48, help="square crop side (multiple of 8; 0: whole frames); the VAE is "
+                    "convolutional")
+    ap.add_argument("--decoder-only", action="store_true", help="train the decoder on the frozen encoder's means")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (slower than fp32 for Conv3d here)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -31,42 +38,55 @@ def main():
     frames, _, _ = load_all()
     log("vae", f"clips: {len(frames)}")
     model = AutoencoderKLWan(**VAE)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    trained = model.parameters()
     ckpt = path("vae", "last.pt")
+    if a.decoder_only:
+        model.load_state_dict(torch.load(ckpt)["model"])          # the encoder the latents came from
+        model.encoder.requires_grad_(False)
+        model.quant_conv.requires_grad_(False)
+        trained = list(model.decoder.parameters()) + list(model.post_quant_conv.parameters())
+        ckpt = path("vae", "decoder.pt")
+    opt = torch.optim.AdamW(trained, lr=a.lr, weight_decay=0.0)
     step = 0
     try:
         state = torch.load(ckpt)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step = state["step"]
-        log("vae", f"resumed at step {step}")
+        log("vae", f"resumed {os.path.basename(ckpt)} at step {step}")
     except FileNotFoundError:
         pass
+    crop_h, crop_w = (a.crop, a.crop) if a.crop else frames.shape[2:4]
     rng = np.random.default_rng(a.seed + step)
     start = last_save = time.time()
     model.train()
     while time.time() - start < a.minutes * 60 and (a.steps == 0 or step < a.steps):
         idx = rng.integers(0, len(frames), a.batch)
         t0 = rng.integers(0, frames.shape[1] - a.frames + 1, a.batch)
-        ys = rng.integers(0, frames.shape[2] - a.crop + 1, a.batch)
-        xs = rng.integers(0, frames.shape[3] - a.crop + 1, a.batch)
-        clip = np.stack([frames[i, t:t + a.frames, y:y + a.crop, x0:x0 + a.crop] for i, t, y, x0 in zip(idx, t0, ys, xs)])
+        ys = rng.integers(0, frames.shape[2] - crop_h + 1, a.batch)
+        xs = rng.integers(0, frames.shape[3] - crop_w + 1, a.batch)
+        clip = np.stack([frames[i, t:t + a.frames, y:y + crop_h, x0:x0 + crop_w] for i, t, y, x0 in zip(idx, t0, ys, xs)])
         x = to_video(clip)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
-            posterior = model.encode(x).latent_dist
-            z = posterior.sample()
+            if a.decoder_only:
+                with torch.no_grad():
+                    posterior = model.encode(x).latent_dist
+                z = posterior.mean
+            else:
+                posterior = model.encode(x).latent_dist
+                z = posterior.sample()
             recon = model.decode(z).sample
         recon = recon.float()
         rec = (recon - x).abs().mean() + ((recon - x) ** 2).mean()
         kl = posterior.kl().mean() / x[0].numel()
-        loss = rec + 1e-6 * kl
+        loss = rec + (0 if a.decoder_only else 1e-6 * kl)
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained if a.decoder_only else model.parameters(), 1.0)
         opt.step()
         step += 1
         if step % 10 == 0 or a.steps:
-            with open(path("logs", "vae_loss.csv"), "a") as f:
+            with open(path("logs", "vae_decoder_loss.csv" if a.decoder_only else "vae_loss.csv"), "a") as f:
                 f.write(f"{step},{time.time():.0f},{rec.item():.5f},{kl.item():.5f}\n")
         if step % 50 == 0:
             log("vae", f"step {step} rec {rec.item():.4f} kl {kl.item():.4f}")

@@ -21,7 +21,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vae", default=None)
     ap.add_argument("--clips", type=int, default=24)
-    ap.add_argument("--frames", type=int, default=17)
+    ap.add_argument("--frames", type=int, default=33, help="frames per clip (33: a whole clip, as at inference)")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
     vae = AutoencoderKLWan(**VAE)

@@ -59,6 +59,8 @@ class LatentStream:
     @torch.no_grad()
     def poll(self):
         """(normalised latents [n, 16, 9, 10, 16] on the device, captions) of the shards finished since the last call."""
+        if self.result.ready() and not self.result.successful():
+            self.result.get()                                   # re-raises the render worker's error
         latents, captions = [], []
         for done in sorted(glob.glob(os.path.join(self.folder, "stream-*[0-9].npy"))):
             start = time.time()

@@ -23,7 +23,7 @@ def load_all():
 
 
 def to_video(frames_uint8):
-    """uint8 [B, F, H, W, 3] -> float tensor [B, 3, F, H, W] in [-1, 1]."""
+    """uint8 [B, F, H, W, 3] (numpy, or a tensor on any device) -> float tensor [B, 3, F, H, W] in [-1, 1]."""
     import torch
-    x = torch.from_numpy(frames_uint8).float().div_(127.5).sub_(1)
+    x = torch.as_tensor(frames_uint8).float().div_(127.5).sub_(1)
     return x.permute(0, 4, 1, 2, 3).contiguous()

@@ -14,10 +14,11 @@ from common import VAE, log, path
 from data import shards, to_video
 
 
-def load_vae():
+def load_vae(checkpoint=None, device="cpu"):
+    """The VAE of a train_vae.py checkpoint (default WORK/vae/last.pt), in eval mode on `device`."""
     model = AutoencoderKLWan(**VAE)
-    model.load_state_dict(torch.load(path("vae", "last.pt"))["model"])
-    return model.eval()
+    model.load_state_dict(torch.load(checkpoint or path("vae", "last.pt"), map_location="cpu")["model"])
+    return model.to(device).eval()
 
 
 @torch.no_grad()

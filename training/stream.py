@@ -14,7 +14,8 @@ import time
 import numpy as np
 import torch
 
-from common import FRAMES, HEIGHT, VAE, WIDTH, log, path
+from common import FRAMES, HEIGHT, WIDTH, log, path
+from data import to_video
 
 SHARD = 100
 
@@ -40,14 +41,12 @@ class LatentStream:
     """Renders `clips` training clips (seeds from `seed0`) with `workers` processes; `poll` encodes what is done."""
 
     def __init__(self, clips, workers, seed0, device, stats):
-        from diffusers import AutoencoderKLWan
+        from encode_latents import load_vae
         self.folder = path("stream", "x").rsplit("/", 1)[0]
         for stale in glob.glob(os.path.join(self.folder, "stream-*")):
             os.remove(stale)
         self.device = device
-        self.vae = AutoencoderKLWan(**VAE)
-        self.vae.load_state_dict(torch.load(path("vae", "last.pt"), map_location="cpu")["model"])
-        self.vae = self.vae.to(device).eval()
+        self.vae = load_vae(device=device)                    # its encoder is the one decoder.pt keeps frozen
         self.mean = torch.tensor(stats["mean"], device=device).view(1, -1, 1, 1, 1)
         self.std = torch.tensor(stats["std"], device=device).view(1, -1, 1, 1, 1)
         jobs = [(self.folder, i, seed0) for i in range((clips + SHARD - 1) // SHARD)]
@@ -66,8 +65,7 @@ class LatentStream:
             start = time.time()
             frames = torch.from_numpy(np.load(done)).to(self.device)
             for i in range(0, len(frames), 50):
-                x = frames[i:i + 50].float().div_(127.5).sub_(1).permute(0, 4, 1, 2, 3).contiguous()
-                mu = self.vae.encode(x).latent_dist.mean
+                mu = self.vae.encode(to_video(frames[i:i + 50])).latent_dist.mean
                 latents.append((mu - self.mean) / self.std)
             with open(done[:-4] + ".json") as f:
                 captions += json.load(f)

@@ -1,7 +1,7 @@
 """Stage 1: a small Wan VAE (diffusers AutoencoderKLWan) trained on short clips from the world.
 
     python3 training/train_vae.py --minutes 20        # resumes from the last checkpoint
-    python3 training/train_vae.py --decoder-only --crop 0 --frames 33 --batch 1 --minutes 40   # WORK/vae/decoder.pt
+    python3 training/train_vae.py --decoder-only --crop 48 --frames 33 --batch 2 --minutes 40   # WORK/vae/decoder.pt
 Loss: L1 + MSE reconstruction of 5-frame clips (random crops of the 33-frame renders) + 1e-6 KL.
 
 --decoder-only fine-tunes the decoder alone on the frozen encoder's posterior means, starting from vae/last.pt and

@@ -11,9 +11,8 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKLWan
 
-from common import VAE, path
+from encode_latents import load_vae
 from world import make_clip
 
 
@@ -24,17 +23,15 @@ def main():
     ap.add_argument("--frames", type=int, default=33, help="frames per clip (33: a whole clip, as at inference)")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
-    vae = AutoencoderKLWan(**VAE)
-    vae.load_state_dict(torch.load(a.vae or path("vae", "last.pt"))["model"])
-    vae.eval()
+    vae = load_vae(a.vae)
     by_scene = defaultdict(list)
     for seed in range(9_000_000, 9_000_000 + a.clips):
         clip, _, label, _ = make_clip(seed, split="train")
-        x = torch.from_numpy(clip[:a.frames]).float().permute(3, 0, 1, 2)[None] * 2 - 1
+        truth = clip[:a.frames]
+        x = torch.from_numpy(truth).float().permute(3, 0, 1, 2)[None] * 2 - 1
         with torch.no_grad():
             rec = vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1)
         r = ((rec[0].permute(1, 2, 3, 0) + 1) / 2).numpy()
-        truth = clip[:a.frames]
         psnr = 10 * np.log10(1 / max(((r - truth) ** 2).mean(), 1e-10))
         colour = np.abs(r.mean(axis=(0, 1, 2)) - truth.mean(axis=(0, 1, 2))).max()
         by_scene[label["scene"]].append((psnr, colour))

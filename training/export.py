@@ -42,7 +42,7 @@ def main():
     pipe.save_pretrained(a.out, safe_serialization=True)
     kino = {"name": "kino-tiny", "description": f"Kino's own small model, trained on procedural clips (step {state['step']}{', live weights' if a.raw else ''})",
             "native_sizes": [[128, 80]], "default_size": [512, 320], "fps": FPS, "seconds": 4, "steps": 20,
-            "guidance": 5.0, "scheduler": "unipc", "negative_prompt": "", "turbo_steps": 7, "turbo_shift": 8.0}
+            "guidance": 5.0, "scheduler": "unipc", "negative_prompt": "", "turbo_steps": 11, "turbo_shift": 4.0}
     with open(os.path.join(a.out, "kino.json"), "w") as f:
         json.dump(kino, f, indent=1)
     total = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(a.out) for n in ns)

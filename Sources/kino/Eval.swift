@@ -25,6 +25,8 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Prompt set JSON (written by training/make_eval_prompts.py).") var prompts = "training/eval_prompts.json"
     @Option(help: "Comma-separated seeds (default: the prompt set's seed list).") var seeds: String?
     @Option(help: "Denoising steps (default: the model's; with --turbo its turbo_steps).") var steps: Int?
+    @Option(help: "Classifier-free guidance scale (default: the model's).") var guidance: Float?
+    @Option(help: "Flow shift (default: the model's; with --turbo its turbo_shift).") var shift: Double?
     @Flag(help: "Turbo mode, as `kino generate --turbo`: the model's short schedule plus first-block step caching.") var turbo = false
     @Option(help: "Evaluate only the first N prompts (a quick look; the report says so).") var limit: Int?
     @Option(help: "Markdown report path.") var out = "bench/quality.md"
@@ -88,11 +90,12 @@ struct Eval: AsyncParsableCommand {
         for seed in seedList {
             for p in set.prompts {
                 // the request `kino generate` makes: the model's defaults, turbo's step count and step cache
-                let request = GenerationRequest.make(prompt: p.prompt, plan: plan, defaults: d, steps: steps, seed: seed, turbo: turbo)
+                let request = GenerationRequest.make(prompt: p.prompt, plan: plan, defaults: d, steps: steps, guidance: guidance,
+                                                     shift: shift, seed: seed, turbo: turbo)
                 let t0 = Date()
                 let cache = clipsDir.map { dir in
                     URL(fileURLWithPath: dir).appendingPathComponent(
-                        "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)\(turbo ? "t" : "")-\(plan.width)x\(plan.height)x\(plan.frames).rgb")
+                        "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)\(turbo ? "t" : "")\(guidance.map { "-g\($0)" } ?? "")\(shift.map { "-f\($0)" } ?? "")-\(plan.width)x\(plan.height)x\(plan.frames).rgb")
                 }
                 let (clip, detection, wasCached) = try await runOnThread { () -> (EvalClip, Detection, Bool) in
                     var frames: VideoFrames, wasCached = false
@@ -129,7 +132,8 @@ struct Eval: AsyncParsableCommand {
         try await runOnThread { try ContactSheet.writeJPEG(try ContactSheet.make(finalTiles), to: sheetURL) }
         var settings = "\(plan.width)x\(plan.height), \(plan.frames) frames at \(plan.fps) fps, \(stepCount) steps"
         settings += turbo ? " (turbo)" : ""
-        settings += ", guidance \(d.guidance ?? 5), seeds \(seedList.map(String.init).joined(separator: ","))"
+        settings += shift.map { ", shift \($0)" } ?? ""
+        settings += ", guidance \(guidance ?? d.guidance ?? 5), seeds \(seedList.map(String.init).joined(separator: ","))"
         settings += ", prompts \(prompts)" + (limit.map { " (first \($0) only)" } ?? "")
         if generated > 0 {
             settings += String(format: ". %d clips generated in %.0f s (%.1f s per clip, generation and scoring)",

@@ -2,6 +2,7 @@
 
     python3 training/turbo_sweep.py                       # default grid, 24 validation prompts
     python3 training/turbo_sweep.py --steps 7,8 --shifts 5,8 --uncond-every 1,2
+    python3 training/turbo_sweep.py --lora /tmp/turbo.safetensors --steps 12,14,16 --shifts 3,4   # distill_turbo.py's
 
 Turbo's targets (issue 7) are PSNR >= 25 dB against the full-step clip of the same seed and the same adherence, at
 half the time. This script measures the PSNR side for a grid of schedules on *validation* prompts: captions the
@@ -29,9 +30,10 @@ sys.path.insert(0, HERE)
 from world import caption, sample_spec  # noqa: E402
 
 
-def sample(pipe, embeds, neg, noise, steps, shift, guidance, uncond_every=1, **solver):
+def sample(pipe, embeds, neg, noise, steps, shift, guidance, uncond_every=1, student=None, teacher_steps=0, **solver):
     """UniPC (the model's scheduler config with another flow shift and `solver` overrides, e.g. solver_order=3)
-    from `noise`; returns final latents."""
+    from `noise`; returns final latents. With a `student` (the transformer with a turbo LoRA merged in), the first
+    `teacher_steps` steps run the pipeline's transformer with guidance and the rest the student alone, unguided."""
     from diffusers import UniPCMultistepScheduler
     sched = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=shift, **solver)
     sched.set_timesteps(steps)
@@ -39,14 +41,18 @@ def sample(pipe, embeds, neg, noise, steps, shift, guidance, uncond_every=1, **s
     delta = None
     for i, t in enumerate(sched.timesteps):
         tt = t.expand(x.shape[0])
-        if delta is None or i % uncond_every == 0:
-            out = pipe.transformer(torch.cat([x, x]), timestep=torch.cat([tt, tt]),
-                                   encoder_hidden_states=torch.cat([embeds, neg]), return_dict=False)[0]
+        transformer = pipe.transformer
+        if student is not None and i >= teacher_steps:
+            v = student(x, timestep=tt, encoder_hidden_states=embeds, return_dict=False)[0]
+        elif delta is None or i % uncond_every == 0:
+            out = transformer(torch.cat([x, x]), timestep=torch.cat([tt, tt]),
+                              encoder_hidden_states=torch.cat([embeds, neg]), return_dict=False)[0]
             cond, uncond = out.chunk(2)
             delta = cond - uncond
         else:
-            cond = pipe.transformer(x, timestep=tt, encoder_hidden_states=embeds, return_dict=False)[0]
-        v = cond + (guidance - 1) * delta
+            cond = transformer(x, timestep=tt, encoder_hidden_states=embeds, return_dict=False)[0]
+        if student is None or i < teacher_steps:
+            v = cond + (guidance - 1) * delta
         x = sched.step(v, t, x, return_dict=False)[0]
     return x
 
@@ -58,6 +64,25 @@ def decode(pipe, latents):
     with torch.no_grad():
         video = vae.decode(latents * std + mean, return_dict=False)[0]
     return ((video.clamp(-1, 1) + 1) * 127.5).round()       # 8-bit levels, as the engine writes them
+
+
+def merged(transformer, lora_path):
+    """A copy of `transformer` with a diffusers-format LoRA (lora_A/lora_B, optional alpha) added to its weights."""
+    import copy
+    from safetensors.torch import load_file
+    lora = load_file(lora_path)
+    out = copy.deepcopy(transformer)
+    params = dict(out.named_parameters())
+    for key, down in lora.items():
+        if not key.endswith(".lora_A.weight"):
+            continue
+        module = key[len("transformer."):-len(".lora_A.weight")]
+        up = lora[key.replace("lora_A", "lora_B")]
+        alpha = lora.get(key.replace("lora_A.weight", "alpha"))
+        scale = 1.0 if alpha is None else float(alpha) / down.shape[0]
+        with torch.no_grad():
+            params[module + ".weight"] += scale * (up.float() @ down.float())
+    return out
 
 
 def psnr(a, b):
@@ -75,6 +100,9 @@ def main():
     ap.add_argument("--orders", default="2", help="UniPC solver_order values (1-3)")
     ap.add_argument("--solver-types", default="bh2", help="UniPC solver_type values (bh1, bh2)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--lora", help="a turbo LoRA (distill_turbo.py): candidates run it unguided, one call per step")
+    ap.add_argument("--teacher-steps", default="0", help="with --lora: values of how many leading steps run the "
+                    "plain model with guidance instead")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("KINO_TRAIN_THREADS", "2")))
     from diffusers import WanPipeline
@@ -95,17 +123,20 @@ def main():
                                   kino["guidance"]))
         print(f"reference: {kino['steps']} steps, shift {pipe.scheduler.config.flow_shift}, "
               f"{len(prompts)} prompts, {time.time() - t0:.0f} s", flush=True)
-        print(f"{'solver':>6} {'steps':>5} {'shift':>5} {'uncond':>6} {'forwards':>8} {'mean dB':>8} {'median':>7} "
-              f"{'min':>6}")
-        grid = [(o, t, e, n, f) for o in a.orders.split(",") for t in a.solver_types.split(",")
-                for e in a.uncond_every.split(",") for n in a.steps.split(",") for f in a.shifts.split(",")]
-        for order, kind, every, steps, shift in grid:
-            order, every, steps, shift = int(order), int(every), int(steps), float(shift)
-            out = decode(pipe, sample(pipe, embeds, neg, noise, steps, shift, kino["guidance"], every,
-                                      solver_order=order, solver_type=kind))
+        print(f"{'solver':>6} {'steps':>5} {'shift':>5} {'uncond':>6} {'teacher':>7} {'forwards':>8} {'mean dB':>8} "
+              f"{'median':>7} {'min':>6}")
+        student = merged(pipe.transformer, a.lora) if a.lora else None
+        grid = [(o, t, e, n, f, k) for o in a.orders.split(",") for t in a.solver_types.split(",")
+                for e in a.uncond_every.split(",") for n in a.steps.split(",") for f in a.shifts.split(",")
+                for k in a.teacher_steps.split(",")]
+        for order, kind, every, steps, shift, teacher in grid:
+            order, every, steps, shift, teacher = int(order), int(every), int(steps), float(shift), int(teacher)
+            out = decode(pipe, sample(pipe, embeds, neg, noise, steps, shift, kino["guidance"], every, student=student,
+                                      teacher_steps=teacher, solver_order=order, solver_type=kind))
             p = psnr(out, ref)
-            forwards = steps + len([i for i in range(steps) if i % every == 0])
-            print(f"{kind}-{order:<3d} {steps:5d} {shift:5.1f} {every:6d} {forwards:8d} {p.mean():8.2f} "
+            guided = range(teacher) if student else range(steps)
+            forwards = steps + len([i for i in guided if i % every == 0])
+            print(f"{kind}-{order:<3d} {steps:5d} {shift:5.1f} {every:6d} {teacher:7d} {forwards:8d} {p.mean():8.2f} "
                   f"{p.median():7.2f} {p.min():6.2f}", flush=True)
 
 

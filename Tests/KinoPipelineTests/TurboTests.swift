@@ -92,4 +92,53 @@ struct TurboTests {
         bad.guidanceSteps = -1
         #expect(throws: PipelineError.self) { try pipeline.generate(bad) }
     }
+
+    /// A copy of the tiny pipeline whose kino.json names a turbo LoRA (the diffusers-format LoRA fixture).
+    static func folderWithTurboLoRA(_ kinoJSON: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kino-turbo-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.tinyPipeline, to: folder)
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("lora/diffusers.safetensors"),
+                                         to: folder.appendingPathComponent("turbo.safetensors"))
+        try Data(kinoJSON.utf8).write(to: folder.appendingPathComponent("kino.json"))
+        return folder
+    }
+
+    /// kino.json's turbo_lora: turbo requests run the transformer with the LoRA merged, at turbo_guidance (1: one
+    /// call per step), exactly as if the LoRA had been given with --lora; normal requests keep the plain weights.
+    @Test func turboLoRARunsTheMergedTransformerUnguided() throws {
+        let folder = try Self.folderWithTurboLoRA(#"{"steps": 6, "guidance": 5, "turbo_steps": 4, "turbo_lora": "turbo.safetensors", "turbo_guidance": 1}"#)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pipeline = try TextToVideoPipeline.load(folder: folder)
+        #expect(pipeline.turboTransformer != nil)
+        let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: pipeline.defaults, temporalFactor: 4)
+        let turbo = GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, seed: 3, turbo: true)
+        #expect(turbo.turboWeights && turbo.guidance == 1 && turbo.steps == 4)
+        #expect(GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, guidance: 3, seed: 3,
+                                       turbo: true).guidance == 3, "an explicit guidance wins")
+        let normal = GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, seed: 3)
+        #expect(!normal.turboWeights && normal.guidance == 5)
+
+        var fast = turbo
+        fast.stepCacheThreshold = nil
+        let result = try pipeline.generate(fast)
+        #expect(result.fullForwards == 4, "guidance 1: one transformer call per step")
+        // The same request through a pipeline that merged the LoRA with --lora, on its normal weights.
+        let merged = try TextToVideoPipeline.load(folder: Fixtures.tinyPipeline, loras: [
+            LoRAAdapter(path: folder.appendingPathComponent("turbo.safetensors").path)])
+        var same = fast
+        same.turboWeights = false
+        #expect(try merged.generate(same).latents.maxAbsDifference(result.latents) == 0)
+        #expect(try pipeline.generate(same).latents.maxAbsDifference(result.latents) > 1e-3, "the LoRA changes the clip")
+        // A pipeline without turbo weights refuses a request for them instead of silently running the plain ones.
+        #expect(throws: PipelineError.self) { try Self.pipeline.get().generate(fast) }
+    }
+
+    @Test(arguments: [#"{"turbo_lora": "missing.safetensors"}"#, #"{"turbo_lora": "../lora/diffusers.safetensors"}"#,
+                      #"{"turbo_lora": "turbo.safetensors", "turbo_guidance": 0.5}"#])
+    func badTurboSettingsNameTheField(_ json: String) throws {
+        let folder = try Self.folderWithTurboLoRA(json)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let error = #expect(throws: ModelError.self) { try TextToVideoPipeline.load(folder: folder) }
+        #expect(error?.description.contains("turbo_") == true, "the message names the kino.json field: \(String(describing: error))")
+    }
 }

@@ -25,6 +25,8 @@ public struct GenerationRequest: Sendable {
     /// conditional branch alone (half the transformer calls). nil: guidance on every step. Turbo mode sets it:
     /// the late, low-noise steps refine detail the prompt no longer steers much.
     public var guidanceSteps: Int?
+    /// Run the pipeline's turbo transformer (the model's `turbo_lora` merged in) instead of the default one.
+    public var turboWeights = false
 
     public init(prompt: String, negativePrompt: String? = nil, width: Int, height: Int, frames: Int, steps: Int,
                 guidance: Float, shift: Double? = nil, scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64,
@@ -48,16 +50,18 @@ public struct GenerationRequest: Sendable {
 extension GenerationRequest {
     /// A request at `plan`'s generation size with the model's defaults for everything not given: the one place
     /// that turns user options (CLI flags, API fields) into a request. `turbo` picks the model's turbo step count
-    /// (unless `steps` is given) and its flow shift (unless `shift` is given), enables first-block step caching and
-    /// limits guidance to the early steps.
+    /// (unless `steps` is given), its flow shift (unless `shift` is given) and, when the model has a turbo LoRA, the
+    /// turbo weights and turbo guidance (unless `guidance` is given); it enables first-block step caching and limits
+    /// guidance to the early steps.
     public static func make(prompt: String, negativePrompt: String? = nil, plan: GenerationPlan, defaults d: ModelDefaults,
                             steps: Int? = nil, guidance: Float? = nil, shift: Double? = nil,
                             scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64, turbo: Bool = false) -> GenerationRequest {
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
                                   frames: plan.frames, steps: d.steps(explicit: steps, turbo: turbo),
-                                  guidance: guidance ?? d.guidance ?? 5, shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
+                                  guidance: guidance ?? (turbo ? d.turboGuidance : nil) ?? d.guidance ?? 5, shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
                                   scheduler: scheduler ?? d.scheduler, seed: seed)
         if turbo {
+            r.turboWeights = d.turboLora != nil
             r.stepCacheThreshold = d.turboCacheThreshold ?? ModelDefaults.defaultTurboCacheThreshold
             let fraction = d.turboGuidanceFraction ?? ModelDefaults.defaultTurboGuidanceFraction
             r.guidanceSteps = max(1, Int((Double(r.steps) * fraction).rounded(.up)))

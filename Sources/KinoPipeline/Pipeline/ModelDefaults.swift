@@ -29,11 +29,17 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     /// Turbo mode's flow shift (nil: the normal one). A larger shift spends the few steps at high noise, which
     /// kept kino-tiny's 7-step clips closest to its 20-step ones (docs/engine.md).
     public var turboShift: Double?
+    /// Turbo mode's LoRA (a path inside the model folder), merged into a second copy of the transformer that only
+    /// turbo requests use, and the guidance turbo runs at (a guidance-distilled LoRA bakes guidance in: 1 means one
+    /// transformer call per step). See docs/engine.md, "Turbo mode".
+    public var turboLora: String?
+    public var turboGuidance: Float?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
         case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
+        case turboLora = "turbo_lora", turboGuidance = "turbo_guidance"
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
@@ -68,6 +74,16 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
         let defaults = try ConfigFile.decode(ModelDefaults.self, from: url)
         for size in defaults.nativeSizes ?? [] where size.count != 2 || size[0] % 16 != 0 || size[1] % 16 != 0 || size[0] <= 0 || size[1] <= 0 {
             throw ModelError.invalidConfig(path: url.path, message: "native_sizes entries must be [width, height] in positive multiples of 16, got \(size)")
+        }
+        if let lora = defaults.turboLora {
+            guard !lora.hasPrefix("/"), !lora.split(separator: "/").contains(".."),
+                  FileManager.default.fileExists(atPath: folder.appendingPathComponent(lora).path) else {
+                throw ModelError.invalidConfig(path: url.path, message: "turbo_lora '\(lora)' must name a file inside the model folder; "
+                                                + "restore it or remove turbo_lora to run turbo without it")
+            }
+        }
+        if let g = defaults.turboGuidance, !(g.isFinite && g >= 1) {
+            throw ModelError.invalidConfig(path: url.path, message: "turbo_guidance must be a number >= 1, got \(g)")
         }
         return defaults
     }

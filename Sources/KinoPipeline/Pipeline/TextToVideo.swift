@@ -8,18 +8,22 @@ public final class TextToVideoPipeline: Sendable {
     public let tokenizer: any PromptTokenizer
     public let textEncoder: T5Encoder
     public let transformer: WanTransformer
+    /// The transformer with the model's turbo LoRA merged (nil: turbo requests use `transformer`).
+    public let turboTransformer: WanTransformer?
     public let vae: any LatentCodec
     public let scheduler: SchedulerConfiguration
     public let defaults: ModelDefaults
     /// Text length the transformer attends over (Wan: 512, padded with zero embeddings).
     public let maxTextLength: Int
-    private let contextCache = ContextCache()
+    private let contextCache = ContextCache(), turboContextCache = ContextCache()
 
-    public init(tokenizer: any PromptTokenizer, textEncoder: T5Encoder, transformer: WanTransformer, vae: any LatentCodec,
+    public init(tokenizer: any PromptTokenizer, textEncoder: T5Encoder, transformer: WanTransformer,
+                turboTransformer: WanTransformer? = nil, vae: any LatentCodec,
                 scheduler: SchedulerConfiguration, defaults: ModelDefaults, maxTextLength: Int = 512) {
         self.tokenizer = tokenizer
         self.textEncoder = textEncoder
         self.transformer = transformer
+        self.turboTransformer = turboTransformer
         self.vae = vae
         self.scheduler = scheduler
         self.defaults = defaults
@@ -35,11 +39,20 @@ public final class TextToVideoPipeline: Sendable {
         return Tensor.concatenate([encoded, Tensor(zeros: [1, maxTextLength - ids.count, d])], axis: 1)  // [1, L, d]
     }
 
-    /// The transformer's per-prompt state, cached for the last few prompts (cross-attention K/V included).
-    func context(for prompt: String) throws -> WanTransformer.TextContext {
-        if let hit = contextCache.get(prompt) { return hit }
-        let context = transformer.textContext(try encodePrompt(prompt))
-        contextCache.put(prompt, context)
+    /// The transformer a request runs: the turbo one when it asks for turbo weights.
+    func model(for r: GenerationRequest) throws -> (WanTransformer, ContextCache) {
+        guard r.turboWeights else { return (transformer, contextCache) }
+        guard let turboTransformer else {
+            throw PipelineError.invalidRequest("this pipeline has no turbo weights (its kino.json names no turbo_lora); run without turbo weights")
+        }
+        return (turboTransformer, turboContextCache)
+    }
+
+    /// A transformer's per-prompt state, cached for the last few prompts (cross-attention K/V included).
+    func context(for prompt: String, _ model: WanTransformer, _ cache: ContextCache) throws -> WanTransformer.TextContext {
+        if let hit = cache.get(prompt) { return hit }
+        let context = model.textContext(try encodePrompt(prompt))
+        cache.put(prompt, context)
         return context
     }
 
@@ -105,8 +118,9 @@ public final class TextToVideoPipeline: Sendable {
         try validate(r)
         progress(.encodingPrompt)
         let guided = r.guidance > 1
-        let cond = try context(for: r.prompt)
-        let uncond = guided ? try context(for: r.negativePrompt ?? defaults.negativePrompt ?? "") : nil
+        let (transformer, cache) = try model(for: r)
+        let cond = try context(for: r.prompt, transformer, cache)
+        let uncond = guided ? try context(for: r.negativePrompt ?? defaults.negativePrompt ?? "", transformer, cache) : nil
         var config = scheduler
         if let kind = r.scheduler, kind != config.kind { config = SchedulerConfiguration(kind: kind, shift: config.shift) }
         if let shift = r.shift { config.shift = shift }

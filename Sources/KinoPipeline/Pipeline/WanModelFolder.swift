@@ -38,7 +38,8 @@ struct WanLatentCodec: LatentCodec {
 extension TextToVideoPipeline {
     /// Loads a diffusers-format Wan text-to-video folder (see docs/models.md). `dtype` converts the
     /// transformer and text encoder weights at load (nil keeps the stored precision, memory-mapped); `loras` are
-    /// merged into the transformer (docs/models.md, "LoRA").
+    /// merged into the transformer (docs/models.md, "LoRA"). A kino.json `turbo_lora` loads a second transformer
+    /// with that LoRA merged as well, for turbo requests.
     public static func load(folder: URL, dtype: DType? = nil, loras: [LoRAAdapter] = []) throws -> TextToVideoPipeline {
         let fm = FileManager.default
         let index = folder.appendingPathComponent("model_index.json")
@@ -59,6 +60,10 @@ extension TextToVideoPipeline {
         let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)
         try scheduler.validate(path: schedulerURL.path)
         let defaults = try ModelDefaults.load(from: folder) ?? .wan
+        let turboTransformer = try defaults.turboLora.map {
+            try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype,
+                               loras: loras + [LoRAAdapter(path: folder.appendingPathComponent($0).path)])
+        }
         guard textEncoder.configuration.dModel == transformer.configuration.textDim else {
             throw ModelError.invalidConfig(path: folder.appendingPathComponent("transformer/config.json").path,
                                            message: "text_dim \(transformer.configuration.textDim) does not match the text encoder's d_model \(textEncoder.configuration.dModel)")
@@ -68,6 +73,6 @@ extension TextToVideoPipeline {
                                            message: "in_channels \(transformer.configuration.inChannels) does not match the VAE's z_dim \(vae.configuration.zDim)")
         }
         return TextToVideoPipeline(tokenizer: tokenizer, textEncoder: textEncoder, transformer: transformer,
-                                   vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults)
+                                   turboTransformer: turboTransformer, vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults)
     }
 }

@@ -1,15 +1,15 @@
 """Turbo LoRA for kino-tiny: guidance distillation, so that turbo mode runs one transformer call per step instead of
 two (the conditional and the unconditional branch of classifier-free guidance).
 
-    python3 training/distill_turbo.py --minutes 50                  # resumes from WORK/turbo/last.pt
+    python3 training/distill_turbo.py --minutes 45                  # resumes from WORK/turbo/last.pt
     python3 training/distill_turbo.py --steps 3 --fresh --work /tmp/turbo-repro   # a quick check
     python3 training/distill_turbo.py --export models/kino-tiny/turbo_lora.safetensors
 
 The teacher is the exported model (`--model`, default models/kino-tiny) with its kino.json guidance g. The
-student is a copy of its transformer whose blocks' linear weights train; `--export` writes the change as a rank-`--rank`
-LoRA (SVD of each weight's change, diffusers/PEFT keys, so `WanPipeline.load_lora_weights` reads it as Kino does). For a noised training latent x_t
-(the stored clips of latents.npz with their captions, sigma = shift(u) as in train_dit.py), the student's
-conditional velocity learns the teacher's guided one:
+student is a copy of its transformer whose blocks' linear weights train; `--export` writes the change as a
+rank-`--rank` LoRA (SVD of each weight's change, diffusers/PEFT keys, so `WanPipeline.load_lora_weights` reads it
+as Kino does). For a noised training latent x_t (the stored clips of latents.npz with their captions, sigma =
+shift(u) as in train_dit.py), the student's conditional velocity learns the teacher's guided one:
 
     loss = MSE(student(x_t, t, c), teacher(x_t, t, "") + g * (teacher(x_t, t, c) - teacher(x_t, t, "")))
 
@@ -65,9 +65,9 @@ def extract_lora(teacher, student, rank):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(HERE, "..", "models", "kino-tiny"))
-    ap.add_argument("--minutes", type=float, default=50)
+    ap.add_argument("--minutes", type=float, default=45)
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: only --minutes)")
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--rank", type=int, default=64, help="LoRA rank of --export")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)

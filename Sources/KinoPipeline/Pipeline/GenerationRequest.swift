@@ -58,7 +58,8 @@ extension GenerationRequest {
                             scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64, turbo: Bool = false) -> GenerationRequest {
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
                                   frames: plan.frames, steps: d.steps(explicit: steps, turbo: turbo),
-                                  guidance: guidance ?? (turbo ? d.turboGuidance : nil) ?? d.guidance ?? 5, shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
+                                  guidance: guidance ?? (turbo ? d.turboGuidance : nil) ?? d.guidance ?? 5,
+                                  shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
                                   scheduler: scheduler ?? d.scheduler, seed: seed)
         if turbo {
             r.turboWeights = d.turboLora != nil

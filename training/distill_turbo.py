@@ -17,6 +17,7 @@ Kino loads the LoRA for `--turbo` when kino.json names it (`turbo_lora`, with `t
 second copy of the transformer; the default clip keeps the teacher and real guidance.
 """
 import argparse
+import copy
 import json
 import os
 import time
@@ -32,11 +33,10 @@ TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "ffn.net.0.proj", "ffn.net.2"]
 def load(model):
     """The pipeline (teacher transformer inside) and a trainable copy of its transformer: only the weights of the
     blocks' linear layers train, so the change is exactly what a LoRA on those layers can hold."""
-    from diffusers import WanPipeline, WanTransformer3DModel
+    from diffusers import WanPipeline
     pipe = WanPipeline.from_pretrained(model, torch_dtype=torch.float32)
     teacher = pipe.transformer.eval().requires_grad_(False)
-    student = WanTransformer3DModel.from_pretrained(os.path.join(model, "transformer"), torch_dtype=torch.float32)
-    student.requires_grad_(False)
+    student = copy.deepcopy(teacher)
     for name, module in student.named_modules():
         if name.startswith("blocks.") and any(name.endswith("." + t) for t in TARGETS):
             module.weight.requires_grad_(True)
@@ -89,11 +89,11 @@ def main():
     dev = torch.device(a.device)
     params = [p for p in student.parameters() if p.requires_grad]
     step = 0
-    if os.path.exists(ckpt) and not a.fresh:
-        s = torch.load(ckpt, map_location="cpu")
-        student.load_state_dict(s["student"])
-        step = s["step"]
-        torch.set_rng_state(s["rng"])
+    resume = torch.load(ckpt, map_location="cpu") if os.path.exists(ckpt) and not a.fresh else None
+    if resume:
+        student.load_state_dict(resume["student"])
+        step = resume["step"]
+        torch.set_rng_state(resume["rng"])
         log("turbo", f"resumed at step {step}")
     if a.export:
         from safetensors.torch import save_file
@@ -107,8 +107,8 @@ def main():
     teacher.to(dev)
     student.to(dev)
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0, betas=(0.9, 0.99))
-    if os.path.exists(ckpt) and not a.fresh:
-        opt.load_state_dict(torch.load(ckpt, map_location=dev)["opt"])
+    if resume:
+        opt.load_state_dict(resume["opt"])                   # moves the moments to the parameters' device
     data = np.load(path("latents.npz"))
     latents = torch.from_numpy(data["latents"])              # [N, 16, 9, 10, 16] normalised
     captions = [str(c) for c in data["captions"]]

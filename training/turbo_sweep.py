@@ -2,7 +2,7 @@
 
     python3 training/turbo_sweep.py                       # default grid, 24 validation prompts
     python3 training/turbo_sweep.py --steps 7,8 --shifts 5,8 --uncond-every 1,2
-    python3 training/turbo_sweep.py --lora /tmp/turbo.safetensors --steps 12,14,16 --shifts 3,4   # distill_turbo.py's
+    python3 training/turbo_sweep.py --lora /tmp/turbo.safetensors --steps 12,14,16 --shifts 3,4   # a distill_turbo.py LoRA
 
 Turbo's targets (issue 7) are PSNR >= 25 dB against the full-step clip of the same seed and the same adherence, at
 half the time. This script measures the PSNR side for a grid of schedules on *validation* prompts: captions the
@@ -41,16 +41,15 @@ def sample(pipe, embeds, neg, noise, steps, shift, guidance, uncond_every=1, stu
     delta = None
     for i, t in enumerate(sched.timesteps):
         tt = t.expand(x.shape[0])
-        transformer = pipe.transformer
         if student is not None and i >= teacher_steps:
             v = student(x, timestep=tt, encoder_hidden_states=embeds, return_dict=False)[0]
         elif delta is None or i % uncond_every == 0:
-            out = transformer(torch.cat([x, x]), timestep=torch.cat([tt, tt]),
-                              encoder_hidden_states=torch.cat([embeds, neg]), return_dict=False)[0]
+            out = pipe.transformer(torch.cat([x, x]), timestep=torch.cat([tt, tt]),
+                                   encoder_hidden_states=torch.cat([embeds, neg]), return_dict=False)[0]
             cond, uncond = out.chunk(2)
             delta = cond - uncond
         else:
-            cond = transformer(x, timestep=tt, encoder_hidden_states=embeds, return_dict=False)[0]
+            cond = pipe.transformer(x, timestep=tt, encoder_hidden_states=embeds, return_dict=False)[0]
         if student is None or i < teacher_steps:
             v = cond + (guidance - 1) * delta
         x = sched.step(v, t, x, return_dict=False)[0]

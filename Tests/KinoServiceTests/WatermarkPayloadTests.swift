@@ -1,14 +1,15 @@
 import Foundation
-import KinoMedia
 import Testing
 @testable import KinoService
 
 /// The service's side of the invisible watermark: which serials a render embeds (look-ups: ProvenanceLookupTests).
 @Suite struct WatermarkPayloadTests {
-    @Test func renderJobCarriesKeyAndVideoSerials() {
-        let job = RenderJob(videoID: "video_x", model: "kino-tiny", prompt: "p", negativePrompt: nil, width: 512, height: 320,
-                            seconds: 4, seed: 1, steps: nil, guidance: nil, style: nil, remix: nil, watermark: false,
-                            keySerial: 12, videoSerial: 3456)
-        #expect(job.watermarkPayload == WatermarkPayload(keySerial: 12, videoSerial: 3456))
+    @Test func renderJobCarriesKeyAndVideoSerials() throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try store.insert(newJob("video_a"))
+        let job = try store.insert(newJob("video_b"))
+        let serials = RenderJob(job: job).watermarkSerials
+        #expect(serials.key == 7)
+        #expect(serials.video == 2 && job.seq == 2)
     }
 }

@@ -27,22 +27,23 @@ public final class PipelineRenderer: VideoRenderer {
         models = [name]
     }
 
-    public func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
+    public func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
                        isCancelled: @Sendable () -> Bool) throws -> RenderResult {
+        let job = render.job, settings = job.settings
         let d = pipeline.defaults
-        let plan = try GenerationPlan.make(size: (job.width, job.height), frames: nil, seconds: Double(job.seconds), fps: nil,
+        let plan = try GenerationPlan.make(size: (job.size.width, job.size.height), frames: nil, seconds: Double(job.seconds), fps: nil,
                                            defaults: d, temporalFactor: pipeline.vae.temporalFactor)
         var prompt = job.prompt
-        if let style = job.style, !style.isEmpty {
+        if let style = settings.style, !style.isEmpty {
             guard let words = Self.styles[style.lowercased()] else {
                 throw PipelineError.invalidRequest("unknown style '\(style)'; known styles: \(Self.styles.keys.sorted().joined(separator: ", "))")
             }
             if !words.isEmpty { prompt += ", \(words)" }
         }
-        var request = GenerationRequest.make(prompt: prompt, negativePrompt: job.negativePrompt, plan: plan, defaults: d,
-                                             steps: job.steps, guidance: job.guidance.map { Float($0) }, seed: UInt64(job.seed),
-                                             turbo: job.turbo)
-        if let remix = job.remix {
+        var request = GenerationRequest.make(prompt: prompt, negativePrompt: settings.negativePrompt, plan: plan, defaults: d,
+                                             steps: settings.steps, guidance: settings.guidance.map { Float($0) }, seed: UInt64(settings.seed),
+                                             turbo: settings.turbo)
+        if let remix = render.remix {
             let source = try SafeTensorsFile(path: remix.latentsFile.path).tensor("latents").copied(to: .f32)
             let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)
             guard source.shape == needed else {
@@ -64,15 +65,15 @@ public final class PipelineRenderer: VideoRenderer {
             throw RenderCancelled()
         }
         if isCancelled() { throw RenderCancelled() }
-        try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(job.seed)"],
+        try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(settings.seed)"],
                               to: outputDirectory.appendingPathComponent(RenderOutput.latents).path)
         _ = try ClipExport.export(result, plan: plan, to: outputDirectory.appendingPathComponent(RenderOutput.video),
                                   watermark: job.watermark,
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
-                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet), turbo: job.turbo,
+                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet), turbo: settings.turbo,
                                   provenance: ClipProvenance(identity: signing, model: job.model,
-                                                             keySerial: job.watermarkPayload.keySerial,
-                                                             videoSerial: job.watermarkPayload.videoSerial))
+                                                             keySerial: render.watermarkSerials.key,
+                                                             videoSerial: render.watermarkSerials.video))
         progress(1)
         return RenderResult(wroteLatents: true)
     }

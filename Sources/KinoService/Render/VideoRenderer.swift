@@ -1,64 +1,23 @@
 import Foundation
-import KinoMedia
 
-/// One render request, as the engine sees it. Built by the worker from a claimed job.
+/// One render request, as the engine sees it: the claimed job (every field the client set) plus what the worker
+/// resolved for it (where a remix's source latents are). Built by the worker from a claimed job.
 public struct RenderJob: Sendable, Equatable {
-    public var videoID: String
-    /// The Kino model to run (after alias mapping), e.g. `kino-tiny`.
-    public var model: String
-    public var prompt: String
-    public var negativePrompt: String?
-    public var width: Int
-    public var height: Int
-    public var seconds: Int
-    public var seed: UInt32
-    /// nil: the model's default.
-    public var steps: Int?
-    /// nil: the model's default.
-    public var guidance: Double?
-    public var style: String?
-    /// Turbo mode (the model's short schedule plus step caching).
-    public var turbo = false
+    public var job: VideoJob
     /// Remix: the source's clean latents (`latents.safetensors`) and how far to re-noise them (0 keeps the
     /// source, 1 ignores it).
     public var remix: RemixSource?
-    /// false only for keys with the `watermark-free` scope.
-    public var watermark: Bool
-    /// Serial of the key that asked (0 = none), for the invisible watermark (issue 8).
-    public var keySerial: Int64
-    /// Serial of this video (the job's row number), for the invisible watermark (issue 8).
-    public var videoSerial: Int64
 
-    public init(
-        videoID: String, model: String, prompt: String, negativePrompt: String?, width: Int, height: Int, seconds: Int,
-        seed: UInt32, steps: Int?, guidance: Double?, style: String?, remix: RemixSource?, watermark: Bool,
-        keySerial: Int64, videoSerial: Int64
-    ) {
-        self.videoID = videoID
-        self.model = model
-        self.prompt = prompt
-        self.negativePrompt = negativePrompt
-        self.width = width
-        self.height = height
-        self.seconds = seconds
-        self.seed = seed
-        self.steps = steps
-        self.guidance = guidance
-        self.style = style
+    public init(job: VideoJob, remix: RemixSource? = nil) {
+        self.job = job
         self.remix = remix
-        self.watermark = watermark
-        self.keySerial = keySerial
-        self.videoSerial = videoSerial
     }
-}
 
-extension RenderJob {
-    /// The invisible watermark's payload: the key's serial and the video's serial (its row number, `seq`).
-    /// Both are stored as 64-bit integers; the watermark has room for 32 bits each, so serials past 2^32 - 1
-    /// (four billion keys or videos in one data folder) would wrap.
-    public var watermarkPayload: WatermarkPayload {
-        WatermarkPayload(keySerial: UInt32(truncatingIfNeeded: keySerial),
-                         videoSerial: UInt32(truncatingIfNeeded: videoSerial))
+    /// The serials the invisible watermark carries: the key's and this video's (its row number, `seq`). Both are
+    /// stored as 64-bit integers; the watermark has room for 32 bits each, so serials past 2^32 - 1 (four billion
+    /// keys or videos in one data folder) would wrap.
+    public var watermarkSerials: (key: UInt32, video: UInt32) {
+        (UInt32(truncatingIfNeeded: job.keySerial), UInt32(truncatingIfNeeded: job.seq))
     }
 }
 

@@ -33,31 +33,32 @@ public struct TestPatternRenderer: VideoRenderer {
         public var description: String
     }
 
-    public func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void, isCancelled: @Sendable () -> Bool) throws -> RenderResult {
-        let steps = job.steps ?? self.steps
+    public func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void, isCancelled: @Sendable () -> Bool) throws -> RenderResult {
+        let job = render.job
+        let steps = job.settings.steps ?? self.steps
         for step in 0..<steps {
             if isCancelled() { throw RenderCancelled() }
             Thread.sleep(forTimeInterval: stepDelay)
             progress(Double(step + 1) / Double(steps + 1))
         }
         if isCancelled() { throw RenderCancelled() }
-        if let remix = job.remix, !FileManager.default.fileExists(atPath: remix.latentsFile.path) {
+        if let remix = render.remix, !FileManager.default.fileExists(atPath: remix.latentsFile.path) {
             throw Failure(description: "The latents of source video \(remix.videoID) are missing at \(remix.latentsFile.path).")
         }
         // Small frames keep the test fast; the encoded size is still the requested one.
-        let size = "\(job.width)x\(job.height)"
+        let size = "\(job.size)"
         let video = outputDirectory.appendingPathComponent(RenderOutput.video).path
         try run(["-f", "lavfi", "-i", "testsrc=size=\(size):rate=8:duration=\(job.seconds)",
                  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", video])
         if let signing {
-            try ClipProvenance(identity: signing, model: Self.modelName, keySerial: UInt32(truncatingIfNeeded: job.keySerial),
-                               videoSerial: UInt32(truncatingIfNeeded: job.videoSerial)).sign(URL(fileURLWithPath: video))
+            try ClipProvenance(identity: signing, model: Self.modelName, keySerial: render.watermarkSerials.key,
+                               videoSerial: render.watermarkSerials.video).sign(URL(fileURLWithPath: video))
         }
         try run(["-i", video, "-frames:v", "1", "-vf", "scale=320:-2",
                  outputDirectory.appendingPathComponent(RenderOutput.thumbnail).path])
         try run(["-i", video, "-vf", "fps=1,scale=160:-2,tile=\(max(1, job.seconds))x1", "-frames:v", "1",
                  outputDirectory.appendingPathComponent(RenderOutput.spritesheet).path])
-        try writeLatents(seed: job.seed, to: outputDirectory.appendingPathComponent(RenderOutput.latents))
+        try writeLatents(seed: job.settings.seed, to: outputDirectory.appendingPathComponent(RenderOutput.latents))
         progress(1)
         return RenderResult(wroteLatents: true)
     }

@@ -130,12 +130,6 @@ public final class WorkerPool: Sendable {
         let remix = job.remixOf.map {
             RemixSource(videoID: $0, latentsFile: service.outputs.latents(for: $0), strength: job.remixStrength ?? service.configuration.defaultRemixStrength)
         }
-        var render = RenderJob(
-            videoID: job.id, model: job.engineModel, prompt: job.prompt, negativePrompt: job.settings.negativePrompt,
-            width: job.size.width, height: job.size.height, seconds: job.seconds, seed: job.settings.seed,
-            steps: job.settings.steps, guidance: job.settings.guidance, style: job.settings.style, remix: remix,
-            watermark: job.watermark, keySerial: job.keySerial, videoSerial: job.seq)
-        render.turbo = job.settings.turbo
-        return render
+        return RenderJob(job: job, remix: remix)
     }
 }

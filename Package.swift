@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kino", targets: ["kino"]),
+        .library(name: "KinoRender", targets: ["KinoRender"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoMedia", targets: ["KinoMedia"]),
         .library(name: "KinoProvenance", targets: ["KinoProvenance"]),
@@ -39,6 +40,7 @@ let package = Package(
                 "KinoPipeline",
                 "KinoMedia",
                 "KinoProvenance",
+                "KinoRender",
                 "KinoService",
                 "KinoServer",
                 "KinoEval",
@@ -46,8 +48,26 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KinoTensorTests", dependencies: ["KinoTensor"]),
-        .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels"]),
-        .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline"]),
+        .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels", "KinoTestSupport"]),
+        .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline", "KinoTestSupport"]),
+        // The one path from a clip request to a finished clip; every front end (CLI, server, eval, benches) calls it.
+        .target(name: "KinoRender", dependencies: ["KinoPipeline", "KinoMedia", "KinoProvenance"]),
+        .testTarget(name: "KinoRenderTests", dependencies: ["KinoRender", "KinoTestSupport"]),
+        // Test aids shared by the test targets and the test server; never linked into `kino`.
+        .target(
+            name: "KinoTestSupport",
+            dependencies: ["KinoRender", "KinoService", "KinoMedia", "KinoProvenance", "KinoTensor"],
+            path: "Tests/KinoTestSupport"
+        ),
+        // `kino serve` with the test-pattern renderer, for the integration tests that need controlled timing.
+        .executableTarget(
+            name: "kino-test-server",
+            dependencies: [
+                "KinoTestSupport", "KinoServer", "KinoService", "KinoRender",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/KinoTestServer"
+        ),
         // -O even in debug builds: the per-pixel loops (resizing, watermarks) are 20-50x slower unoptimised.
         .target(
             name: "KinoMedia",
@@ -72,9 +92,6 @@ let package = Package(
             name: "KinoService",
             dependencies: [
                 "CKinoSQLite",
-                "KinoPipeline",
-                "KinoMedia",
-                "KinoProvenance",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -89,12 +106,13 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "KinoServiceTests", dependencies: ["KinoService"]),
+        .testTarget(name: "KinoServiceTests", dependencies: ["KinoService", "KinoTestSupport"]),
         .testTarget(
             name: "KinoServerTests",
             dependencies: [
                 "KinoServer",
                 "KinoService",
+                "KinoTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

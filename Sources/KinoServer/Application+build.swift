@@ -10,7 +10,7 @@ public struct KinoServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var service: VideoService
-    /// The engine. `kino serve` passes the real renderer; tests pass `TestPatternRenderer`.
+    /// The engine. `kino serve` passes the real renderer; tests pass a test renderer.
     public var renderer: any VideoRenderer
     /// In-process workers (0: this server only queues; workers run elsewhere).
     public var workers: Int

@@ -3,7 +3,7 @@ import Foundation
 import KinoEval
 import KinoMedia
 import KinoPipeline
-import KinoService
+import KinoRender
 import KinoTensor
 
 struct Eval: AsyncParsableCommand {
@@ -21,7 +21,7 @@ struct Eval: AsyncParsableCommand {
               kino eval --seeds 1,2 --steps 10 --out /tmp/q.md --sheet /tmp/q.jpg
             """)
 
-    @Option(help: "Model name or diffusers folder (default: kino-tiny).") var model: String?
+    @OptionGroup var engine: EngineOptions
     @Option(help: "Prompt set JSON (written by training/make_eval_prompts.py).") var prompts = "training/eval_prompts.json"
     @Option(help: "Comma-separated seeds (default: the prompt set's seed list).") var seeds: String?
     @Option(help: "Denoising steps (default: the model's; with --turbo its turbo_steps).") var steps: Int?
@@ -33,12 +33,11 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Contact sheet path (JPEG).") var sheet = "bench/quality.jpg"
     @Option(help: "Ground-truth fixture folder (groundtruth.json + .mp4).") var groundTruth = "Tests/Fixtures/eval"
     @Flag(help: "Only score the detectors on the ground-truth clips, print the result and stop.") var groundTruthOnly = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(help: "Keep the generated clips here (raw RGB) and reuse them on the next run with the same model, prompt, seed and steps, so detectors can be re-scored without generating again.") var clipsDir: String?
     @Option(help: ArgumentHelp("Print the foreground regions of ground-truth clip N.", visibility: .hidden)) var debugClip: Int?
 
     func run() async throws {
-        if let threads { Parallel.threads = threads }
+        let model = try engine.selection()
         let gtFolder = Eval.locate(groundTruth)
         var gtVerdicts: [Verdict] = []
         if FileManager.default.fileExists(atPath: gtFolder.appendingPathComponent("groundtruth.json").path) {
@@ -70,17 +69,22 @@ struct Eval: AsyncParsableCommand {
             return
         }
 
-        var set = try EvalPromptSet.load(from: Eval.locate(prompts))
-        if let limit { set.prompts = Array(set.prompts.prefix(max(1, limit))) }
+        var promptSet = try EvalPromptSet.load(from: Eval.locate(prompts))
+        if let limit { promptSet.prompts = Array(promptSet.prompts.prefix(max(1, limit))) }
+        let set = promptSet
         let seedList = try seeds.map(Eval.parseSeeds) ?? set.seeds
         guard !seedList.isEmpty else { throw ValidationError("the seed list is empty") }
 
-        let folder = try ModelLocator().resolve(model)
-        let pipeline = try await runOnThread { try TextToVideoPipeline.load(folder: folder) }
-        let d = pipeline.defaults
-        let plan = try GenerationPlan.make(size: (set.width, set.height), frames: set.frames, seconds: nil, fps: nil,
-                                           defaults: d, temporalFactor: pipeline.vae.temporalFactor)
-        let stepCount = d.steps(explicit: steps, turbo: turbo)
+        let folder = model.folder
+        let renderer = ClipRenderer(signing: nil)
+        // the spec `kino generate` makes: the model's defaults, turbo's step count and step cache
+        let spec = { @Sendable (prompt: String, seed: UInt64) in
+            ClipSpec(model: model, prompt: prompt, width: set.width, height: set.height, frames: set.frames, seed: seed,
+                     steps: steps, guidance: guidance, shift: shift, turbo: turbo)
+        }
+        let d = try await runOnThread { try renderer.pipeline(for: model).defaults }
+        let (plan, firstRequest) = try await runOnThread { try renderer.prepare(spec(set.prompts.first?.prompt ?? "", 0)) }
+        let stepCount = firstRequest.steps
         let total = set.prompts.count * seedList.count
         Console.error("evaluating \(d.name ?? folder.lastPathComponent): \(total) clips at \(plan.width)x\(plan.height), "
                       + "\(plan.frames) frames, \(stepCount) steps")
@@ -89,9 +93,7 @@ struct Eval: AsyncParsableCommand {
         var reused = 0, generationSeconds = 0.0
         for seed in seedList {
             for p in set.prompts {
-                // the request `kino generate` makes: the model's defaults, turbo's step count and step cache
-                let request = GenerationRequest.make(prompt: p.prompt, plan: plan, defaults: d, steps: steps, guidance: guidance,
-                                                     shift: shift, seed: seed, turbo: turbo)
+                let clipSpec = spec(p.prompt, seed)
                 let t0 = Date()
                 let cache = clipsDir.map { dir in
                     URL(fileURLWithPath: dir).appendingPathComponent(
@@ -103,7 +105,7 @@ struct Eval: AsyncParsableCommand {
                         frames = try VideoFrames(width: plan.width, height: plan.height, frameRate: FrameRate(plan.fps), pixels: [UInt8](data))
                         wasCached = true
                     } else {
-                        frames = try ClipExport.frames(from: try pipeline.generate(request), plan: plan)
+                        frames = try renderer.render(clipSpec).frames
                         if let cache {
                             try FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
                             try Data(frames.pixels).write(to: cache)

@@ -1,6 +1,7 @@
 import Foundation
 import KinoModels
 import KinoTensor
+import KinoTestSupport
 import Testing
 
 /// LoRA loading against diffusers' `load_lora_weights` (goldens: Tooling/make_lora_golden.py, Tests/Fixtures/lora).

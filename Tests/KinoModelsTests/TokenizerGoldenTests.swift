@@ -1,12 +1,13 @@
 import Foundation
+import KinoTestSupport
 import Testing
 @testable import KinoModels
 
 @Suite("Tokenizer against transformers' T5Tokenizer goldens")
 struct TokenizerGoldenTests {
-    static let fromJSON = Result { try SentencePieceTokenizer.load(folder: FixturePaths.tokenizer) }
+    static let fromJSON = Result { try SentencePieceTokenizer.load(folder: Fixtures.tokenizer) }
     static let fromSPM = Result {
-        try SentencePieceTokenizer(sentencePieceModel: FixturePaths.tokenizer.appendingPathComponent("spiece.model"))
+        try SentencePieceTokenizer(sentencePieceModel: Fixtures.tokenizer.appendingPathComponent("spiece.model"))
     }
 
     @Test func fixtureHasCases() throws {

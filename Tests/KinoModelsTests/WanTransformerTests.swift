@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KinoTensor
+import KinoTestSupport
+import Testing
 @testable import KinoModels
 
 /// The transformer against diffusers' WanTransformer3DModel (Tooling/make_goldens.py): fp32 within 1e-4

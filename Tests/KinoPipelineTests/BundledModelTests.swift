@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KinoTensor
+import KinoTestSupport
+import Testing
 @testable import KinoPipeline
 
 /// The bundled kino-tiny model loads through the same engine path as Wan weights and makes a clip.

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KinoTensor
+import KinoTestSupport
+import Testing
 @testable import KinoPipeline
 
 /// Whole WanPipeline runs against diffusers (Tooling/make_goldens.py): same initial latents, 3 steps,

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import KinoTensor
+import KinoTestSupport
+import Testing
 @testable import KinoPipeline
 
 /// Schedules and step() sequences against diffusers (Tooling/make_goldens.py).

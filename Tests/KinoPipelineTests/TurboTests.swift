@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import KinoModels
 import KinoTensor
+import KinoTestSupport
+import Testing
 @testable import KinoPipeline
 
 /// Turbo mode: first-block step caching and the turbo schedule.

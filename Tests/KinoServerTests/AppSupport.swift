@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import KinoServer
 import KinoService
+import KinoTestSupport
 
 /// An in-process Kino app on an in-memory store, with two projects' keys.
 struct TestApp {
@@ -17,12 +18,14 @@ struct TestApp {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-app-\(UUID().uuidString)"))
         var config = ServiceConfiguration(catalog: ModelCatalog(models: [TestPatternRenderer.modelName]))
         config.leaseMillis = 3_000
+        let renderer = TestPatternRenderer(steps: 2, stepDelay: 0.01)
+        config.styles = renderer.styles
         service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs, trust: trust, seedSource: { 1234 })
         alice = try service.keys.create(name: "alice")
         bob = try service.keys.create(name: "bob")
         reader = try service.keys.create(name: "reader", scopes: [.read], project: alice.record.project)
         configuration = KinoServerConfiguration(
-            service: service, renderer: TestPatternRenderer(steps: 2, stepDelay: 0.01), workers: workers, insecureNoAuth: insecureNoAuth)
+            service: service, renderer: renderer, workers: workers, insecureNoAuth: insecureNoAuth)
     }
 
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {

@@ -6,6 +6,7 @@ import Testing
 struct ScriptedRenderer: VideoRenderer {
     var models = ["kino-tiny"]
     var supportsRemix = false
+    var styles: [String] = []
     var failure: String?
 
     struct Failure: Error, CustomStringConvertible { var description: String }

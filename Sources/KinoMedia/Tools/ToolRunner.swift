@@ -177,3 +177,12 @@ private final class RunState: @unchecked Sendable {
         lock.withLock { (stdout, stderr, overflowed, timedOut, producerError) }
     }
 }
+
+/// ffmpeg for callers outside the media layer that need a plain run (test fixtures, tooling): the same runner,
+/// timeout and error reporting as the encoder's.
+public enum FFmpeg {
+    public static func run(_ arguments: [String], timeoutSeconds: Double = 120) throws {
+        _ = try ToolRunner.run(.ffmpeg, arguments: ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"] + arguments,
+                               timeoutSeconds: timeoutSeconds)
+    }
+}

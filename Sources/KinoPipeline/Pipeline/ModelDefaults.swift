@@ -34,12 +34,18 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     /// transformer call per step). See docs/engine.md, "Turbo mode".
     public var turboLora: String?
     public var turboGuidance: Float?
+    /// How the transformer and text encoder weights are held while computing (`stored`, `f32`, `bf16`, `f16`);
+    /// a flag (`--precision`) overrides it.
+    public var precision: String?
+    /// LoRAs merged into the transformer for every request, `PATH` or `PATH:WEIGHT`, relative to the model folder;
+    /// `--lora` flags add to them.
+    public var loras: [String]?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
         case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
-        case turboLora = "turbo_lora", turboGuidance = "turbo_guidance"
+        case turboLora = "turbo_lora", turboGuidance = "turbo_guidance", precision, loras
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.

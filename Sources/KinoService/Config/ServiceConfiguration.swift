@@ -49,8 +49,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxPromptLength = 32_000
     public var maxSteps = 200
     public var guidanceRange: ClosedRange<Double> = 0...30
-    /// Style presets the API accepts; each must be a key of `PipelineRenderer.styles` (what kino-tiny was trained on).
-    public var styles: [String] = PipelineRenderer.presetNames
+    /// Style presets the API accepts: the served renderer's (`VideoRenderer.styles`), set where the two are paired.
+    public var styles: [String] = []
     public var defaultRemixStrength = 0.6
     /// How long finished assets stay downloadable.
     public var retentionSeconds: Int64 = 24 * 3600

@@ -56,7 +56,8 @@ public enum RenderOutput {
     public static let latents = "latents.safetensors"
 }
 
-/// The seam between the service and the generation engine (KinoPipeline + KinoMedia).
+/// The seam between the service and the generation engine (`kino` wires KinoRender's `ClipRenderer` in; the
+/// service itself imports no ML or media code).
 ///
 /// `render` is called on a dedicated worker thread, never on Swift's cooperative pool, and may block for minutes.
 /// It writes `video.mp4`, `thumbnail.webp` and `spritesheet.jpg` (and `latents.safetensors` when the model can
@@ -68,6 +69,8 @@ public protocol VideoRenderer: Sendable {
     var models: [String] { get }
     /// Whether `render` honours `RenderJob.remix`.
     var supportsRemix: Bool { get }
+    /// The style presets `render` applies (the API accepts exactly these names).
+    var styles: [String] { get }
 
     func render(
         _ job: RenderJob,

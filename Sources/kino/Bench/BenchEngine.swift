@@ -3,10 +3,10 @@ import Foundation
 import KinoMedia
 import KinoModels
 import KinoPipeline
-import KinoService
+import KinoRender
 import KinoTensor
 
-/// Kino and diffusers side by side in one run (issue 7): the Wan 1.3B forward at 320 and 1,280 video tokens in
+/// Kino and diffusers side by side in one run: the Wan 1.3B forward at 320 and 1,280 video tokens in
 /// fp32 and with bf16 weights, the Wan VAE decode of 17 frames at 256x256, and the whole default kino-tiny clip.
 /// PyTorch runs in fresh processes (Tooling/bench_engine_torch.py) interleaved with Kino's measurements.
 struct BenchEngine: AsyncParsableCommand {
@@ -205,21 +205,19 @@ struct BenchEngine: AsyncParsableCommand {
     func tinySection() throws -> [String] {
         let folder = try ModelLocator().resolve(nil)
         let t = try torch(["--part", "tiny", "--repeats", "2"])
-        let pipeline = try TextToVideoPipeline.load(folder: folder)
-        let d = pipeline.defaults
-        let plan = try GenerationPlan.make(size: nil, frames: nil, seconds: nil, fps: nil, defaults: d, temporalFactor: pipeline.vae.temporalFactor)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("kino-bench-tiny.mp4")
         // What a user gets: visible and invisible watermarks and C2PA credentials from a scratch data folder.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kino-bench-data")
-        let provenance = ClipProvenance(identity: try ClipProvenance.identity(dataFolder: scratch), model: d.name ?? "kino-tiny")
+        let renderer = ClipRenderer(signing: try ClipProvenance.identity(dataFolder: scratch))
+        let model = ModelSelection(folder: folder, name: ModelLocator.defaultModel)
+        let d = try renderer.pipeline(for: model).defaults
+        let plan = try renderer.prepare(ClipSpec(model: model, prompt: Self.prompt, seed: 0)).plan
         var rows: [String] = [], medians: [Double] = []
         for turbo in [false, true] {
             var times: [Double] = []
             for _ in 0..<3 {
                 let start = Date()
-                let request = GenerationRequest.make(prompt: Self.prompt, plan: plan, defaults: d, seed: 0, turbo: turbo)
-                let result = try pipeline.generate(request)
-                _ = try ClipExport.export(result, plan: plan, to: out, watermark: true, turbo: turbo, provenance: provenance)
+                _ = try renderer.render(ClipSpec(model: model, prompt: Self.prompt, seed: 0, turbo: turbo), to: ClipOutputs(video: out))
                 times.append(Date().timeIntervalSince(start))
             }
             let median = times.sorted()[1]
@@ -231,7 +229,7 @@ struct BenchEngine: AsyncParsableCommand {
         return ["## The default kino-tiny clip (\(plan.frames) frames, \(plan.fps) fps, guidance \(d.guidance ?? 5))", "",
                 "| run | steps | seconds |", "|---|---|---|"] + rows
             + ["", "Turbo speed-up on the whole clip (medians): **\(f2(medians[0] / medians[1]))x** (the target is >= 2x). "
-               + "Turbo encodes with x264 `\(ClipExport.turboPreset)` instead of `medium`.", ""]
+               + "Turbo encodes with x264 `veryfast` instead of `medium`.", ""]
     }
 
     func f2(_ x: Double) -> String { String(format: "%.2f", x) }

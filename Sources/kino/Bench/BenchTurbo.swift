@@ -2,20 +2,22 @@ import Foundation
 import KinoEval
 import KinoMedia
 import KinoPipeline
-import KinoService
+import KinoRender
 
-/// Turbo mode's quality on kino-tiny (issue 7): every prompt of the eval set generated twice from the same seed,
+/// Turbo mode's quality on kino-tiny: every prompt of the eval set generated twice from the same seed,
 /// at the default step count and with turbo, scored by `kino eval`'s detectors, plus the PSNR of each turbo clip
 /// against its full-step twin.
 extension BenchEngine {
     func turboSection() throws -> [String] {
-        let folder = try ModelLocator().resolve(nil)
-        let pipeline = try TextToVideoPipeline.load(folder: folder)
-        let d = pipeline.defaults
+        let model = ModelSelection(folder: try ModelLocator().resolve(nil), name: ModelLocator.defaultModel)
+        let renderer = ClipRenderer(signing: nil)
+        let d = try renderer.pipeline(for: model).defaults
         let set = try EvalPromptSet.load(from: Eval.locate("training/eval_prompts.json"))
         let seed = set.seeds.first ?? 0
-        let plan = try GenerationPlan.make(size: (set.width, set.height), frames: set.frames, seconds: nil, fps: nil,
-                                           defaults: d, temporalFactor: pipeline.vae.temporalFactor)
+        let spec = { (prompt: String, turbo: Bool) in
+            ClipSpec(model: model, prompt: prompt, width: set.width, height: set.height, frames: set.frames, seed: seed, turbo: turbo)
+        }
+        let plan = try renderer.prepare(spec("", false)).plan
         var verdicts: [Bool: [Verdict]] = [false: [], true: []]
         var seconds: [Bool: Double] = [false: 0, true: 0]
         var calls: [Bool: Int] = [false: 0, true: 0]
@@ -23,12 +25,11 @@ extension BenchEngine {
         for (index, p) in set.prompts.enumerated() {
             var frames: [Bool: VideoFrames] = [:]
             for turbo in [false, true] {
-                let request = GenerationRequest.make(prompt: p.prompt, plan: plan, defaults: d, seed: seed, turbo: turbo)
                 let start = Date()
-                let result = try pipeline.generate(request)
+                let result = try renderer.render(spec(p.prompt, turbo))
                 seconds[turbo, default: 0] += Date().timeIntervalSince(start)
                 calls[turbo, default: 0] += result.fullForwards + result.reusedForwards
-                let clip = try ClipExport.frames(from: result, plan: plan)
+                let clip = result.frames
                 frames[turbo] = clip
                 verdicts[turbo, default: []].append(Verdict(prompt: p, seed: seed, detection: Detection(try EvalClip(clip))))
             }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import KinoMedia
 import KinoPipeline
-import KinoService
+import KinoRender
 
 /// Robustness, false positives, quality and speed of the invisible watermark (issue 8), written to
 /// bench/watermark.md. See docs/watermark.md.
@@ -63,14 +63,9 @@ struct BenchWatermark: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let cacheURL = URL(fileURLWithPath: cache)
-        let modelName = model
-        var loaded: TextToVideoPipeline?
-        let pipeline = { () throws -> TextToVideoPipeline in
-            if let loaded { return loaded }
-            let p = try TextToVideoPipeline.load(folder: try ModelLocator().resolve(modelName))
-            loaded = p
-            return p
-        }
+        let folder = try ModelLocator().resolve(model)
+        let pipeline = WatermarkBenchClips.Engine(renderer: ClipRenderer(signing: nil),
+                                                  model: ModelSelection(folder: folder, name: model ?? ModelLocator.defaultModel))
         var clips = [WatermarkBenchClips.Clip]()
         for i in 0..<tinyClips {
             Self.log("clip: kino-tiny \(i)")
@@ -130,7 +125,7 @@ struct BenchWatermark: AsyncParsableCommand {
     }
 
     /// Seconds to decode a 4-second 512x320 Kino MP4 and read its watermark (what `kino verify` does), best of 3.
-    func verifyTiming(scratch: URL, pipeline: () throws -> TextToVideoPipeline, cache: URL) throws
+    func verifyTiming(scratch: URL, pipeline: WatermarkBenchClips.Engine, cache: URL) throws
         -> (decode: Double, detect: Double, found: Bool) {
         let clip = try WatermarkBenchClips.tiny(index: 0, pipeline: pipeline, cache: cache)
         var frames = try Resizer.resize(clip.frames, width: 512, height: 320)

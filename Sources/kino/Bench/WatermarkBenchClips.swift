@@ -1,7 +1,7 @@
 import Foundation
 import KinoMedia
 import KinoPipeline
-import KinoService
+import KinoRender
 
 /// The test material of `kino bench watermark`: kino-tiny renders scaled up to the benchmark size, and moving,
 /// textured clips drawn by ffmpeg's own sources (fractal zoom, cellular automata, moving graphics, gradients
@@ -21,7 +21,13 @@ enum WatermarkBenchClips {
 
     /// kino-tiny clip `index` (generation size, 4 s at 8 fps), cached as raw RGB in `cache` so reruns skip
     /// the render. The seed is the index, so the clip is the same on every machine with the same build.
-    static func tiny(index: Int, pipeline: () throws -> TextToVideoPipeline, cache: URL) throws -> Clip {
+    /// The renderer and model the kino-tiny clips come from (loaded on the first clip not in the cache).
+    struct Engine {
+        var renderer: ClipRenderer
+        var model: ModelSelection
+    }
+
+    static func tiny(index: Int, pipeline engine: Engine, cache: URL) throws -> Clip {
         let prompt = tinyPrompts[index % tinyPrompts.count]
         let name = "kino-tiny #\(index): \(prompt)"
         let file = cache.appendingPathComponent("tiny-\(index).rgb")
@@ -33,14 +39,7 @@ enum WatermarkBenchClips {
                                                                  frameRate: FrameRate(parts[2]), pixels: [UInt8](data)))
             }
         }
-        let p = try pipeline()
-        let d = p.defaults
-        let plan = try GenerationPlan.make(size: nil, frames: nil, seconds: nil, fps: nil, defaults: d,
-                                           temporalFactor: p.vae.temporalFactor)
-        let request = GenerationRequest(prompt: prompt, width: plan.width, height: plan.height, frames: plan.frames,
-                                        steps: d.steps ?? 20, guidance: d.guidance ?? 5, shift: d.shift,
-                                        scheduler: d.scheduler, seed: UInt64(index))
-        let frames = try ClipExport.frames(from: try p.generate(request), plan: plan)
+        let frames = try engine.renderer.render(ClipSpec(model: engine.model, prompt: prompt, seed: UInt64(index))).frames
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         try Data(frames.pixels).write(to: file)
         try "\(frames.width) \(frames.height) \(frames.frameRate.numerator)".write(to: meta, atomically: true, encoding: .utf8)

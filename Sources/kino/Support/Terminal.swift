@@ -52,3 +52,8 @@ func runOnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
         thread.start()
     }
 }
+
+/// Writes a line to standard output at once (print is buffered when stdout is a file or pipe).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

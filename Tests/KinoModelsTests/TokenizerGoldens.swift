@@ -1,17 +1,6 @@
 import Foundation
+import KinoTestSupport
 import Testing
-
-/// Locates `Tests/Fixtures` from this source file, so tests need no bundled resources.
-enum FixturePaths {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()   // KinoModelsTests
-        .deletingLastPathComponent()   // Tests
-        .appendingPathComponent("Fixtures")
-
-    static let wan = root.appendingPathComponent("wan")
-    static let tinyPipeline = wan.appendingPathComponent("tiny-pipeline")
-    static let tokenizer = tinyPipeline.appendingPathComponent("tokenizer")
-}
 
 /// `tokenizer_cases.json`, written by Tooling/make_goldens.py.
 struct TokenizerGoldens: Decodable {
@@ -40,7 +29,7 @@ struct TokenizerGoldens: Decodable {
     }
 
     static func load() throws -> TokenizerGoldens {
-        let data = try Data(contentsOf: FixturePaths.wan.appendingPathComponent("tokenizer_cases.json"))
+        let data = try Data(contentsOf: Fixtures.wan.appendingPathComponent("tokenizer_cases.json"))
         return try JSONDecoder().decode(TokenizerGoldens.self, from: data)
     }
 

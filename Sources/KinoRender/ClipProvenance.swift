@@ -3,7 +3,7 @@ import KinoMedia
 import KinoProvenance
 
 /// What ties a clip to where it came from: the C2PA signing identity of the data folder and the facts the
-/// manifest states, plus the serials the invisible watermark carries (issue 8).
+/// manifest states, plus the serials the invisible watermark carries.
 public struct ClipProvenance: Sendable {
     public var identity: SigningIdentity
     /// The model that made the clip (the `softwareAgent` of the manifest's `c2pa.created` action).
@@ -30,7 +30,7 @@ public struct ClipProvenance: Sendable {
         do {
             return try CertificateAuthority.identity(dataFolder: dataFolder)
         } catch let error as ProvenanceError {
-            throw KinoServiceError.storage("Content credentials: \(error.description)")
+            throw ClipRenderError.signing("Content credentials: \(error.description)")
         }
     }
 
@@ -39,7 +39,7 @@ public struct ClipProvenance: Sendable {
         do {
             try C2PA.signFile(at: url, credentials: ContentCredentials(model: model, title: url.lastPathComponent), identity: identity)
         } catch let error as ProvenanceError {
-            throw KinoServiceError.storage("Could not add content credentials to \(url.path): \(error.description)")
+            throw ClipRenderError.signing("Could not add content credentials to \(url.path): \(error.description)")
         }
     }
 }

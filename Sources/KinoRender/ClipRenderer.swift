@@ -1,0 +1,154 @@
+import Foundation
+import KinoMedia
+import KinoModels
+import KinoPipeline
+import KinoProvenance
+import KinoTensor
+import Synchronization
+
+/// What a render made: the plan it followed, the frames at the generation size (the kept frames, 8-bit, before
+/// resizing and watermarks; what evaluation scores), and the MP4 when one was asked for.
+public struct RenderedClip: Sendable {
+    public var plan: GenerationPlan
+    public var steps: Int
+    public var seed: UInt64
+    public var frames: VideoFrames
+    public var export: ExportResult?
+    /// Transformer calls that reused cached residuals (turbo's step cache), and those that ran every block.
+    public var reusedForwards: Int
+    public var fullForwards: Int
+}
+
+/// The one path from a `ClipSpec` to a finished clip, for every front end: plan the size and length, apply the
+/// style, build the engine request, denoise and decode, then (when asked) resize, watermark, encode, make the
+/// variants and sign. Loaded pipelines are kept per `ModelSelection`, so a server reuses them across jobs.
+///
+/// `render` blocks for as long as the clip takes: call it from a dedicated thread, never Swift's cooperative
+/// pool. It checks `isCancelled` between denoising steps, transformer blocks, VAE chunks and every media stage,
+/// and throws `ClipRenderError.cancelled` when it turns true.
+public final class ClipRenderer: Sendable {
+    private let signing: SigningIdentity?
+    private let pipelines = Mutex<[ModelSelection: TextToVideoPipeline]>([:])
+
+    /// `signing`: the C2PA identity that signs every MP4 (`ClipProvenance.identity(dataFolder:)`); nil for
+    /// callers that never write one (evaluation, some benchmarks).
+    public init(signing: SigningIdentity?) {
+        self.signing = signing
+    }
+
+    /// The loaded pipeline of a model, loading it on first use (memory-mapped weights; seconds for Wan folders).
+    public func pipeline(for model: ModelSelection) throws -> TextToVideoPipeline {
+        if let loaded = pipelines.withLock({ $0[model] }) { return loaded }
+        let defaults = try ModelDefaults.load(from: model.folder)
+        let precision = try model.precision ?? defaults?.precision.map { try WeightPrecision.parse($0, field: "kino.json precision") }
+        let configured = try (defaults?.loras ?? []).map { try LoRASelection.parse($0, relativeTo: model.folder) }
+        let adapters = try (configured + model.loras).map { try LoRAAdapter(path: $0.file.path, weight: $0.weight) }
+        let pipeline = try TextToVideoPipeline.load(folder: model.folder, dtype: precision?.dtype, loras: adapters)
+        return pipelines.withLock { loaded in
+            if let other = loaded[model] { return other }
+            loaded[model] = pipeline
+            return pipeline
+        }
+    }
+
+    /// The plan and request a spec leads to, without rendering (for reports and for checking a spec up front).
+    public func prepare(_ spec: ClipSpec) throws -> (plan: GenerationPlan, request: GenerationRequest) {
+        do {
+            let pipeline = try pipeline(for: spec.model)
+            return try prepare(spec, on: pipeline)
+        } catch {
+            throw ClipRenderError.map(error)
+        }
+    }
+
+    func prepare(_ spec: ClipSpec, on pipeline: TextToVideoPipeline) throws -> (plan: GenerationPlan, request: GenerationRequest) {
+        let size = spec.width.flatMap { w in spec.height.map { (w, $0) } }
+        guard (spec.width == nil) == (spec.height == nil) else { throw ClipRenderError.invalid("give both width and height, or neither") }
+        let d = pipeline.defaults
+        let plan = try GenerationPlan.make(size: size, frames: spec.frames, seconds: spec.seconds, fps: spec.fps, defaults: d,
+                                           temporalFactor: pipeline.vae.temporalFactor)
+        let prompt = try StylePresets.apply(spec.style, to: spec.prompt)
+        var request = GenerationRequest.make(prompt: prompt, negativePrompt: spec.negativePrompt, plan: plan, defaults: d,
+                                             steps: spec.steps, guidance: spec.guidance, shift: spec.shift,
+                                             scheduler: spec.scheduler, seed: spec.seed, turbo: spec.turbo)
+        if let guidanceSteps = spec.guidanceSteps { request.guidanceSteps = guidanceSteps }
+        if let noise = spec.noise { request.noise = noise.toF32() }
+        switch spec.conditioning {
+        case .remix(let latentsFile, let strength)?:
+            let source: Tensor
+            do {
+                source = try SafeTensorsFile(path: latentsFile.path).tensor("latents").copied(to: .f32)
+            } catch {
+                throw ClipRenderError.invalid("the source video's latents at \(latentsFile.path) cannot be read (\(error)); it may have expired")
+            }
+            let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)
+            guard source.shape == needed else {
+                throw ClipRenderError.invalid("the source video's latents \(source.shape) do not fit this request (\(needed)); remix keeps the source's size and length")
+            }
+            request.initialLatents = source
+            request.strength = Float(strength)
+        case nil:
+            break
+        }
+        try pipeline.validate(request)
+        return (plan, request)
+    }
+
+    /// Makes one clip. See the type's notes on threads and cancellation.
+    public func render(_ spec: ClipSpec, to outputs: ClipOutputs = ClipOutputs(),
+                       progress: (ClipProgress) -> Void = { _ in },
+                       isCancelled: () -> Bool = { false }) throws -> RenderedClip {
+        do {
+            return try renderUnmapped(spec, to: outputs, progress: progress, isCancelled: isCancelled)
+        } catch {
+            throw ClipRenderError.map(error)
+        }
+    }
+
+    private func renderUnmapped(_ spec: ClipSpec, to outputs: ClipOutputs, progress: (ClipProgress) -> Void,
+                                isCancelled: () -> Bool) throws -> RenderedClip {
+        func checkpoint() throws { if isCancelled() { throw ClipRenderError.cancelled } }
+        if outputs.video != nil && signing == nil {
+            throw ClipRenderError.invalid("this renderer has no signing identity, so it cannot write an MP4 (every MP4 Kino writes is signed)")
+        }
+        progress(ClipProgress(.loadingModel, fraction: nil))
+        let pipeline = try pipeline(for: spec.model)
+        try checkpoint()
+        let (plan, request) = try prepare(spec, on: pipeline)
+        let result = try pipeline.generate(request, progress: { event in
+            switch event {
+            case .encodingPrompt: progress(ClipProgress(.encodingPrompt, fraction: nil))
+            case .denoising(let step, let total): progress(ClipProgress(.denoising, fraction: Double(step) / Double(total), detail: "step \(step)/\(total)"))
+            case .decoding(let chunk, let total): progress(ClipProgress(.decoding, fraction: Double(chunk) / Double(total)))
+            case .finished: break
+            }
+        }, isCancelled: isCancelled)
+        try checkpoint()
+        if let raw = outputs.rawVideo { try SafeTensors.write(["video": result.video], to: raw.path) }
+        if let latents = outputs.latents {
+            try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(spec.seed)"], to: latents.path)
+        }
+        let frames = try ClipExport.frames(from: result, plan: plan)
+        var clip = RenderedClip(plan: plan, steps: request.steps, seed: spec.seed, frames: frames, export: nil,
+                                reusedForwards: result.reusedForwards, fullForwards: result.fullForwards)
+        if let video = outputs.video, let signing {
+            let provenance = ClipProvenance(identity: signing, model: spec.model.name, keySerial: spec.marks.keySerial,
+                                            videoSerial: spec.marks.videoSerial)
+            clip.export = try ClipExport.export(frames, plan: plan, to: video, outputs: outputs, marks: spec.marks,
+                                                crf: spec.crf, turbo: spec.turbo, provenance: provenance,
+                                                progress: progress, checkpoint: checkpoint)
+        }
+        try checkpoint()
+        return clip
+    }
+}
+
+extension WeightPrecision {
+    /// `stored`, `f32`, `bf16` or `f16`, with an error naming where the text came from.
+    public static func parse(_ text: String, field: String) throws -> WeightPrecision {
+        guard let value = WeightPrecision(rawValue: text.lowercased()) else {
+            throw ClipRenderError.invalid("\(field) must be one of \(allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import KinoProvenance
+import KinoRender
+import KinoService
+
+/// The engine behind `kino serve`: a claimed job becomes a `ClipSpec` for `ClipRenderer`, the one path every
+/// clip takes. The service knows no ML or media; this is where the two meet.
+struct EngineRenderer: VideoRenderer {
+    let model: ModelSelection
+    let renderer: ClipRenderer
+    var models: [String] { [model.name] }
+    let supportsRemix = true
+    var styles: [String] { StylePresets.names }
+
+    /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
+    init(model: ModelSelection, signing: SigningIdentity) throws {
+        self.model = model
+        renderer = ClipRenderer(signing: signing)
+        _ = try renderer.pipeline(for: model)
+    }
+
+    func spec(for render: RenderJob) -> ClipSpec {
+        let job = render.job, settings = job.settings
+        let serials = render.watermarkSerials
+        return ClipSpec(model: model, prompt: job.prompt, negativePrompt: settings.negativePrompt, width: job.size.width,
+                        height: job.size.height, seconds: Double(job.seconds), seed: UInt64(settings.seed),
+                        steps: settings.steps, guidance: settings.guidance.map { Float($0) }, style: settings.style,
+                        turbo: settings.turbo,
+                        conditioning: render.remix.map { .remix(latents: $0.latentsFile, strength: $0.strength) },
+                        marks: ClipMarks(visible: job.watermark, keySerial: serials.key, videoSerial: serials.video))
+    }
+
+    func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
+                isCancelled: @Sendable () -> Bool) throws -> RenderResult {
+        let outputs = ClipOutputs(video: outputDirectory.appendingPathComponent(RenderOutput.video),
+                                  thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
+                                  spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
+                                  latents: outputDirectory.appendingPathComponent(RenderOutput.latents))
+        do {
+            _ = try renderer.render(spec(for: render), to: outputs, progress: { progress($0.overall) }, isCancelled: isCancelled)
+        } catch ClipRenderError.cancelled {
+            throw RenderCancelled()
+        }
+        return RenderResult(wroteLatents: true)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import KinoMedia
+import KinoProvenance
+import KinoTestSupport
+import Synchronization
+import Testing
+@testable import KinoRender
+
+/// The one render path on the tiny random pipeline: specs to plans, styles, outputs, and cancellation from
+/// every stage ending in the same error.
+@Suite struct ClipRendererTests {
+    static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kino-render-\(UUID().uuidString)")
+    static let renderer = Result { ClipRenderer(signing: try ClipProvenance.identity(dataFolder: scratch)) }
+    static let model = ModelSelection(folder: Fixtures.tinyPipeline, name: "tiny")
+
+    func spec(style: String? = nil, seed: UInt64 = 3) -> ClipSpec {
+        ClipSpec(model: Self.model, prompt: "A red ball bounces across green grass", width: 64, height: 48, frames: 5,
+                 seed: seed, steps: 3, style: style)
+    }
+
+    @Test func rendersAFinishedSignedClipWithItsVariants() throws {
+        let renderer = try Self.renderer.get()
+        let dir = Self.scratch.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let outputs = ClipOutputs(video: dir.appendingPathComponent("v.mp4"), thumbnail: dir.appendingPathComponent("t.webp"),
+                                  spritesheet: dir.appendingPathComponent("s.jpg"), latents: dir.appendingPathComponent("l.safetensors"))
+        let stages = Mutex<[ClipStage]>([])
+        let clip = try renderer.render(spec(), to: outputs, progress: { p in stages.withLock { $0.append(p.stage) } })
+        #expect(clip.export?.width == 64 && clip.export?.height == 48 && clip.frames.frameCount == 5)
+        for url in [outputs.video, outputs.thumbnail, outputs.spritesheet, outputs.latents] {
+            #expect(FileManager.default.fileExists(atPath: try #require(url).path))
+        }
+        #expect([.trusted, .valid].contains(try C2PAVerifier.verify(fileAt: try #require(outputs.video), trustAnchors: []).state))
+        let seen = stages.withLock { $0 }
+        #expect(seen.contains(.denoising) && seen.contains(.decoding) && seen.contains(.encodingVideo) && seen.last == .signing)
+    }
+
+    @Test func aStyleChangesThePromptAndAnUnknownOneIsRefused() throws {
+        let renderer = try Self.renderer.get()
+        #expect(try renderer.prepare(spec(style: "noir")).request.prompt == "A red ball bounces across green grass, black and white noir")
+        #expect(try renderer.prepare(spec(style: "plain")).request.prompt == "A red ball bounces across green grass")
+        #expect(throws: ClipRenderError.self) { try renderer.prepare(spec(style: "vaporwave")) }
+    }
+
+    @Test func theSameSpecGivesTheSameFrames() throws {
+        let renderer = try Self.renderer.get()
+        let a = try renderer.render(spec()), b = try renderer.render(spec())
+        #expect(a.frames.pixels == b.frames.pixels)
+        #expect(try renderer.render(spec(seed: 4)).frames.pixels != a.frames.pixels)
+    }
+
+    /// A cancel noticed anywhere (between steps, inside a transformer forward, between VAE chunks, in the media
+    /// stage, before signing) ends the render with `ClipRenderError.cancelled`, whatever layer noticed it.
+    @Test(arguments: [1, 2, 5, 9, 14, 20, 30, 1000])
+    func aCancelAtAnyCheckEndsAsCancelled(afterChecks: Int) throws {
+        let renderer = try Self.renderer.get()
+        let dir = Self.scratch.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let checks = Atomic<Int>(0)
+        let total = Atomic<Int>(0)
+        // Count the checks a whole render makes, then cancel at the N-th (clamped to the last one).
+        _ = try renderer.render(spec(), to: ClipOutputs(video: dir.appendingPathComponent("full.mp4")),
+                                isCancelled: { total.add(1, ordering: .relaxed); return false })
+        let cancelAt = min(afterChecks, total.load(ordering: .relaxed))
+        #expect(throws: ClipRenderError.cancelled) {
+            try renderer.render(spec(), to: ClipOutputs(video: dir.appendingPathComponent("v.mp4")),
+                                isCancelled: { checks.add(1, ordering: .relaxed).newValue >= cancelAt })
+        }
+    }
+
+    @Test func loraTextParsesPathAndWeight() throws {
+        let file = Fixtures.root.appendingPathComponent("lora/wan.safetensors")
+        let parsed = try LoRASelection.parse(file.path + ":0.5")
+        #expect(parsed.file.path == file.path && parsed.weight == 0.5)
+        #expect(throws: ClipRenderError.self) { try LoRASelection.parse("/no/such/file.safetensors") }
+        #expect(throws: ClipRenderError.self) { try WeightPrecision.parse("f64", field: "--precision") }
+    }
+}

@@ -22,7 +22,8 @@ enum ClipExport {
 
     static func export(_ frames: VideoFrames, plan: GenerationPlan, to url: URL, outputs: ClipOutputs, marks: ClipMarks,
                        crf: Int?, turbo: Bool, provenance: ClipProvenance, progress: (ClipProgress) -> Void,
-                       checkpoint: () throws -> Void) throws -> ExportResult {
+                       isCancelled: () -> Bool) throws -> ExportResult {
+        func checkpoint() throws { if isCancelled() { throw ClipRenderError.cancelled } }
         var options = ExportOptions(width: plan.outputWidth, height: plan.outputHeight,
                                     watermark: marks.visible ? VisibleWatermark() : nil)
         if let crf { options.encoding.crf = crf }
@@ -37,7 +38,7 @@ enum ClipExport {
         InvisibleWatermark.embed(&prepared, payload: provenance.watermarkPayload)
         try checkpoint()
         progress(ClipProgress(.encodingVideo, fraction: nil))
-        let exported = try VideoExporter.write(prepared, to: url, options: options)
+        let exported = try VideoExporter.write(prepared, to: url, options: options, isCancelled: isCancelled)
         try checkpoint()
         progress(ClipProgress(.signing, fraction: nil))
         try provenance.sign(url)

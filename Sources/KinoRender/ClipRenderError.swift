@@ -1,3 +1,4 @@
+import KinoMedia
 import KinoModels
 import KinoPipeline
 
@@ -22,7 +23,7 @@ public enum ClipRenderError: Error, CustomStringConvertible, Equatable {
     /// in their own error type, from whichever step they were in when it was noticed.
     static func map(_ error: any Error) -> any Error {
         switch error {
-        case PipelineError.cancelled, ModelError.cancelled, is CancellationError: ClipRenderError.cancelled
+        case PipelineError.cancelled, ModelError.cancelled, MediaError.cancelled, is CancellationError: ClipRenderError.cancelled
         case PipelineError.invalidRequest(let message): ClipRenderError.invalid(message)
         default: error
         }

@@ -136,7 +136,7 @@ public final class ClipRenderer: Sendable {
                                             videoSerial: spec.marks.videoSerial)
             clip.export = try ClipExport.export(frames, plan: plan, to: video, outputs: outputs, marks: spec.marks,
                                                 crf: spec.crf, turbo: spec.turbo, provenance: provenance,
-                                                progress: progress, checkpoint: checkpoint)
+                                                progress: progress, isCancelled: isCancelled)
         }
         try checkpoint()
         return clip

@@ -35,6 +35,19 @@ import Testing
         #expect(info.colorTransfer == "bt709")
     }
 
+    /// A cancel while ffmpeg encodes stops it at once instead of waiting for the encode to finish.
+    @Test func aCancelStopsTheEncoder() throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let clip = try TestClips.natural(width: 640, height: 360, frames: 32, fps: 16)
+        let start = Date()
+        #expect(throws: MediaError.cancelled) {
+            try MP4Encoder.encode(clip, to: scratch.file("c.mp4"), options: MP4EncodeOptions(preset: "veryslow"),
+                                  isCancelled: { Date().timeIntervalSince(start) > 0.3 })
+        }
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
     @Test func longerClipKeepsExactFrameCountAndDuration() throws {
         let scratch = try Scratch()
         defer { scratch.cleanup() }

@@ -1,8 +1,10 @@
 """Starts a real `kino serve` for the integration tests and benchmarks.
 
-The server runs with the hidden TEST AID flag `--test-pattern-renderer` (ffmpeg test patterns, model name
-`test-pattern`) unless KINO_RENDERER=engine, so the API, queue and studio can be tested without model weights.
-Environment: KINO_BIN (default .build/debug/kino, relative to the repository root).
+The server is the test-only `kino-test-server` (`kino serve` with ffmpeg test patterns, model name
+`test-pattern`, built from Tests/KinoTestServer and never shipped) unless KINO_RENDERER=engine, where it is the
+real `kino serve` running the bundled kino-tiny, so the API, queue and studio can be tested with timing the tests
+control. Environment: KINO_BIN (default .build/debug/kino) and KINO_TEST_SERVER (default
+.build/debug/kino-test-server), relative to the repository root.
 """
 import os
 import re
@@ -15,6 +17,7 @@ import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KINO = os.environ.get("KINO_BIN", os.path.join(ROOT, ".build", "debug", "kino"))
+TEST_SERVER = os.environ.get("KINO_TEST_SERVER", os.path.join(os.path.dirname(KINO), "kino-test-server"))
 
 
 checks = 0
@@ -57,7 +60,7 @@ def free_port():
 
 
 class KinoServer:
-    def __init__(self, data=None, extra_args=(), step_ms=50, workers=1, lease_seconds=None, threads=None):
+    def __init__(self, data=None, extra_args=(), step_ms=50, workers=1, lease_seconds=None, threads=None, renderer=None):
         self.data = data or tempfile.mkdtemp(prefix="kino-it-")
         self.port = free_port()
         self.extra_args = list(extra_args)
@@ -65,6 +68,7 @@ class KinoServer:
         self.workers = workers
         self.lease_seconds = lease_seconds
         self.threads = threads
+        self.renderer = renderer or os.environ.get("KINO_RENDERER", "test-pattern")
         self.process = None
         self.admin_key = None
         self.log_path = os.path.join(self.data, f"serve-{self.port}.log")
@@ -74,9 +78,11 @@ class KinoServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout=30):
-        args = [KINO, "serve", "--data", self.data, "--port", str(self.port), "--workers", str(self.workers)]
-        if os.environ.get("KINO_RENDERER", "test-pattern") == "test-pattern":
-            args += ["--test-pattern-renderer", "--test-pattern-step-ms", str(self.step_ms)]
+        if self.renderer == "test-pattern":
+            args = [TEST_SERVER, "--step-ms", str(self.step_ms)]
+        else:
+            args = [KINO, "serve"]
+        args += ["--data", self.data, "--port", str(self.port), "--workers", str(self.workers)]
         if self.lease_seconds is not None:
             args += ["--lease-seconds", str(self.lease_seconds)]
         if self.threads is not None:

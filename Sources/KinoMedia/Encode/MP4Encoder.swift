@@ -35,9 +35,10 @@ public enum MP4Encoder {
 
     /// Encodes `frames` to `url` (overwriting it). Blocks until ffmpeg finishes: call it from a thread that
     /// may block, or use the async overload. Throws `MediaError.toolNotFound` without ffmpeg and
-    /// `MediaError.toolFailed` (with ffmpeg's stderr) when it fails.
-    public static func encode(_ frames: VideoFrames, to url: URL,
-                              options: MP4EncodeOptions = MP4EncodeOptions()) throws {
+    /// `MediaError.toolFailed` (with ffmpeg's stderr) when it fails, and `MediaError.cancelled` (ffmpeg stopped
+    /// within 0.1 s) once `isCancelled` returns true.
+    public static func encode(_ frames: VideoFrames, to url: URL, options: MP4EncodeOptions = MP4EncodeOptions(),
+                              isCancelled: () -> Bool = { false }) throws {
         guard frames.frameCount > 0 else { throw MediaError.invalidArgument("cannot encode a clip with no frames") }
         guard frames.width >= 2, frames.height >= 2 else {
             throw MediaError.invalidArgument("H.264 needs frames of at least 2x2, got \(frames.width)x\(frames.height)")
@@ -66,7 +67,7 @@ public enum MP4Encoder {
             "-frames:v", String(frames.frameCount), "-fps_mode", "passthrough",
             "-movflags", "+faststart", "-f", "mp4", url.path,
         ]
-        _ = try ToolRunner.run(.ffmpeg, arguments: args, timeoutSeconds: options.timeoutSeconds) { write in
+        _ = try ToolRunner.run(.ffmpeg, arguments: args, timeoutSeconds: options.timeoutSeconds, isCancelled: isCancelled) { write in
             frames.pixels.withUnsafeBytes { all in
                 let frameBytes = frames.frameByteCount
                 for f in 0..<frames.frameCount {

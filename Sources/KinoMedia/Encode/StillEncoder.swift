@@ -82,8 +82,8 @@ public enum StillEncoder {
             "-frames:v", "1",
         ] + codecArguments + [url.path]
         let bytes = picture.frame(0)
-        _ = try ToolRunner.run(.ffmpeg, arguments: args, timeoutSeconds: timeoutSeconds) { write in
+        _ = try ToolRunner.run(.ffmpeg, arguments: args, timeoutSeconds: timeoutSeconds, stdin: { write in
             _ = Array(bytes).withUnsafeBytes { write($0) }
-        }
+        })
     }
 }

@@ -70,9 +70,11 @@ public enum VideoExporter {
         return out
     }
 
-    /// Encodes already prepared frames to `url` and writes the variants asked for.
-    public static func write(_ prepared: VideoFrames, to url: URL, options: ExportOptions) throws -> ExportResult {
-        try MP4Encoder.encode(prepared, to: url, options: options.encoding)
+    /// Encodes already prepared frames to `url` and writes the variants asked for; `isCancelled` stops the
+    /// encoder (see `MP4Encoder.encode`).
+    public static func write(_ prepared: VideoFrames, to url: URL, options: ExportOptions,
+                             isCancelled: () -> Bool = { false }) throws -> ExportResult {
+        try MP4Encoder.encode(prepared, to: url, options: options.encoding, isCancelled: isCancelled)
         if let thumb = options.thumbnailURL {
             try StillEncoder.writeThumbnail(prepared, to: thumb)
         }

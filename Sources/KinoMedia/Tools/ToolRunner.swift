@@ -26,6 +26,7 @@ enum ToolRunner {
 
     static func run(_ tool: MediaTool, arguments: [String], timeoutSeconds: Double,
                     stdoutLimit: Int = 1 << 20,
+                    isCancelled: () -> Bool = { false },
                     stdin producer: (@Sendable (StdinWriter) throws -> Void)? = nil) throws -> ToolOutput {
         let executable = try tool.locate()
         let process = Process()
@@ -76,10 +77,21 @@ enum ToolRunner {
             }
         }
 
-        if exited.wait(timeout: .now() + timeoutSeconds) == .timedOut {
-            state.markTimedOut()
+        // Wake every 100 ms to honour a cancel: a render being cancelled or a server shutting down must not wait
+        // for a long encode to finish.
+        let deadline = DispatchTime.now() + timeoutSeconds
+        var cancelled = false
+        while exited.wait(timeout: min(deadline, .now() + 0.1)) == .timedOut {
+            if isCancelled() {
+                cancelled = true
+            } else if DispatchTime.now() >= deadline {
+                state.markTimedOut()
+            } else {
+                continue
+            }
             kill(pid, SIGKILL)
             exited.wait()
+            break
         }
         inDone?.wait()
         outDone.wait()
@@ -88,6 +100,7 @@ enum ToolRunner {
         try? errPipe.fileHandleForReading.close()
 
         let result = state.snapshot()
+        if cancelled { throw MediaError.cancelled }
         if let error = result.producerError { throw error }
         if result.timedOut { throw MediaError.toolTimedOut(tool: tool.rawValue, seconds: timeoutSeconds) }
         if result.overflowed { throw MediaError.toolOutputTooLarge(tool: tool.rawValue, limitBytes: stdoutLimit) }

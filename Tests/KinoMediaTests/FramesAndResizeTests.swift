@@ -71,9 +71,6 @@ import Testing
     @Test func rejectsBadSizes() throws {
         let clip = try VideoFrames(width: 4, height: 4, frameRate: 1, frameCount: 1)
         #expect(throws: MediaError.self) { try Resizer.resize(clip, width: 0, height: 10) }
-        var options = ExportOptions()
-        try options.setSize("1280x720")
-        #expect(options.width == 1280 && options.height == 720)
-        #expect(throws: MediaError.self) { try options.setSize("big") }
+        #expect(throws: MediaError.self) { try VideoExporter.prepare(clip, options: ExportOptions(width: 1280)) }
     }
 }

@@ -8,9 +8,8 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.cleanup() }
         let clip = try TestClips.natural(width: 128, height: 80, frames: 30, fps: 16)
-        var options = ExportOptions(thumbnailURL: scratch.file("thumb.webp"), spritesheetURL: scratch.file("sheet.jpg"),
+        let options = ExportOptions(width: 320, height: 200, thumbnailURL: scratch.file("thumb.webp"), spritesheetURL: scratch.file("sheet.jpg"),
                                     spritesheet: SpritesheetOptions(columns: 4, rows: 3, tileWidth: 64))
-        try options.setSize("320x200")
         let result = try VideoExporter.export(clip, to: scratch.file("video.mp4"), options: options)
         #expect(result.frameCount == 30)
 

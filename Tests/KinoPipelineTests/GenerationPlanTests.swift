@@ -32,8 +32,5 @@ struct GenerationPlanTests {
         #expect(throws: PipelineError.self) { try GenerationPlan.make(size: (64, 64), frames: 9, seconds: 2, fps: nil, defaults: ModelDefaults()) }
         #expect(throws: PipelineError.self) { try GenerationPlan.make(size: (64, 64), frames: nil, seconds: -1, fps: nil, defaults: ModelDefaults()) }
         #expect(throws: PipelineError.self) { try GenerationPlan.make(size: nil, frames: 9, seconds: nil, fps: nil, defaults: ModelDefaults()) }
-        #expect(throws: PipelineError.self) { try GenerationPlan.parseSize("1280*720") }
-        let parsed = try GenerationPlan.parseSize("1280x720")
-        #expect(parsed.width == 1280 && parsed.height == 720)
     }
 }

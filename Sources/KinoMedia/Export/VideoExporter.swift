@@ -28,17 +28,6 @@ public struct ExportOptions: Sendable, Hashable {
         self.spritesheetURL = spritesheetURL
         self.spritesheet = spritesheet
     }
-
-    /// Parses the API's `size` string, `"720x1280"` (width x height), into `width` / `height`.
-    public mutating func setSize(_ size: String) throws {
-        let parts = size.lowercased().split(separator: "x")
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w >= 2, h >= 2, w <= 8192, h <= 8192
-        else {
-            throw MediaError.invalidArgument("size must look like 720x1280 (width x height, 2...8192), got \"\(size)\"")
-        }
-        width = w
-        height = h
-    }
 }
 
 /// What `VideoExporter.export` wrote.

@@ -53,13 +53,4 @@ public struct GenerationPlan: Sendable, Equatable {
         }
         return plan
     }
-
-    /// Parses "WxH".
-    public static func parseSize(_ text: String) throws -> (width: Int, height: Int) {
-        let parts = text.lowercased().split(separator: "x")
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
-            throw PipelineError.invalidRequest("size must look like 1280x720 (width x height), got '\(text)'")
-        }
-        return (w, h)
-    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import KinoMedia
 import KinoPipeline
 import KinoRender
+import KinoService
 
 /// Robustness, false positives, quality and speed of the invisible watermark (issue 8), written to
 /// bench/watermark.md. See docs/watermark.md.
@@ -27,10 +28,11 @@ struct BenchWatermark: AsyncParsableCommand {
     @Option(help: "Where to write the report.") var output = "bench/watermark.md"
 
     func run() async throws {
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] >= 256, parts[1] >= 256 else { throw ValidationError("--size must look like 1280x720") }
+        guard let parsed = VideoLimits.parseSize(size), parsed.width >= 256, parsed.height >= 256 else {
+            throw ValidationError("--size must look like 1280x720, each side at least 256")
+        }
         let settings = self
-        let report = try await runOnThread { try settings.measure(width: parts[0], height: parts[1]) }
+        let report = try await runOnThread { try settings.measure(width: parsed.width, height: parsed.height) }
         try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try report.write(toFile: output, atomically: true, encoding: .utf8)
         print(report)

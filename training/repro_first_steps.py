@@ -1,5 +1,5 @@
 """Reproduces the first steps of the kino-tiny recipe from a clean checkout and compares them with the logged
-curve in runs/first-steps.csv (issue 4: "a short run of the recipe reproduces the logged loss curve").
+curve in runs/first-steps.csv (a short run of the recipe must reproduce the logged loss curve).
 
     python3 training/repro_first_steps.py             # ~5 min on 2 quiet cores; exit 1 if the curve differs
     python3 training/repro_first_steps.py --record    # (maintainers) rewrite runs/first-steps.csv

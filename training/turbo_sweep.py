@@ -4,7 +4,7 @@
     python3 training/turbo_sweep.py --steps 7,8 --shifts 5,8 --uncond-every 1,2
     python3 training/turbo_sweep.py --lora /tmp/turbo.safetensors --steps 12,14,16 --shifts 3,4   # a distill_turbo.py LoRA
 
-Turbo's targets (issue 7) are PSNR >= 25 dB against the full-step clip of the same seed and the same adherence, at
+Turbo's targets are PSNR >= 25 dB against the full-step clip of the same seed and the same adherence, at
 half the time. This script measures the PSNR side for a grid of schedules on *validation* prompts: captions the
 world grammar writes for world seeds 7,000,000+ (no eval prompt, so the eval set stays a test set). Each prompt's
 default clip (the model's kino.json steps, shift and guidance) is the reference; every candidate starts from the

@@ -1,5 +1,5 @@
 """Limits, revocation, pause and moderation through the official `openai` SDK against a real `kino serve`,
-plus review before sharing over plain HTTP (issue 8, part 1).
+plus review before sharing over plain HTTP.
 
 Run: python3 Tests/integration/test_trust.py   (after `swift build`)
 """

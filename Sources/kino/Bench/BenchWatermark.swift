@@ -5,7 +5,7 @@ import KinoPipeline
 import KinoRender
 import KinoService
 
-/// Robustness, false positives, quality and speed of the invisible watermark (issue 8), written to
+/// Robustness, false positives, quality and speed of the invisible watermark, written to
 /// bench/watermark.md. See docs/watermark.md.
 struct BenchWatermark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

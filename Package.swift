@@ -104,7 +104,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            // The studio and review pages, their script and style, the OpenAPI document (ServerAssets).
+            resources: [.copy("Resources")]
         ),
         .testTarget(name: "KinoServiceTests", dependencies: ["KinoService", "KinoTestSupport"]),
         .testTarget(

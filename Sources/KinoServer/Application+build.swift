@@ -52,7 +52,7 @@ public func buildApplication(configuration: KinoServerConfiguration) throws -> s
     guard !configuration.insecureNoAuth || isLoopback(configuration.host) else {
         throw KinoServerError(description: "--insecure-no-auth is allowed only on a loopback address (127.0.0.1, ::1), not on \(configuration.host). Use API keys instead.")
     }
-    let router = buildRouter(configuration: configuration)
+    let router = try buildRouter(configuration: configuration)
     let workers = WorkerPool(service: configuration.service, renderer: configuration.renderer, count: configuration.workers)
     return Application(
         router: router,
@@ -62,8 +62,9 @@ public func buildApplication(configuration: KinoServerConfiguration) throws -> s
 }
 
 /// The router alone (tests use it through `buildApplication`; exposed for embedding).
-public func buildRouter(configuration: KinoServerConfiguration) -> Router<KinoRequestContext> {
+public func buildRouter(configuration: KinoServerConfiguration) throws -> Router<KinoRequestContext> {
     let service = configuration.service
+    let assets = try ServerAssets.load(configuration: service.configuration)
     let router = Router(context: KinoRequestContext.self)
     router.add(middleware: APIResponseMiddleware(logger: configuration.logger))
     router.get("healthz") { _, _ -> Response in
@@ -72,11 +73,11 @@ public func buildRouter(configuration: KinoServerConfiguration) -> Router<KinoRe
         return json(Health(queued: counts[.queued] ?? 0, in_progress: counts[.inProgress] ?? 0))
     }
     router.get("v1/openapi.yaml") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: assets.openAPI)))
     }
-    StudioRoutes(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth, secureCookies: configuration.secureCookies)
+    StudioRoutes(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth, secureCookies: configuration.secureCookies, assets: assets)
         .register(on: router)
-    ShareRoutes(service: service).register(on: router)
+    ShareRoutes(service: service, assets: assets).register(on: router)
     let api = router.group("v1")
         .add(middleware: AuthMiddleware(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth))
         .add(middleware: RateLimitMiddleware(service: service))

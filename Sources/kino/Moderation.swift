@@ -111,11 +111,11 @@ func speedSection(_ policy: ModerationPolicy, corpusPrompts: [String]) -> String
         return state >> 33
     }
     var long = ""
-    while long.count < 32_000 {
+    while long.count < VideoLimits.maximumPromptLength {
         let length = 3 + Int(next() % 5)
         long += String((0..<length).map { _ in Character(Unicode.Scalar(UInt8(97 + next() % 26))) }) + " "
     }
-    long = String(long.prefix(32_000))
+    long = String(long.prefix(VideoLimits.maximumPromptLength))
     let rounds = 3
     let corpus = millis { for _ in 0..<rounds { for prompt in corpusPrompts { _ = policy.evaluate(prompt) } } } / Double(rounds * corpusPrompts.count)
     let worst = millis { for _ in 0..<rounds { _ = policy.evaluate(long) } } / Double(rounds)

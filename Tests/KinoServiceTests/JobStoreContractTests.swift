@@ -68,7 +68,7 @@ struct JobStoreContractTests {
         #expect(try store.job(id: "v1", project: nil)?.status == .inProgress)
         try store.complete(new, JobCompletion(hasLatents: true, completedAt: 1_900, expiresAt: 5_000_000))
         let done = try #require(try store.job(id: "v1", project: nil))
-        #expect(done.status == .completed && done.progress == 100 && done.hasLatents && done.expiresAt == 5_000)
+        #expect(done.status == .completed && done.progress == 100 && done.hasLatents && done.expiresAt == 5_000_000)
         #expect(throws: KinoServiceError.self) { try store.complete(new, JobCompletion(hasLatents: true, completedAt: 2_000, expiresAt: 1)) }
         let events = try store.events(videoID: "v1").map(\.event)
         #expect(events == ["queued", "claimed", "rescued", "claimed", "completed"])

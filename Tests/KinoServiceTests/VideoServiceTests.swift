@@ -29,7 +29,7 @@ struct VideoServiceTests {
         #expect(throws: KinoServiceError(.notFound, "The files of video \(job.id) have expired and were deleted. Generate it again.", param: "video_id", code: "video_expired")) {
             try service.content(job.id, variant: .video, principal: principal)
         }
-        #expect(try service.video(job.id, principal: principal).expiresAt == 5, "the Video object keeps expires_at")
+        #expect(try service.video(job.id, principal: principal).expiresAt == 5_000, "the job keeps expires_at (milliseconds)")
     }
 
     @Test func remixNeedsACompletedSourceWithLatents() throws {

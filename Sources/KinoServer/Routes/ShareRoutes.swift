@@ -8,14 +8,15 @@ import KinoService
 /// Also the studio's review page (`/studio/review`), which signs in like the studio and calls `/v1/review`.
 struct ShareRoutes {
     let service: VideoService
+    let assets: ServerAssets
 
     func register(on router: Router<KinoRequestContext>) {
         router.get("share/:video_id", use: page)
         router.get("share/:video_id/video.mp4") { request, context in try await file(request, context, .video) }
         router.get("share/:video_id/thumbnail.webp") { request, context in try await file(request, context, .thumbnail) }
         router.get("gallery", use: gallery)
-        router.get("studio/review") { _, _ in StudioRoutes.asset(ReviewAssets.html, type: "text/html; charset=utf-8") }
-        router.get("studio/review.js") { _, _ in StudioRoutes.asset(ReviewAssets.javascript, type: "text/javascript; charset=utf-8") }
+        router.get("studio/review") { [assets] _, _ in StudioRoutes.asset(assets.reviewHTML, type: "text/html; charset=utf-8") }
+        router.get("studio/review.js") { [assets] _, _ in StudioRoutes.asset(assets.reviewJS, type: "text/javascript; charset=utf-8") }
     }
 
     @Sendable func page(_ request: Request, context: KinoRequestContext) async throws -> Response {

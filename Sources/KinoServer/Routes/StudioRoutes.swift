@@ -10,12 +10,14 @@ struct StudioRoutes {
     let keys: KeyService
     let insecureNoAuth: Bool
     let secureCookies: Bool
+    let assets: ServerAssets
     static let sessionLifetimeMillis: Int64 = 7 * 24 * 3600 * 1000
 
     func register(on router: Router<KinoRequestContext>) {
-        router.get("/") { _, _ in Self.asset(StudioAssets.html, type: "text/html; charset=utf-8") }
-        router.get("studio/app.js") { _, _ in Self.asset(StudioAssets.javascript, type: "text/javascript; charset=utf-8") }
-        router.get("studio/app.css") { _, _ in Self.asset(StudioAssets.css, type: "text/css; charset=utf-8") }
+        router.get("/") { [assets] _, _ in Self.asset(assets.studioHTML, type: "text/html; charset=utf-8") }
+        router.get("studio/app.js") { [assets] _, _ in Self.asset(assets.studioJS, type: "text/javascript; charset=utf-8") }
+        router.get("studio/common.js") { [assets] _, _ in Self.asset(assets.commonJS, type: "text/javascript; charset=utf-8") }
+        router.get("studio/app.css") { [assets] _, _ in Self.asset(assets.css, type: "text/css; charset=utf-8") }
         router.post("studio/session", use: signIn)
         router.get("studio/session", use: session)
         router.post("studio/logout", use: signOut)

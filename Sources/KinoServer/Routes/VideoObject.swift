@@ -36,9 +36,10 @@ struct VideoObject {
         model = job.model
         status = job.status.rawValue
         progress = job.progress
-        created_at = job.createdAt
-        completed_at = job.status.isTerminal ? job.completedAt : nil
-        expires_at = job.expiresAt
+        // The API speaks Unix seconds; the service keeps milliseconds.
+        created_at = job.createdAt / 1000
+        completed_at = job.status.isTerminal ? job.completedAt.map { $0 / 1000 } : nil
+        expires_at = job.expiresAt.map { $0 / 1000 }
         prompt = job.prompt
         seconds = String(job.seconds)
         size = job.size.description

@@ -46,7 +46,6 @@ public struct ServiceConfiguration: Sendable {
     public var defaultSize = VideoSize(width: 720, height: 1280)
     public var secondsChoices: [Int] = [4, 8, 12]
     public var defaultSeconds = 4
-    public var maxPromptLength = 32_000
     public var maxSteps = 200
     public var guidanceRange: ClosedRange<Double> = 0...30
     /// Style presets the API accepts: the served renderer's (`VideoRenderer.styles`), set where the two are paired.

@@ -34,8 +34,7 @@ public final class SQLiteStore: Sendable {
             guidance: row.double("guidance"),
             style: row.string("style"),
             turbo: (row.int("turbo") ?? 0) != 0)
-        return VideoJob(
-            seq: seq,
+        let request = NewVideoJob(
             id: id,
             project: row.string("project") ?? "",
             keyID: row.string("key_id"),
@@ -49,15 +48,18 @@ public final class SQLiteStore: Sendable {
             watermark: (row.int("watermark") ?? 1) != 0,
             remixOf: row.string("remix_of"),
             remixStrength: row.double("remix_strength"),
+            maxAttempts: Int(row.int("max_attempts") ?? 1),
+            createdAt: row.int("created_at") ?? 0)
+        return VideoJob(
+            seq: seq,
+            request: request,
             status: status,
             progress: Int(row.int("progress") ?? 0),
             errorCode: row.string("error_code"),
             errorMessage: row.string("error_message"),
-            createdAt: (row.int("created_at") ?? 0) / 1000,
-            completedAt: row.int("completed_at").map { $0 / 1000 },
-            expiresAt: row.int("expires_at").map { $0 / 1000 },
+            completedAt: row.int("completed_at"),
+            expiresAt: row.int("expires_at"),
             attempt: Int(row.int("attempt") ?? 0),
-            maxAttempts: Int(row.int("max_attempts") ?? 1),
             cancelRequested: (row.int("cancel_requested") ?? 0) != 0,
             hasLatents: (row.int("has_latents") ?? 0) != 0,
             assetsPurged: (row.int("assets_purged") ?? 0) != 0,

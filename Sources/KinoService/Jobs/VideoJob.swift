@@ -51,12 +51,14 @@ public struct GenerationSettings: Sendable, Equatable {
     }
 }
 
-/// Everything needed to insert a new job. Built by `VideoService` from a validated request.
-public struct NewVideoJob: Sendable {
+/// What a client asked for, as stored: everything needed to insert a new job, built by `VideoService` from a
+/// validated request. A stored `VideoJob` carries it unchanged, so its fields are listed once. Times are Unix
+/// milliseconds everywhere in the service; the API writes seconds (VideoObject).
+public struct NewVideoJob: Sendable, Equatable {
     public var id: String
     public var project: String
     public var keyID: String?
-    /// The creating key's serial number (0 without a key); carried into provenance later.
+    /// The creating key's serial number (0 without a key), carried into the invisible watermark.
     public var keySerial: Int64
     /// The model name as the client sent it (e.g. `sora-2`), echoed back in the Video object.
     public var model: String
@@ -70,6 +72,7 @@ public struct NewVideoJob: Sendable {
     public var remixOf: String?
     public var remixStrength: Double?
     public var maxAttempts: Int
+    /// Unix milliseconds.
     public var createdAt: Int64
 
     public init(
@@ -95,38 +98,30 @@ public struct NewVideoJob: Sendable {
     }
 }
 
-/// A stored job, as the API and workers read it.
+/// A stored job, as the API and workers read it: the request as inserted (its fields read through, e.g.
+/// `job.prompt`) plus its state.
+@dynamicMemberLookup
 public struct VideoJob: Sendable, Equatable {
+    /// The row number, which the invisible watermark carries as the video's serial.
     public var seq: Int64
-    public var id: String
-    public var project: String
-    public var keyID: String?
-    public var keySerial: Int64
-    public var model: String
-    public var engineModel: String
-    public var prompt: String
-    public var seconds: Int
-    public var size: VideoSize
-    public var settings: GenerationSettings
-    public var watermark: Bool
-    public var remixOf: String?
-    public var remixStrength: Double?
+    public var request: NewVideoJob
     public var status: VideoStatus
     /// 0...100.
     public var progress: Int
     public var errorCode: String?
     public var errorMessage: String?
-    /// Unix seconds.
-    public var createdAt: Int64
+    /// Unix milliseconds.
     public var completedAt: Int64?
+    /// Unix milliseconds; the files are deleted after it.
     public var expiresAt: Int64?
     public var attempt: Int
-    public var maxAttempts: Int
     public var cancelRequested: Bool
     public var hasLatents: Bool
     public var assetsPurged: Bool
     /// 1 = next to run; nil unless queued. Filled in by the store on reads that ask for it.
     public var queuePosition: Int?
+
+    public subscript<T>(dynamicMember field: KeyPath<NewVideoJob, T>) -> T { request[keyPath: field] }
 }
 
 /// A worker's hold on a running job. `token` is the fencing token: every write a worker makes is conditional on

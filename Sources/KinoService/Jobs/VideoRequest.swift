@@ -88,8 +88,8 @@ extension ServiceConfiguration {
         guard let prompt = fields["prompt"] else {
             throw KinoServiceError.invalid("The prompt is empty. Describe the video you want in `prompt`.", param: "prompt", code: "missing_required_parameter")
         }
-        guard prompt.count <= maxPromptLength else {
-            throw KinoServiceError.invalid("The prompt has \(prompt.count) characters; the limit is \(maxPromptLength).", param: "prompt", code: "string_above_max_length")
+        guard prompt.count <= VideoLimits.maximumPromptLength else {
+            throw KinoServiceError.invalid("The prompt has \(prompt.count) characters; the limit is \(VideoLimits.maximumPromptLength).", param: "prompt", code: "string_above_max_length")
         }
         return prompt
     }
@@ -107,8 +107,8 @@ extension ServiceConfiguration {
     /// Kino's optional extras: negative_prompt, seed, steps, guidance, style, turbo, watermark.
     func applyExtras(_ fields: RequestFields, to request: inout ValidatedVideoRequest, principal: Principal) throws {
         if let text = fields["negative_prompt"] {
-            guard text.count <= maxPromptLength else {
-                throw KinoServiceError.invalid("negative_prompt is longer than \(maxPromptLength) characters.", param: "negative_prompt")
+            guard text.count <= VideoLimits.maximumPromptLength else {
+                throw KinoServiceError.invalid("negative_prompt is longer than \(VideoLimits.maximumPromptLength) characters.", param: "negative_prompt")
             }
             request.negativePrompt = text
         }

@@ -66,7 +66,7 @@ public struct KeyLimits: Codable, Sendable, Equatable {
 
     /// Built-in defaults when the data folder has no config.json: generous enough for one person's studio and
     /// the benchmarks, strict where a single request could hurt (prompt size, body size, queue flooding).
-    public static let builtInDefaults = KeyLimits(maxPromptChars: 32_000, maxUploadBytes: 50 << 20, maxQueued: 100)
+    public static let builtInDefaults = KeyLimits(maxPromptChars: VideoLimits.maximumPromptLength, maxUploadBytes: 50 << 20, maxQueued: 100)
 }
 
 /// A `kino keys create/update` limit value: a number, "unlimited" (0) or "default" (nil: follow config.json).

@@ -4,6 +4,8 @@
   encodes ends as `failed` with error.code "cancelled".
 - SIGTERM while the job denoises and while it encodes: the process exits within 15 s, the job is `queued` again at
   once (not by lease expiry: the lease is 30 s), its attempt is not counted, and it completes after a restart.
+- SIGTERM with an open `/events` stream (and no worker to end its job): the stream ends with a `reconnect` event
+  and the process exits within 15 s.
 
 The clips are long and large (12 s at 1792x1024, 96 frames to resize, watermark and encode) so that each stage
 lasts long enough to be hit by polling the job's progress: denoising reports 2-85%, decoding 85-92%, resizing and
@@ -15,7 +17,9 @@ import os
 import signal
 import sqlite3
 import sys
+import threading
 import time
+import urllib.request
 import warnings
 
 from openai import OpenAI
@@ -97,7 +101,36 @@ def sigterm_during(data, key, percent, stage):
         restarted.stop()
 
 
+def sigterm_with_open_stream():
+    """An open /events stream of a job that will never run (no workers) must not hold the shutdown: it ends with
+    a `reconnect` event and the process exits within 15 s."""
+    server = KinoServer(workers=0, renderer="test-pattern").start()
+    key = server.create_key("sse")
+    client = OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
+    video = client.videos.create(prompt="waits in the queue")
+    request = urllib.request.Request(f"{server.base_url}/v1/videos/{video.id}/events", headers={"Authorization": f"Bearer {key}"})
+    stream = urllib.request.urlopen(request, timeout=30)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(line.decode().strip() for line in stream))
+    reader.start()
+    deadline = time.time() + 10
+    while "event: video" not in lines and time.time() < deadline:
+        time.sleep(0.05)
+    check("event: video" in lines, f"the stream sent the video first: {lines}")
+    started = time.time()
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=15)
+    except Exception:
+        server.process.kill()
+        raise AssertionError("SIGTERM with an open event stream: the process did not exit within 15 s")
+    reader.join(timeout=5)
+    check("event: reconnect" in lines, f"the stream ends with a reconnect event: {lines}")
+    print(f"ok: SIGTERM with an open event stream: exited in {time.time() - started:.1f} s, the stream said reconnect")
+
+
 def main():
+    sigterm_with_open_stream()
     with KinoServer(renderer="engine", threads=2) as server:
         key = server.create_key("cancel")
         client = OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KinoService
 import Logging
+import ServiceLifecycle
 
 /// `/v1/videos` and Kino's additions. Handlers translate HTTP to `VideoService` calls and back; errors are thrown
 /// and mapped in `ErrorMapping`.
@@ -141,7 +142,9 @@ struct VideoRoutes {
         return start <= end ? start...end : nil
     }
 
-    /// Server-sent events: the Video object each time it changes, until it is completed or failed.
+    /// Server-sent events: the Video object each time it changes, until it is completed or failed. The stream
+    /// also ends when the server shuts down (with a `reconnect` event, so the client resumes elsewhere or after
+    /// the restart), and a comment every `heartbeatSeconds` finds clients that left without closing.
     @Sendable func events(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try context.parameters.require("video_id")
@@ -150,6 +153,7 @@ struct VideoRoutes {
         let body = ResponseBody { writer in
             var last: Data?
             var job = first
+            var lastWrite = ContinuousClock.now
             while true {
                 let data = VideoObject(job).jsonData
                 if data != last {
@@ -158,9 +162,18 @@ struct VideoRoutes {
                     buffer.writeString("\n\n")
                     try await writer.write(buffer)
                     last = data
+                    lastWrite = .now
                 }
                 if job.status.isTerminal { break }
-                try await Task.sleep(for: .milliseconds(500))
+                if Task.isShuttingDownGracefully || Task.isCancelled {
+                    try await writer.write(ByteBuffer(string: "retry: 2000\nevent: reconnect\ndata: {\"reason\":\"the server is shutting down\"}\n\n"))
+                    break
+                }
+                if ContinuousClock.now - lastWrite >= .seconds(Self.heartbeatSeconds) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = .now
+                }
+                try? await Task.sleep(for: .milliseconds(500))
                 guard let next = try? service.video(id, principal: principal) else { break }
                 job = next
             }
@@ -171,6 +184,9 @@ struct VideoRoutes {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: body)
     }
+
+    /// How often an idle event stream sends a comment; a write to a client that left fails and ends the stream.
+    static let heartbeatSeconds = 15
 
     @Sendable func models(_ request: Request, context: KinoRequestContext) async throws -> Response {
         try context.requirePrincipal().require(.read)

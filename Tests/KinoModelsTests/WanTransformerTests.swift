@@ -51,11 +51,13 @@ struct WanTransformerTests {
             _ = try WanTransformer(directory: folder)
             Issue.record("loading broken weights should fail")
         } catch let error as ModelError {
-            let text = error.description
-            #expect(text.contains("missing key 'blocks.0.attn1.to_q.weight'"))
-            #expect(text.contains("key 'proj_out.bias'") && text.contains("has shape [3]"))
-            #expect(text.contains("unexpected key 'blocks.9.extra.weight'"))
-            #expect(text.contains("diffusion_pytorch_model.safetensors"))
+            // The same error, and the same words, as every other model's loader (one ParameterReader).
+            guard case .weightMismatch(let file, let problems) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(file == weights.path)
+            #expect(problems.contains(.missing(key: "blocks.0.attn1.to_q.weight", expectedShape: [24, 24])))
+            #expect(problems.contains(.wrongShape(key: "proj_out.bias", expected: [64], found: [3])))
+            #expect(problems.contains(.unexpected(key: "blocks.9.extra.weight", shape: [1])))
+            #expect(error.description.contains("missing tensor 'blocks.0.attn1.to_q.weight'") && error.description.contains(weights.path))
         }
     }
 

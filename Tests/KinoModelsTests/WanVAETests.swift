@@ -29,7 +29,7 @@ struct WanVAETests {
 
     static func expectMismatch(_ folder: String, _ check: (String, [WeightProblem]) -> Void) {
         do {
-            _ = try WanVAE(directory: folder)
+            _ = try WanVAE(directory: URL(fileURLWithPath: folder))
             Issue.record("loading \(folder) should have failed")
         } catch {
             guard case .weightMismatch(let file, let problems) = error else {
@@ -44,7 +44,7 @@ struct WanVAETests {
     }
 
     @Test func encodeMatchesDiffusers() throws {
-        let vae = try WanVAE(directory: Self.vaeFolder)
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
         let mean = try vae.encode(try Self.golden("encode_input"))
         let expected = try Self.golden("encode_mean")
         #expect(mean.shape == [1, 4, 3, 4, 6])
@@ -54,7 +54,7 @@ struct WanVAETests {
     }
 
     @Test func decodeMatchesDiffusersChunkByChunk() throws {
-        let vae = try WanVAE(directory: Self.vaeFolder)
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
         var reports: [WanVAE.DecodeProgress] = []
         let video = try vae.decode(try Self.golden("decode_input"), progress: { reports.append($0) })
         let expected = try Self.golden("decode_output")
@@ -74,7 +74,7 @@ struct WanVAETests {
     }
 
     @Test func latentNormalisationMatchesThePipelines() throws {
-        let vae = try WanVAE(directory: Self.vaeFolder)
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
         let normalized = vae.normalizeLatents(try Self.golden("encode_mean"))
         #expect(normalized.relativeError(to: try Self.golden("normalized")) < 1e-6)
         let denormalized = vae.denormalizeLatents(try Self.golden("decode_input"))
@@ -88,13 +88,13 @@ struct WanVAETests {
     /// model is sensitive to weight rounding: bf16 moves diffusers' own decode ~7% from the fp32 golden, so the
     /// bf16 reference is the golden made with rounded weights; f16 stays within 2e-2 of the fp32 golden.
     @Test func bf16AndF16WeightsOnDisk() throws {
-        let bf16 = try WanVAE(directory: try Self.editedCopy { tensors in tensors = tensors.mapValues { $0.converted(to: .bf16) } })
+        let bf16 = try WanVAE(directory: URL(fileURLWithPath: try Self.editedCopy { tensors in tensors = tensors.mapValues { $0.converted(to: .bf16) } }))
         let bf16Decode = try bf16.decode(try Self.golden("decode_input")).relativeError(to: try Self.golden("decode_output_bf16_weights"))
         let bf16Encode = try bf16.encode(try Self.golden("encode_input")).relativeError(to: try Self.golden("encode_mean_bf16_weights"))
         #expect(bf16Decode < 1e-4, "bf16 decode relative error \(bf16Decode)")
         #expect(bf16Encode < 1e-4, "bf16 encode relative error \(bf16Encode)")
 
-        let f16 = try WanVAE(directory: try Self.editedCopy { tensors in tensors = tensors.mapValues { $0.converted(to: .f16) } })
+        let f16 = try WanVAE(directory: URL(fileURLWithPath: try Self.editedCopy { tensors in tensors = tensors.mapValues { $0.converted(to: .f16) } }))
         let f16Decode = try f16.decode(try Self.golden("decode_input")).relativeError(to: try Self.golden("decode_output"))
         let f16Encode = try f16.encode(try Self.golden("encode_input")).relativeError(to: try Self.golden("encode_mean"))
         #expect(f16Decode < 2e-2, "f16 decode relative error \(f16Decode)")
@@ -138,14 +138,14 @@ struct WanVAETests {
         }
         let index = try JSONSerialization.data(withJSONObject: ["metadata": [:] as [String: String], "weight_map": map])
         try index.write(to: URL(fileURLWithPath: dir + "/diffusion_pytorch_model.safetensors.index.json"))
-        let vae = try WanVAE(directory: dir)
+        let vae = try WanVAE(directory: URL(fileURLWithPath: dir))
         let error = try vae.decode(try Self.golden("decode_input")).relativeError(to: try Self.golden("decode_output"))
         #expect(error < 1e-4, "relative error \(error)")
 
         // A shard named by the index but absent is reported by its path.
         try FileManager.default.removeItem(atPath: dir + "/diffusion_pytorch_model-00002-of-00002.safetensors")
         do {
-            _ = try WanVAE(directory: dir)
+            _ = try WanVAE(directory: URL(fileURLWithPath: dir))
             Issue.record("a missing shard should not load")
         } catch {
             guard case .missingFile(let path, _) = error else { Issue.record("unexpected \(error)"); return }
@@ -158,11 +158,11 @@ struct WanVAETests {
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         #expect(throws: ModelError.missingFile(path: empty + "/config.json", hint:
             "A diffusers VAE folder holds config.json next to diffusion_pytorch_model.safetensors.")) {
-            try WanVAE(directory: empty)
+            try WanVAE(directory: URL(fileURLWithPath: empty))
         }
         try FileManager.default.copyItem(atPath: Self.vaeFolder + "/config.json", toPath: empty + "/config.json")
         do {
-            _ = try WanVAE(directory: empty)
+            _ = try WanVAE(directory: URL(fileURLWithPath: empty))
             Issue.record("a folder without weights should not load")
         } catch {
             guard case .missingFile(let path, _) = error else { Issue.record("unexpected \(error)"); return }
@@ -204,7 +204,7 @@ struct WanVAETests {
     }
 
     @Test func decodeStopsWhenCancelled() throws {
-        let vae = try WanVAE(directory: Self.vaeFolder)
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
         var chunks = 0
         #expect(throws: CancellationError.self) {
             try vae.decode(try Self.golden("decode_input"), progress: { _ in chunks += 1 }, isCancelled: { chunks >= 2 })
@@ -216,7 +216,7 @@ struct WanVAETests {
     }
 
     @Test func badInputShapesThrow() throws {
-        let vae = try WanVAE(directory: Self.vaeFolder)
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
         #expect(throws: ModelError.self) { try vae.encode(Tensor(zeros: [1, 3, 8, 32, 32])) }
         #expect(throws: ModelError.self) { try vae.encode(Tensor(zeros: [1, 3, 5, 30, 32])) }
         #expect(throws: ModelError.self) { try vae.decode(Tensor(zeros: [1, 16, 2, 4, 4])) }

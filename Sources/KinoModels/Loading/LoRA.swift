@@ -61,7 +61,7 @@ public struct LoRAAdapter: Sendable {
             if let diffKey = roles["diff"] { deltas[module + ".weight"] = .full(try file.tensor(diffKey).toF32() * weight) }
             if let biasKey = roles["diff_b"] { deltas[module + ".bias"] = .full(try file.tensor(biasKey).toF32() * weight) }
         }
-        if !problems.isEmpty { throw ModelError.weights(component: "LoRA \(path)", problems: problems.sorted()) }
+        if !problems.isEmpty { throw ModelError.weightMismatch(file: path, problems: problems.sorted().map(WeightProblem.adapter)) }
         guard !deltas.isEmpty else { throw ModelError.invalidInput("\(path) holds no LoRA tensors") }
         self.path = path
         self.weight = weight
@@ -84,8 +84,8 @@ public struct LoRAAdapter: Sendable {
             change = t
         }
         guard change.shape == shape else {
-            throw ModelError.weights(component: "LoRA \(path)",
-                                     problems: ["the change for '\(key)' has shape \(change.shape) but the model's parameter is \(shape): the LoRA was made for another model size"])
+            throw ModelError.weightMismatch(file: path, problems: [.adapter(
+                "the change for '\(key)' has shape \(change.shape) but the model's parameter is \(shape): the LoRA was made for another model size")])
         }
         return change
     }

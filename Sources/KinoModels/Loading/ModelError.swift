@@ -4,7 +4,6 @@ import KinoTensor
 public enum ModelError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String, hint: String)
     case invalidConfig(path: String, message: String)
-    case weights(component: String, problems: [String])
     case invalidInput(String)
     case cancelled
     /// The weights in `file` do not match the configuration (every problem found is listed).
@@ -16,10 +15,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .missingFile(let path, let hint): "missing file \(path): \(hint)"
         case .invalidConfig(let path, let message): "\(path): \(message)"
-        case .weights(let component, let problems):
-            "\(component): the weights do not match the configuration:\n  - "
-                + problems.prefix(20).joined(separator: "\n  - ")
-                + (problems.count > 20 ? "\n  - ... and \(problems.count - 20) more" : "")
         case .invalidInput(let message): message
         case .cancelled: "cancelled"
         case .weightMismatch(let file, let problems):
@@ -41,10 +36,14 @@ public enum WeightProblem: Sendable, Equatable, CustomStringConvertible {
     case unexpected(key: String, shape: [Int])
     /// `key` is present with another shape than the configuration implies.
     case wrongShape(key: String, expected: [Int], found: [Int])
+    /// A LoRA that does not fit the model (a key it has no parameter for, a change of the wrong shape, half a
+    /// pair); the message names the file and key.
+    case adapter(String)
 
     public var key: String {
         switch self {
         case .missing(let key, _), .unexpected(let key, _), .wrongShape(let key, _, _): key
+        case .adapter(let message): message
         }
     }
 
@@ -53,6 +52,7 @@ public enum WeightProblem: Sendable, Equatable, CustomStringConvertible {
         case .missing(let key, let shape): "missing tensor '\(key)' (expected shape \(shape))"
         case .unexpected(let key, let shape): "unexpected tensor '\(key)' (shape \(shape)) that the model does not use"
         case .wrongShape(let key, let expected, let found): "tensor '\(key)' has shape \(found), expected \(expected)"
+        case .adapter(let message): message
         }
     }
 }

@@ -23,36 +23,38 @@ public struct WanVAE: Sendable {
 
     /// Loads a diffusers `vae/` folder: `config.json` and `diffusion_pytorch_model.safetensors` (or its
     /// sharded index), f32/f16/bf16. Every key and shape is checked; errors name the file and the keys.
-    public init(directory: String) throws(ModelError) {
-        let configuration = try Configuration.load(from: (directory as NSString).appendingPathComponent("config.json"))
-        try self.init(configuration: configuration, loader: try WeightLoader(directory: directory))
+    public init(directory: URL) throws(ModelError) {
+        let configuration = try Configuration.load(from: directory.appendingPathComponent("config.json"))
+        try self.init(configuration: configuration, weights: try WeightStore(directory: directory, component: "vae"))
     }
 
     /// Builds the VAE from tensors in memory under diffusers' keys (`name` stands for the file in errors).
     public init(configuration: Configuration, weights: [String: Tensor], name: String = "in-memory weights") throws(ModelError) {
         try configuration.validate()
-        try self.init(configuration: configuration, loader: WeightLoader(tensors: weights, name: name))
+        try self.init(configuration: configuration, weights: WeightStore(component: "vae", tensors: weights, source: name))
     }
 
     /// Every checkpoint key of this configuration with its shape, in model order (for tools and tests).
     public static func checkpointShapes(for configuration: Configuration) -> [(key: String, shape: [Int])] {
-        let recorder = WeightLoader(recordingFor: "shapes")
+        let recorder = ParameterReader(recordingShapesOf: "vae")
         _ = WanVAE(configuration: configuration, building: recorder)
         return recorder.requested
     }
 
-    private init(configuration: Configuration, loader: WeightLoader) throws(ModelError) {
-        self.init(configuration: configuration, building: loader)
-        try loader.finish()
+    /// The VAE's kernels read contiguous f32 weights: f16/bf16 files are widened once here.
+    private init(configuration: Configuration, weights: WeightStore) throws(ModelError) {
+        let reader = ParameterReader(weights, dtype: .f32)
+        self.init(configuration: configuration, building: reader)
+        try reader.finish()
     }
 
-    private init(configuration c: Configuration, building w: WeightLoader) {
+    private init(configuration c: Configuration, building w: ParameterReader) {
         configuration = c
         encoder = WanEncoder3D(w, c)
         // Only the mean half of quant_conv is used: encode returns the mean of the latent distribution.
         let z = c.zDim
-        quantMeanWeight = w.take("quant_conv.weight", shape: [2 * z, 2 * z, 1, 1, 1]).reshaped([2 * z, 2 * z]).sliced(axis: 0, 0..<z)
-        quantMeanBias = w.take("quant_conv.bias", shape: [2 * z]).sliced(axis: 0, 0..<z)
+        quantMeanWeight = w("quant_conv.weight", shape: [2 * z, 2 * z, 1, 1, 1]).reshaped([2 * z, 2 * z]).sliced(axis: 0, 0..<z)
+        quantMeanBias = w("quant_conv.bias", shape: [2 * z]).sliced(axis: 0, 0..<z)
         postQuantConv = CausalConv3d(w, "post_quant_conv", in: c.zDim, out: c.zDim, kernel: (1, 1, 1))
         decoder = WanDecoder3D(w, c)
         latentsMean = Tensor(shape: [1, c.zDim, 1, 1, 1], values: c.latentsMean)

@@ -10,7 +10,7 @@ struct MidBlock {
     let attention: AttentionBlock
     let resnet1: ResidualBlock
 
-    init(_ w: WeightLoader, _ prefix: String, channels c: Int) {
+    init(_ w: ParameterReader, _ prefix: String, channels c: Int) {
         resnet0 = ResidualBlock(w, "\(prefix).resnets.0", in: c, out: c)
         attention = AttentionBlock(w, "\(prefix).attentions.0", channels: c)
         resnet1 = ResidualBlock(w, "\(prefix).resnets.1", in: c, out: c)
@@ -35,7 +35,7 @@ struct WanEncoder3D {
     let normOut: ChannelRMSNorm
     let convOut: CausalConv3d
 
-    init(_ w: WeightLoader, _ c: WanVAE.Configuration) {
+    init(_ w: ParameterReader, _ c: WanVAE.Configuration) {
         let dims = ([1] + c.dimMult).map { c.baseDim * $0 }
         convIn = CausalConv3d(w, "encoder.conv_in", in: c.inChannels, out: dims[0], kernel: (3, 3, 3), padding: (1, 1, 1))
         var layers: [Layer] = []
@@ -84,7 +84,7 @@ struct WanDecoder3D {
     let normOut: ChannelRMSNorm
     let convOut: CausalConv3d
 
-    init(_ w: WeightLoader, _ c: WanVAE.Configuration) {
+    init(_ w: ParameterReader, _ c: WanVAE.Configuration) {
         let base = c.decoderBaseDim ?? c.baseDim
         let dims = ([c.dimMult[c.dimMult.count - 1]] + c.dimMult.reversed()).map { base * $0 }
         let temporalUpsample = Array(c.temperalDownsample.reversed())

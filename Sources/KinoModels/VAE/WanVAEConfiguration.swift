@@ -97,7 +97,8 @@ extension WanVAE {
         }
 
         /// Reads and validates `config.json` (the path is named in every error).
-        public static func load(from path: String) throws(ModelError) -> Configuration {
+        public static func load(from url: URL) throws(ModelError) -> Configuration {
+            let path = url.path
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw .missingFile(path: path, hint: "A diffusers VAE folder holds config.json next to diffusion_pytorch_model.safetensors.")
             }

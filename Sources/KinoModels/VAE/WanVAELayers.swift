@@ -1,7 +1,7 @@
 import KinoTensor
 
 // Building blocks of the Wan 2.1 VAE (diffusers' `autoencoder_kl_wan.py`). Activations are channel-first
-// [B, C, T, H, W] f32. Every block is built from a `WeightLoader` and a key prefix; the prefixes are written
+// [B, C, T, H, W] f32. Every block is built from a `ParameterReader` and a key prefix; the prefixes are written
 // once, in `WanVAECoders.swift`.
 
 /// The chunked causal cache (diffusers' `feat_cache` / `feat_idx`). Each causal convolution that sees the
@@ -53,10 +53,10 @@ struct CausalConv3d {
 
     let form: Form
 
-    init(_ w: WeightLoader, _ prefix: String, in cin: Int, out cout: Int, kernel: (Int, Int, Int),
+    init(_ w: ParameterReader, _ prefix: String, in cin: Int, out cout: Int, kernel: (Int, Int, Int),
          stride: (Int, Int, Int) = (1, 1, 1), padding: (Int, Int, Int) = (0, 0, 0)) {
-        self.init(weight: w.take("\(prefix).weight", shape: [cout, cin, kernel.0, kernel.1, kernel.2]),
-                  bias: w.take("\(prefix).bias", shape: [cout]), stride: stride, padding: padding)
+        self.init(weight: w("\(prefix).weight", shape: [cout, cin, kernel.0, kernel.1, kernel.2]),
+                  bias: w("\(prefix).bias", shape: [cout]), stride: stride, padding: padding)
     }
 
     /// From tensors already loaded: weight [Cout, Cin, kt, kh, kw], bias [Cout].
@@ -118,9 +118,9 @@ struct ChannelRMSNorm {
     let gamma: Tensor  // [C]
 
     /// `images`: the checkpoint stores gamma as [C, 1, 1] (attention) rather than [C, 1, 1, 1].
-    init(_ w: WeightLoader, _ prefix: String, channels: Int, images: Bool = false) {
+    init(_ w: ParameterReader, _ prefix: String, channels: Int, images: Bool = false) {
         let shape = images ? [channels, 1, 1] : [channels, 1, 1, 1]
-        gamma = w.take("\(prefix).gamma", shape: shape).reshaped([channels])
+        gamma = w("\(prefix).gamma", shape: shape).reshaped([channels])
     }
 
     func callAsFunction(_ x: Tensor, silu: Bool) -> Tensor {
@@ -136,7 +136,7 @@ struct ResidualBlock {
     let conv2: CausalConv3d
     let shortcut: CausalConv3d?
 
-    init(_ w: WeightLoader, _ prefix: String, in cin: Int, out cout: Int) {
+    init(_ w: ParameterReader, _ prefix: String, in cin: Int, out cout: Int) {
         norm1 = ChannelRMSNorm(w, "\(prefix).norm1", channels: cin)
         conv1 = CausalConv3d(w, "\(prefix).conv1", in: cin, out: cout, kernel: (3, 3, 3), padding: (1, 1, 1))
         norm2 = ChannelRMSNorm(w, "\(prefix).norm2", channels: cout)
@@ -161,12 +161,12 @@ struct AttentionBlock {
     let projWeight: Tensor  // [C, C]
     let projBias: Tensor  // [C]
 
-    init(_ w: WeightLoader, _ prefix: String, channels c: Int) {
+    init(_ w: ParameterReader, _ prefix: String, channels c: Int) {
         norm = ChannelRMSNorm(w, "\(prefix).norm", channels: c, images: true)
-        qkvWeight = w.take("\(prefix).to_qkv.weight", shape: [3 * c, c, 1, 1]).reshaped([3 * c, c])
-        qkvBias = w.take("\(prefix).to_qkv.bias", shape: [3 * c])
-        projWeight = w.take("\(prefix).proj.weight", shape: [c, c, 1, 1]).reshaped([c, c])
-        projBias = w.take("\(prefix).proj.bias", shape: [c])
+        qkvWeight = w("\(prefix).to_qkv.weight", shape: [3 * c, c, 1, 1]).reshaped([3 * c, c])
+        qkvBias = w("\(prefix).to_qkv.bias", shape: [3 * c])
+        projWeight = w("\(prefix).proj.weight", shape: [c, c, 1, 1]).reshaped([c, c])
+        projBias = w("\(prefix).proj.bias", shape: [c])
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {

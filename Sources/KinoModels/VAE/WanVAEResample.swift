@@ -22,11 +22,11 @@ struct Resample {
     let spatial: Spatial
     let timeConv: CausalConv3d?
 
-    init(_ w: WeightLoader, _ prefix: String, channels dim: Int, mode: Mode) {
+    init(_ w: ParameterReader, _ prefix: String, channels dim: Int, mode: Mode) {
         self.mode = mode
         let out = (mode == .upsample2d || mode == .upsample3d) ? dim / 2 : dim
-        let weight = w.take("\(prefix).resample.1.weight", shape: [out, dim, 3, 3]).reshaped([out, dim, 1, 3, 3])
-        let bias = w.take("\(prefix).resample.1.bias", shape: [out])
+        let weight = w("\(prefix).resample.1.weight", shape: [out, dim, 3, 3]).reshaped([out, dim, 1, 3, 3])
+        let bias = w("\(prefix).resample.1.bias", shape: [out])
         let isUp = mode == .upsample2d || mode == .upsample3d
         spatial = isUp ? .up(CausalConv3d(weight: weight, bias: bias, padding: (0, 1, 1))) : .down(weight: weight, bias: bias)
         switch mode {

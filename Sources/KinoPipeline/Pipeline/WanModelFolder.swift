@@ -55,7 +55,7 @@ extension TextToVideoPipeline {
         let tokenizer = try SentencePieceTokenizer.load(folder: folder.appendingPathComponent("tokenizer"))
         let textEncoder = try T5Encoder(directory: folder.appendingPathComponent("text_encoder"), dtype: dtype)
         let transformer = try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype, loras: loras)
-        let vae = try WanVAE(directory: folder.appendingPathComponent("vae").path)
+        let vae = try WanVAE(directory: folder.appendingPathComponent("vae"))
         let schedulerURL = folder.appendingPathComponent("scheduler/scheduler_config.json")
         let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)
         try scheduler.validate(path: schedulerURL.path)

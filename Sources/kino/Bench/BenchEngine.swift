@@ -187,7 +187,7 @@ struct BenchEngine: AsyncParsableCommand {
             let t = try torch(["--part", "vae", "--tensors", tensorsPath])
             torchBest = min(torchBest, t["decode_s"] as? Double ?? .infinity)
             folder = t["folder"] as? String ?? ""
-            let vae = try WanVAE(directory: folder)
+            let vae = try WanVAE(directory: URL(fileURLWithPath: folder))
             let reference = try SafeTensorsFile(path: tensorsPath)
             let latents = try reference.tensor("latents")
             var video = Tensor(zeros: [1])

@@ -78,7 +78,6 @@ enum RandomWan {
             let t = isNorm ? Tensor(shape: shape, repeating: 1) : Tensor.randomNormal(shape, using: &g) * 0.02
             tensors[name] = t.converted(to: dtype)
         }
-        let scratch = FileManager.default.temporaryDirectory
-        return try WanTransformer(configuration: c, weights: WeightStore(component: "transformer", tensors: tensors, scratch: scratch))
+        return try WanTransformer(configuration: c, weights: WeightStore(component: "transformer", tensors: tensors))
     }
 }

@@ -21,7 +21,7 @@ struct EngineOptions: ParsableArguments {
     /// Resolves the model (names are looked up in the data folder's models, then the bundled ones) and applies
     /// the thread count.
     func selection(data: URL? = nil) throws -> ModelSelection {
-        if let threads { Parallel.threads = threads }
+        if let threads { Compute.threads = threads }
         let folder = try (data.map { ModelLocator(dataDirectory: $0) } ?? ModelLocator()).resolve(model)
         let name = model.map { $0.contains("/") ? folder.lastPathComponent : $0 } ?? ModelLocator.defaultModel
         return ModelSelection(folder: folder, name: name,

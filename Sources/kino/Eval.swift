@@ -177,6 +177,6 @@ struct Eval: AsyncParsableCommand {
     }
 
     static func machine() -> String {
-        "\(ProcessInfo.processInfo.activeProcessorCount) CPU cores, \(Parallel.threads) threads"
+        "\(ProcessInfo.processInfo.activeProcessorCount) CPU cores, \(Compute.threads) threads"
     }
 }

@@ -41,7 +41,7 @@ struct WanVAEBenchmark {
             let cpu = Self.processCPUSeconds() - cpuStart
             #expect(video.shape == [1, 3, 33, 80, 128])
             let chunks = chunkTimes.map { String(format: "%.3f", $0) }.joined(separator: " ")
-            print("WanVAE decode 9x10x16 -> 33x80x128 (run \(run), \(Parallel.threads) threads): \(String(format: "%.3f", total)) s wall, \(String(format: "%.3f", cpu)) s CPU; per latent frame: \(chunks)")
+            print("WanVAE decode 9x10x16 -> 33x80x128 (run \(run), \(Compute.threads) threads): \(String(format: "%.3f", total)) s wall, \(String(format: "%.3f", cpu)) s CPU; per latent frame: \(chunks)")
         }
     }
 

@@ -118,16 +118,8 @@ public struct T5Encoder: Sendable {
     /// Bias [heads, n, n] for a sequence of n tokens.
     func positionBias(_ table: Tensor, length n: Int) -> Tensor {
         let c = configuration
-        let heads = c.numHeads
-        let out = Tensor.uninitialized([heads, n, n])
-        let o = out.mutableF32, t = table.f32
         let buckets = (0..<(2 * n - 1)).map { T5Encoder.bucket($0 - (n - 1), buckets: c.relativeAttentionNumBuckets, maxDistance: c.relativeAttentionMaxDistance) }
-        for h in 0..<heads {
-            for i in 0..<n {
-                for j in 0..<n { o[(h * n + i) * n + j] = t[buckets[j - i + n - 1] * heads + h] }
-            }
-        }
-        return out
+        return Tensor.relativePositionBias(table: table, buckets: buckets, length: n)  // [heads, n, n]
     }
 
     /// Encodes one prompt's real tokens (no padding: masked positions never influence real ones) -> [1, n, dModel].

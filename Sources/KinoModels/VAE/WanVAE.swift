@@ -136,29 +136,12 @@ public struct WanVAE: Sendable {
             cache.startChunk()
             let chunk = decoder(x.sliced(axis: 2, i..<(i + 1)), cache: &cache)  // [B, out, 1 or 4, H, W]
             let range = written..<(written + chunk.shape[2])
-            WanVAE.copyClamped(chunk, into: &output, frames: range)
+            output.writeClamped(chunk, frames: range)
             written = range.upperBound
             progress(DecodeProgress(completedChunks: i + 1, totalChunks: chunks, frames: range,
                                     video: output.sliced(axis: 2, range)))
         }
         return output
-    }
-
-    /// Writes `chunk` [B, C, f, H, W], clamped to [-1, 1], into frames `frames` of `output` [B, C, F, H, W].
-    private static func copyClamped(_ chunk: Tensor, into output: inout Tensor, frames: Range<Int>) {
-        precondition(chunk.shape[2] == frames.count && frames.upperBound <= output.shape[2],
-                     "decoded chunk \(chunk.shape) does not fit frames \(frames) of \(output.shape)")
-        let src = chunk.toF32()
-        let (planes, total) = (output.shape[0] * output.shape[1], output.shape[2])
-        let pixels = output.shape[3] * output.shape[4]
-        let run = frames.count * pixels
-        let sp = src.f32, dp = output.mutableF32
-        Parallel.forEach(planes) { range in
-            for plane in range {
-                let s = sp + plane * run, d = dp + (plane * total + frames.lowerBound) * pixels
-                for i in 0..<run { d[i] = Swift.min(Swift.max(s[i], -1), 1) }
-            }
-        }
     }
 
     // MARK: latent normalisation

@@ -11,7 +11,7 @@ public enum Attention {
 extension Tensor {
     /// Attention over tensors laid out [B, N, H, D] (the layout after a linear projection reshaped to heads),
     /// returning [B, Nq, H, D]. `scale` defaults to 1/sqrt(D). No mask.
-    public static func attention(query q: Tensor, key k: Tensor, value v: Tensor, scale: Float? = nil) -> Tensor {
+    static func cpuAttention(query q: Tensor, key k: Tensor, value v: Tensor, scale: Float?) -> Tensor {
         precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention expects [B, N, H, D] tensors")
         let batch = q.shape[0], nq = q.shape[1], heads = q.shape[2], d = q.shape[3]
         let nk = k.shape[1]

@@ -26,7 +26,7 @@ public enum Convolution {
 
 extension Tensor {
     /// 3D convolution: self [B, Cin, T, H, W], weight [Cout, Cin, kt, kh, kw] (any dtype), bias [Cout].
-    public func conv3d(weight: Tensor, bias: Tensor?, stride: (Int, Int, Int) = (1, 1, 1), padding: Padding3D = Padding3D()) -> Tensor {
+    func cpuConv3d(weight: Tensor, bias: Tensor?, stride: (Int, Int, Int), padding: Padding3D) -> Tensor {
         precondition(rank == 5 && weight.rank == 5, "conv3d expects [B, C, T, H, W] input and 5-d weight, got \(shape), \(weight.shape)")
         let (b, cin, t, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4])
         let (cout, kt, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3], weight.shape[4])
@@ -93,7 +93,7 @@ extension Tensor {
     }
 
     /// 2D convolution: self [B, Cin, H, W], weight [Cout, Cin, kh, kw].
-    public func conv2d(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (top: Int, bottom: Int, left: Int, right: Int) = (0, 0, 0, 0)) -> Tensor {
+    func cpuConv2d(weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (top: Int, bottom: Int, left: Int, right: Int)) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d expects [B, C, H, W] input and 4-d weight, got \(shape), \(weight.shape)")
         let x5 = reshaped([shape[0], shape[1], 1, shape[2], shape[3]])
         let w5 = weight.reshaped([weight.shape[0], weight.shape[1], 1, weight.shape[2], weight.shape[3]])

@@ -47,7 +47,7 @@ extension Tensor {
     }
 
     /// Elementwise `op` with broadcasting; f32 result.
-    public func binary(_ op: BinaryOp, _ other: Tensor) -> Tensor {
+    func cpuBinary(_ op: BinaryOp, _ other: Tensor) -> Tensor {
         let outShape = Broadcast.shape(shape, other.shape)
         let out = Tensor.uninitialized(outShape)
         let o = out.mutableF32
@@ -132,7 +132,7 @@ extension Tensor {
     /// GELU with the tanh approximation (PyTorch's `approximate="tanh"`).
     /// A plain loop (no per-element closure call) so the compiler vectorises it: it runs on the FFN's widest
     /// activation every block.
-    public func geluTanh() -> Tensor {
+    func cpuGeluTanh() -> Tensor {
         let x = toF32()
         let out = Tensor.uninitialized(shape)
         let src = x.f32, dst = out.mutableF32
@@ -143,12 +143,12 @@ extension Tensor {
     }
 
     /// GELU with the exact erf form.
-    public func gelu() -> Tensor {
+    func cpuGelu() -> Tensor {
         map { x in 0.5 * x * (1 + Foundation.erf(x * 0.707_106_781_186_547_6)) }
     }
 
     /// SiLU: x·sigmoid(x).
-    public func silu() -> Tensor {
+    func cpuSilu() -> Tensor {
         map { x in x * FastMath.sigmoid(x) }
     }
 

@@ -66,7 +66,7 @@ public enum GEMM {
 
 extension Tensor {
     /// x·Wᵀ + b for a PyTorch-style linear layer: x [..., K], weight [N, K] (f32, f16 or bf16), bias [N].
-    public func linear(_ weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    func cpuLinear(_ weight: Tensor, bias: Tensor?) -> Tensor {
         let k = shape[rank - 1]
         precondition(weight.rank == 2 && weight.shape[1] == k, "linear: input \(shape) against weight \(weight.shape)")
         let n = weight.shape[0]
@@ -114,7 +114,7 @@ extension Tensor {
 
     /// Matrix product over the last two axes with broadcasting of leading axes:
     /// self [..., M, K] · other [..., K, N] -> [..., M, N].
-    public func matmul(_ other: Tensor) -> Tensor {
+    func cpuMatmul(_ other: Tensor) -> Tensor {
         precondition(rank >= 2 && other.rank >= 2, "matmul needs rank >= 2, got \(shape) and \(other.shape)")
         let m = shape[rank - 2], k = shape[rank - 1], n = other.shape[other.rank - 1]
         precondition(other.shape[other.rank - 2] == k, "matmul: \(shape) · \(other.shape)")

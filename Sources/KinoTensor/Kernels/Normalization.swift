@@ -5,7 +5,7 @@ import Foundation
 /// (mean and variance with a two-pass formula for stability).
 extension Tensor {
     /// Softmax over the last axis.
-    public func softmax() -> Tensor {
+    func cpuSoftmax() -> Tensor {
         let x = toF32()
         let n = shape.last ?? 1
         let rows = count / Swift.max(n, 1)
@@ -24,12 +24,12 @@ extension Tensor {
     }
 
     /// LayerNorm over the last axis; `weight`/`bias` optional (elementwise affine).
-    public func layerNorm(eps: Float, weight: Tensor? = nil, bias: Tensor? = nil) -> Tensor {
+    func cpuLayerNorm(eps: Float, weight: Tensor?, bias: Tensor?) -> Tensor {
         normalize(eps: eps, weight: weight, bias: bias, subtractMean: true)
     }
 
     /// RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · weight (T5 and Wan style).
-    public func rmsNorm(eps: Float, weight: Tensor? = nil) -> Tensor {
+    func cpuRMSNorm(eps: Float, weight: Tensor?) -> Tensor {
         normalize(eps: eps, weight: weight, bias: nil, subtractMean: false)
     }
 

@@ -43,7 +43,7 @@ public enum Rotary {
 
 extension Tensor {
     /// Applies rotary tables (cos, sin: [N, D/2]) to x [B, N, H, D] with interleaved pairs.
-    public func applyingRotary(cos: Tensor, sin: Tensor) -> Tensor {
+    func cpuRotary(cos: Tensor, sin: Tensor) -> Tensor {
         precondition(rank == 4, "rotary expects [B, N, H, D], got \(shape)")
         let batch = shape[0], n = shape[1], heads = shape[2], d = shape[3]
         precondition(cos.shape == [n, d / 2] && sin.shape == [n, d / 2], "rotary tables \(cos.shape) for \(shape)")

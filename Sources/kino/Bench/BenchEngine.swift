@@ -29,7 +29,7 @@ struct BenchEngine: AsyncParsableCommand {
     static let sectionNames = ["fp32", "bf16", "vae", "tiny", "turbo"]
 
     func run() async throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Compute.threads = threads }
         let sections = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if let unknown = sections.first(where: { !Self.sectionNames.contains($0) }) {
             throw ValidationError("--only: unknown section \(unknown); use some of \(Self.sectionNames.joined(separator: ", "))")
@@ -86,7 +86,7 @@ struct BenchEngine: AsyncParsableCommand {
             case "tiny": lines = try tinySection()
             default: lines = try turboSection()
             }
-            var footer = "_Measured \(Date().formatted(.iso8601)) on \(Measure.cpuDescription()), \(Parallel.threads) threads, "
+            var footer = "_Measured \(Date().formatted(.iso8601)) on \(Measure.cpuDescription()), \(Compute.threads) threads, "
                 + "`--rounds \(rounds)`; load average \(String(format: "%.2f", before)) before, \(String(format: "%.2f", BenchWan.loadAverage())) after"
             if name == "fp32" || name == "bf16" {
                 footer += "; Kino's fp32 GEMM in this run: \(String(format: "%.0f", peak)) GFLOP/s (M=1280, K=1536, N=8960)"
@@ -100,7 +100,7 @@ struct BenchEngine: AsyncParsableCommand {
     func torch(_ arguments: [String]) throws -> [String: Any] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "Tooling/bench_engine_torch.py", "--threads", "\(Parallel.threads)", "--folder", model] + arguments
+        p.arguments = ["python3", "Tooling/bench_engine_torch.py", "--threads", "\(Compute.threads)", "--folder", model] + arguments
         let pipe = Pipe()
         p.standardOutput = pipe
         try p.run()

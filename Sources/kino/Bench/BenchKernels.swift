@@ -1,5 +1,4 @@
 import ArgumentParser
-import CKinoBLAS
 import Foundation
 import KinoTensor
 
@@ -22,7 +21,7 @@ struct BenchKernels: AsyncParsableCommand {
     var only: String?
 
     func run() async throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Compute.threads = threads }
         let sections = Set((only ?? "gemm,attention,memory,conv").split(separator: ",").map(String.init))
         let report = try await runOnThread { [quick] in
             KernelBenchmark(quick: quick, sections: sections).run()
@@ -41,7 +40,7 @@ struct KernelBenchmark {
     let sections: Set<String>
 
     func run() -> String {
-        let threads = Parallel.threads
+        let threads = Compute.threads
         var lines = ["# Kernel benchmark", "",
                      "`kino bench kernels` on \(Measure.cpuDescription()), \(threads) threads, \(Date().formatted(.iso8601)).", "",
                      "## GEMM (fp32), C[M,N] = A[M,K]·W[N,K]ᵀ", "",
@@ -54,18 +53,8 @@ struct KernelBenchmark {
             let a = Tensor.randomUniform([m, k], using: &g), w = Tensor.randomUniform([n, k], using: &g)
             let c = Tensor.uninitialized([m, n])
             let flops = 2.0 * Double(m * n * k)
-            openblas_set_num_threads(Int32(threads))
-            let blas = Measure.best {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k), 1, a.f32, blasint(k),
-                            w.f32, blasint(k), 0, c.mutableF32, blasint(n))
-            }
-            openblas_set_num_threads(1)
-            omp_set_num_threads(Int32(threads))
-            let dnnl = Measure.best {
-                _ = dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), 1,
-                               a.f32, dnnl_dim_t(k), w.f32, dnnl_dim_t(k), 0, c.mutableF32, dnnl_dim_t(n))
-            }
-            omp_set_num_threads(1)
+            let blas = Measure.best { ReferenceGEMM.openBLAS(a, w, into: c, threads: threads) }
+            let dnnl = Measure.best { ReferenceGEMM.oneDNN(a, w, into: c, threads: threads) }
             let kino = Measure.best { _ = a.linear(w) }
             let best = min(blas, dnnl)
             worstRatio = min(worstRatio, best / kino)

@@ -16,7 +16,7 @@ struct BenchTransformer: AsyncParsableCommand {
     @Option(help: "Timed repeats after one warm-up.") var repeats = 2
 
     func run() async throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Compute.threads = threads }
         guard let weightType = DType(rawValue: dtype) else { throw ValidationError("--dtype must be f32, bf16 or f16") }
         guard tokens == 320 || tokens == 1280 else { throw ValidationError("--tokens must be 320 or 1280") }
         let (layers, tokens, repeats) = (layers, tokens, repeats)

@@ -21,7 +21,7 @@ struct BenchWan: AsyncParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func run() async throws {
-        if let threads { Parallel.threads = threads }
+        if let threads { Compute.threads = threads }
         let folder = URL(fileURLWithPath: model)
         let referencePath = folder.appendingPathComponent("reference.safetensors").path
         guard FileManager.default.fileExists(atPath: referencePath) else {
@@ -31,7 +31,7 @@ struct BenchWan: AsyncParsableCommand {
             let script = URL(fileURLWithPath: "Tooling/make_wan13b_random.py")
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["python3", script.path, "--measure-only", "--out", folder.path, "--threads", "\(Parallel.threads)"]
+            p.arguments = ["python3", script.path, "--measure-only", "--out", folder.path, "--threads", "\(Compute.threads)"]
             try p.run()
             p.waitUntilExit()
             guard p.terminationStatus == 0 else { throw ValidationError("the diffusers measurement failed (exit \(p.terminationStatus))") }
@@ -45,7 +45,7 @@ struct BenchWan: AsyncParsableCommand {
             let timing = try? JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("reference_timing.json"))) as? [String: Any]
             let torchRuns = (timing?["forwards"] as? [[String: Any]]) ?? []
             var lines = ["# Wan2.1-T2V-1.3B (random weights): Kino vs diffusers", "",
-                         "`kino bench wan` on \(Measure.cpuDescription()), \(Parallel.threads) threads, fp32, \(Date().formatted(.iso8601)).",
+                         "`kino bench wan` on \(Measure.cpuDescription()), \(Compute.threads) threads, fp32, \(Date().formatted(.iso8601)).",
                          "Folder: `\(folder.path)` (Tooling/make_wan13b_random.py; \(transformer.configuration.numLayers) layers, dim \(transformer.configuration.innerDim)).",
                          "One transformer forward at t = 757 on the same latents and text embeddings; Kino loads in \(String(format: "%.2f", loadSeconds)) s (memory-mapped).", "",
                          "| video tokens | Kino s | diffusers s | Kino / diffusers | max rel. error vs diffusers | Kino peak RSS MB | diffusers peak RSS MB |",

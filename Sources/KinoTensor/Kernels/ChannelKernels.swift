@@ -1,11 +1,9 @@
-import KinoTensor
-
-/// Kernels the Wan VAE needs that KinoTensor does not have (candidates to move there).
+/// Channel-first kernels of video VAEs: the channel RMS norm (with its SiLU) and 1×1×1 convolutions.
 extension Tensor {
     /// Wan's RMS norm over the channel axis of a channel-first tensor [B, C, ...]:
     /// x / max(‖x‖₂ over C, 1e-12) · √C · gamma[c] (diffusers' `WanRMS_norm`, `F.normalize` semantics),
     /// followed by SiLU when `silu` is true (the two always come together in the VAE's residual blocks).
-    func channelRMSNorm(gamma: Tensor, silu: Bool) -> Tensor {
+    func cpuChannelRMSNorm(gamma: Tensor, silu: Bool) -> Tensor {
         precondition(rank >= 2 && gamma.count == shape[1], "channelRMSNorm: gamma \(gamma.shape) for input \(shape)")
         let x = toF32()
         let g = gamma.toF32()
@@ -48,7 +46,7 @@ extension Tensor {
     }
 
     /// A 1×1×1 convolution of [B, Cin, ...] with weight [Cout, Cin] and bias [Cout]: one GEMM per batch item.
-    func pointwiseConv(weight: Tensor, bias: Tensor?) -> Tensor {
+    func cpuPointwiseConv(weight: Tensor, bias: Tensor?) -> Tensor {
         precondition(weight.rank == 2 && weight.shape[1] == shape[1], "pointwiseConv: weight \(weight.shape) for input \(shape)")
         let x = toF32(), w = weight.toF32()
         let batch = shape[0], cin = shape[1], cout = weight.shape[0]
@@ -67,6 +65,42 @@ extension Tensor {
             }
             GEMM.multiply(m: cout, n: positions, k: cin, a: w.f32, lda: cin, b: x.f32 + b * cin * positions, ldb: positions,
                           transB: false, c: ob, ldc: positions, accumulate: bp != nil)
+        }
+        return out
+    }
+
+    /// Writes `chunk` [B, C, f, H, W], clamped to [lower, upper], into frames `frames` of self [B, C, F, H, W]
+    /// (a video decoded chunk by chunk into one output).
+    public mutating func writeClamped(_ chunk: Tensor, frames: Range<Int>, lower: Float = -1, upper: Float = 1) {
+        precondition(rank == 5 && chunk.rank == 5 && chunk.shape[2] == frames.count && frames.upperBound <= shape[2]
+                     && chunk.shape[0] == shape[0] && chunk.shape[1] == shape[1] && Array(chunk.shape[3...]) == Array(shape[3...]),
+                     "chunk \(chunk.shape) does not fit frames \(frames) of \(shape)")
+        let src = chunk.toF32()
+        let (planes, total) = (shape[0] * shape[1], shape[2])
+        let pixels = shape[3] * shape[4]
+        let run = frames.count * pixels
+        let sp = src.f32, dp = mutableF32
+        Parallel.forEach(planes) { range in
+            for plane in range {
+                let s = sp + plane * run, d = dp + (plane * total + frames.lowerBound) * pixels
+                for i in 0..<run { d[i] = Swift.min(Swift.max(s[i], lower), upper) }
+            }
+        }
+    }
+
+    /// A relative-position bias [heads, n, n] gathered from `table` [buckets, heads]: entry (h, i, j) is
+    /// table[bucket[j - i + n - 1], h], where `bucket` lists the bucket of every relative distance -(n-1)...(n-1)
+    /// (T5's bucketing is the model's; the gather is the kernel).
+    public static func relativePositionBias(table: Tensor, buckets: [Int], length n: Int) -> Tensor {
+        precondition(table.rank == 2 && buckets.count == 2 * n - 1, "relativePositionBias: table \(table.shape), \(buckets.count) buckets for length \(n)")
+        let heads = table.shape[1]
+        let out = Tensor.uninitialized([heads, n, n])
+        let source = table.toF32()
+        let o = out.mutableF32, t = source.f32
+        for h in 0..<heads {
+            for i in 0..<n {
+                for j in 0..<n { o[(h * n + i) * n + j] = t[buckets[j - i + n - 1] * heads + h] }
+            }
         }
         return out
     }

@@ -1,5 +1,3 @@
-import KinoTensor
-
 /// The VAE's stride-1 causal 3D convolution without im2col: one GEMM per kernel tap (Cout × Cin times
 /// Cin × pixels) over a spatially padded, frame-major copy of [cached frames ++ current chunk], with outputs
 /// computed on the padded-width grid and the 2·padW extra columns per row dropped when copying out. Taps that
@@ -11,7 +9,7 @@ extension Tensor {
     /// `taps` the weight [Cout, Cin, kt, kh, kw] rearranged to [kt·kh·kw, Cout, Cin], bias [Cout]. `front`
     /// zero frames precede the sequence; H and W get `padH`/`padW` zeros on both sides.
     /// Returns [B, Cout, front + p + t - kt + 1, H + 2·padH - kh + 1, W + 2·padW - kw + 1].
-    func causalConv3d(previous: Tensor?, taps: Tensor, kernel: (Int, Int, Int), bias: Tensor?, front: Int, padH: Int, padW: Int) -> Tensor {
+    func cpuCausalConv3d(previous: Tensor?, taps: Tensor, kernel: (Int, Int, Int), bias: Tensor?, front: Int, padH: Int, padW: Int) -> Tensor {
         let x = toF32(), prev = previous?.toF32()
         let (b, cin, t, h, wd) = (shape[0], shape[1], shape[2], shape[3], shape[4])
         let pf = prev?.shape[2] ?? 0

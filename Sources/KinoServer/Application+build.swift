@@ -68,7 +68,7 @@ public func buildRouter(configuration: KinoServerConfiguration) throws -> Router
     let router = Router(context: KinoRequestContext.self)
     router.add(middleware: APIResponseMiddleware(logger: configuration.logger))
     router.get("healthz") { _, _ -> Response in
-        let counts = try service.store.counts()
+        let counts = try await service.store.counts()
         struct Health: Encodable { var status = "ok"; var queued: Int; var in_progress: Int }
         return json(Health(queued: counts[.queued] ?? 0, in_progress: counts[.inProgress] ?? 0))
     }
@@ -94,7 +94,7 @@ struct WorkerService: Service {
     func run() async throws {
         pool.start()
         try? await gracefulShutdown()
-        await pool.stopAsync()
+        await pool.stop()
     }
 }
 

@@ -46,7 +46,7 @@ public enum ServerLauncher {
         let service = VideoService(configuration: configuration, store: store, outputs: try OutputStore(root: folder.videosFolder), trust: trust)
         logger.info("trust settings", metadata: [
             "moderation": "\(trust.moderator?.source ?? "off")", "default-limits": "\(trust.defaultLimits.summary)"])
-        if !settings.insecureNoAuth, let admin = try service.keys.bootstrapAdminKeyIfNeeded() {
+        if !settings.insecureNoAuth, let admin = try await service.keys.bootstrapAdminKeyIfNeeded() {
             say("No API keys yet: created an admin key (scopes admin,generate,read,moderator). It is shown only this once:")
             say(admin.token)
         }

@@ -28,7 +28,7 @@ struct DataOption: ParsableArguments {
     }
 }
 
-struct KeysCreate: ParsableCommand {
+struct KeysCreate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a key; the key is the last line printed.")
 
     @OptionGroup var dataOption: DataOption
@@ -40,28 +40,28 @@ struct KeysCreate: ParsableCommand {
     var project: String?
     @OptionGroup var limits: LimitOptions
 
-    func run() throws {
+    func run() async throws {
         let changes = try limits.changes()
         let store = try dataOption.openStore()
         let service = KeyService(store: store)
-        let created = try service.create(name: name, scopes: try Scope.parseList(scopes), project: project)
-        if !changes.isEmpty { _ = try store.updateKeyLimits(id: created.record.id, changes) }
+        let created = try await service.create(name: name, scopes: try Scope.parseList(scopes), project: project)
+        if !changes.isEmpty { _ = try await store.updateKeyLimits(id: created.record.id, changes) }
         print("Created key \(created.record.id) (\(created.record.name)) in project \(created.record.project) with scopes \(Scope.format(created.record.scopes)).")
-        if !changes.isEmpty { print("Limits: \(try store.key(id: created.record.id)?.limits.summary ?? "-")") }
+        if !changes.isEmpty { print("Limits: \(try await store.key(id: created.record.id)?.limits.summary ?? "-")") }
         print("Store it now; it cannot be shown again:")
         print(created.token)
     }
 }
 
-struct KeysList: ParsableCommand {
+struct KeysList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "One key per line, tab-separated: id, name, project, scopes, created, status, limits.")
 
     @OptionGroup var dataOption: DataOption
 
-    func run() throws {
+    func run() async throws {
         let formatter = ISO8601DateFormatter()
-        for key in try KeyService(store: try dataOption.openStore()).list() {
+        for key in try await KeyService(store: try dataOption.openStore()).list() {
             let created = formatter.string(from: Date(timeIntervalSince1970: Double(key.createdAt) / 1000))
             let status = key.isActive ? "active" : "revoked"
             print([key.id, key.name, key.project, Scope.format(key.scopes), created, status, key.limits.summary].joined(separator: "\t"))
@@ -69,15 +69,15 @@ struct KeysList: ParsableCommand {
     }
 }
 
-struct KeysRevoke: ParsableCommand {
+struct KeysRevoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a key by id.")
 
     @OptionGroup var dataOption: DataOption
     @Argument(help: "The key id (first column of `kino keys list`).")
     var id: String
 
-    func run() throws {
-        try KeyService(store: try dataOption.openStore()).revoke(id: id)
+    func run() async throws {
+        try await KeyService(store: try dataOption.openStore()).revoke(id: id)
         print("Revoked key \(id).")
     }
 }
@@ -107,7 +107,7 @@ struct LimitOptions: ParsableArguments {
     }
 }
 
-struct KeysUpdate: ParsableCommand {
+struct KeysUpdate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update", abstract: "Change a key's limits; a running server applies them to the key's next request.")
 
@@ -116,15 +116,15 @@ struct KeysUpdate: ParsableCommand {
     var id: String
     @OptionGroup var limits: LimitOptions
 
-    func run() throws {
+    func run() async throws {
         let changes = try limits.changes()
         guard !changes.isEmpty else {
             throw ValidationError("Nothing to change: give at least one limit option, e.g. --rate-per-minute 60 (see --help).")
         }
         let store = try dataOption.openStore()
-        guard try store.updateKeyLimits(id: id, changes) else {
+        guard try await store.updateKeyLimits(id: id, changes) else {
             throw ValidationError("No API key with id '\(id)'. `kino keys list` shows the ids.")
         }
-        print("Updated key \(id). Limits: \(try store.key(id: id)?.limits.summary ?? "-") (unset ones follow config.json).")
+        print("Updated key \(id). Limits: \(try await store.key(id: id)?.limits.summary ?? "-") (unset ones follow config.json).")
     }
 }

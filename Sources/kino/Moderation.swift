@@ -144,15 +144,15 @@ struct ModerationPolicyCommand: ParsableCommand {
     }
 }
 
-struct ModerationLog: ParsableCommand {
+struct ModerationLog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log", abstract: "Recent decisions, tab-separated: time, decision, category, rule, key, project, route, video, prompt.")
     @OptionGroup var dataOption: DataOption
     @Option(help: "How many (newest first).") var limit = 50
 
-    func run() throws {
+    func run() async throws {
         let formatter = ISO8601DateFormatter()
-        for entry in try dataOption.openStore().moderationLog(limit: limit) {
+        for entry in try await dataOption.openStore().moderationLog(limit: limit) {
             let time = formatter.string(from: Date(timeIntervalSince1970: Double(entry.at) / 1000))
             print([time, entry.decision, entry.category ?? "-", entry.rule ?? "-", entry.keyID ?? "-", entry.project, entry.route,
                    entry.videoID ?? "-", entry.prompt.replacingOccurrences(of: "\n", with: " ")].joined(separator: "\t"))

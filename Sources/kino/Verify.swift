@@ -43,7 +43,7 @@ struct Verify: AsyncParsableCommand {
             mark = nil
         }
         if let mark {
-            let names = try lookUp(mark, folder: folder)
+            let names = try await lookUp(mark, folder: folder)
             say("watermark: key_id=\(names.keyID) key_name=\(names.keyName) video_id=\(names.videoID)")
         } else {
             say("watermark: absent")
@@ -53,14 +53,14 @@ struct Verify: AsyncParsableCommand {
     }
 
     /// Names for the serials, from the data folder's database (read only if it already exists).
-    private func lookUp(_ mark: WatermarkCheck.Serials, folder: DataFolder) throws -> (keyID: String, keyName: String, videoID: String) {
+    private func lookUp(_ mark: WatermarkCheck.Serials, folder: DataFolder) async throws -> (keyID: String, keyName: String, videoID: String) {
         guard mark.keySerial != 0 || mark.videoSerial != 0 else { return ("none", "local", "none") }
         guard FileManager.default.fileExists(atPath: folder.databasePath) else {
             return ("unknown-serial-\(mark.keySerial)", "unknown", "unknown-serial-\(mark.videoSerial)")
         }
         let store = try folder.openStore()
-        let key = mark.keySerial == 0 ? nil : try store.key(serial: Int64(mark.keySerial))
-        let video = mark.videoSerial == 0 ? nil : try store.videoID(serial: Int64(mark.videoSerial))
+        let key = mark.keySerial == 0 ? nil : try await store.key(serial: Int64(mark.keySerial))
+        let video = mark.videoSerial == 0 ? nil : try await store.videoID(serial: Int64(mark.videoSerial))
         return (key?.id ?? (mark.keySerial == 0 ? "none" : "unknown-serial-\(mark.keySerial)"),
                 key.map { $0.name.replacingOccurrences(of: " ", with: "_") } ?? "unknown",
                 video ?? (mark.videoSerial == 0 ? "none" : "unknown-serial-\(mark.videoSerial)"))

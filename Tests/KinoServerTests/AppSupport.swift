@@ -14,16 +14,16 @@ struct TestApp {
     let reader: CreatedKey
     let configuration: KinoServerConfiguration
 
-    init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings()) throws {
+    init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings()) async throws {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-app-\(UUID().uuidString)"))
         var config = ServiceConfiguration(catalog: ModelCatalog(models: [TestPatternRenderer.modelName]))
         config.leaseMillis = 3_000
         let renderer = TestPatternRenderer(steps: 2, stepDelay: 0.01)
         config.styles = renderer.styles
         service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs, trust: trust, seedSource: { 1234 })
-        alice = try service.keys.create(name: "alice")
-        bob = try service.keys.create(name: "bob")
-        reader = try service.keys.create(name: "reader", scopes: [.read], project: alice.record.project)
+        alice = try await service.keys.create(name: "alice")
+        bob = try await service.keys.create(name: "bob")
+        reader = try await service.keys.create(name: "reader", scopes: [.read], project: alice.record.project)
         configuration = KinoServerConfiguration(
             service: service, renderer: renderer, workers: workers, insecureNoAuth: insecureNoAuth)
     }

@@ -19,7 +19,7 @@ struct EndToEndTests {
     }
 
     @Test func generateDownloadRemixAndStream() async throws {
-        let app = try TestApp(workers: 1)
+        let app = try await TestApp(workers: 1)
         try await app.run { client in
             let id = try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(["prompt": "e2e", "size": "1280x720"])) {
                 try object($0)["id"] as? String ?? ""
@@ -65,7 +65,7 @@ struct EndToEndTests {
     }
 
     @Test func cancellingARunningVideoStopsTheWorker() async throws {
-        let app = try TestApp(workers: 1)
+        let app = try await TestApp(workers: 1)
         try await app.run { client in
             let id = try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(["prompt": "long", "steps": 200])) {
                 try object($0)["id"] as? String ?? ""

@@ -18,8 +18,8 @@ struct TrustRouteTests {
     }
 
     @Test func rateLimitHeadersAnd429() async throws {
-        let app = try TestApp()
-        _ = try store(app).updateKeyLimits(id: app.alice.record.id, ["rate_per_minute": .value(2)])
+        let app = try await TestApp()
+        _ = try await store(app).updateKeyLimits(id: app.alice.record.id, ["rate_per_minute": .value(2)])
         try await app.run { client in
             for remaining in ["1", "0"] {
                 try await client.execute(uri: "/v1/videos", method: .get, headers: auth(app.alice)) { response in
@@ -44,7 +44,7 @@ struct TrustRouteTests {
     }
 
     @Test func moderatedPromptIs400() async throws {
-        let app = try TestApp(trust: try Self.moderated())
+        let app = try await TestApp(trust: try Self.moderated())
         try await app.run { client in
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
                                      body: body(["prompt": "a sch00l sh00ting, students being shot"])) { response in
@@ -59,8 +59,8 @@ struct TrustRouteTests {
     }
 
     @Test func pauseAndResumeOverHTTP() async throws {
-        let app = try TestApp()
-        let admin = try app.service.keys.create(name: "admin", scopes: [.admin])
+        let app = try await TestApp()
+        let admin = try await app.service.keys.create(name: "admin", scopes: [.admin])
         try await app.run { client in
             try await client.execute(uri: "/v1/admin/pause", method: .post, headers: jsonHeaders(app.alice), body: body(["message": "x"])) {
                 #expect($0.status == .forbidden)
@@ -83,8 +83,8 @@ struct TrustRouteTests {
     }
 
     @Test func uploadLimitPerKey() async throws {
-        let app = try TestApp()
-        _ = try store(app).updateKeyLimits(id: app.alice.record.id, ["max_upload_bytes": .value(64)])
+        let app = try await TestApp()
+        _ = try await store(app).updateKeyLimits(id: app.alice.record.id, ["max_upload_bytes": .value(64)])
         try await app.run { client in
             let big = String(repeating: "a red ball ", count: 20)
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(["prompt": big])) { response in
@@ -96,8 +96,8 @@ struct TrustRouteTests {
     }
 
     @Test func publishReviewShareAndGallery() async throws {
-        let app = try TestApp(workers: 1)
-        let moderator = try app.service.keys.create(name: "mod", scopes: [.moderator])
+        let app = try await TestApp(workers: 1)
+        let moderator = try await app.service.keys.create(name: "mod", scopes: [.moderator])
         try await app.run { client in
             let id = try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
                                               body: body(["prompt": "a <b>bold</b> red ball", "size": "1280x720"])) { try object($0)["id"] as? String ?? "" }

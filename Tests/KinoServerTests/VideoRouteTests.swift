@@ -9,7 +9,7 @@ import Testing
 @Suite("/v1/videos routes")
 struct VideoRouteTests {
     @Test func createWithJSONAndMultipartReturnsTheVideoObject() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
                                      body: body(["prompt": "a cat", "seconds": 8, "size": "1280x720", "seed": 7, "style": "noir", "turbo": true])) { response in
@@ -36,7 +36,7 @@ struct VideoRouteTests {
     }
 
     @Test func errorsHaveTheOpenAIShape() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             func expectError(_ uri: String, _ method: HTTPRequest.Method = .post, headers: HTTPFields, body: ByteBuffer? = nil,
                              status: HTTPResponse.Status, type: String, param: String? = nil, code: String? = nil) async throws {
@@ -73,7 +73,7 @@ struct VideoRouteTests {
     }
 
     @Test func projectsAreIsolatedAndRevocationIsImmediate() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             let id = try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(["prompt": "mine"])) {
                 try object($0)["id"] as? String ?? ""
@@ -86,7 +86,7 @@ struct VideoRouteTests {
                 #expect(response.status == .ok, "a read key of the same project sees it")
                 #expect(response.headers[.pollAfterTest] != nil)
             }
-            try app.service.keys.revoke(id: app.alice.record.id)
+            try await app.service.keys.revoke(id: app.alice.record.id)
             try await client.execute(uri: "/v1/videos/\(id)", method: .get, headers: auth(app.alice)) { response in
                 let hoisted1 = try errorBody(response)["code"] as? String
                 #expect(response.status == .unauthorized && hoisted1 == "revoked_api_key")
@@ -95,7 +95,7 @@ struct VideoRouteTests {
     }
 
     @Test func listPaginatesWithCursors() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             var ids: [String] = []
             for i in 0..<5 {
@@ -127,7 +127,7 @@ struct VideoRouteTests {
     }
 
     @Test func idempotencyKeyReplaysConflictsAndRejectsReuse() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             let headers = jsonHeaders(app.alice, [.idempotencyTest: "key-1"])
             let first = try await client.execute(uri: "/v1/videos", method: .post, headers: headers, body: body(["prompt": "once"])) { try object($0) }
@@ -145,7 +145,7 @@ struct VideoRouteTests {
                 #expect($0.status == .ok)
             }
             // A first request still running: 409.
-            _ = try app.service.store.beginIdempotent(project: app.alice.record.project, key: "key-2", requestHash: Idempotency.fingerprint(route: "POST /v1/videos", fields: RequestFields(values: ["prompt": "x"])), now: Clock.nowMillis(), retentionMillis: 60_000)
+            _ = try await app.service.store.beginIdempotent(project: app.alice.record.project, key: "key-2", requestHash: Idempotency.fingerprint(route: "POST /v1/videos", fields: RequestFields(values: ["prompt": "x"])), now: Clock.nowMillis(), retentionMillis: 60_000)
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice, [.idempotencyTest: "key-2"]), body: body(["prompt": "x"])) {
                 #expect($0.status == .conflict)
             }
@@ -155,13 +155,13 @@ struct VideoRouteTests {
             try await client.execute(uri: "/v1/videos", method: .post, headers: bad, body: body(["prompt": "x", "size": "2x2"])) { response in
                 #expect(response.status == .badRequest && response.headers[.replayedTest] == "true")
             }
-            let count = try app.service.store.list(project: app.alice.record.project, after: nil, limit: 100, order: .asc).jobs.count
+            let count = try await app.service.store.list(project: app.alice.record.project, after: nil, limit: 100, order: .asc).jobs.count
             #expect(count == 1)
         }
     }
 
     @Test func cancelAndDeleteQueuedVideos() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             let ids = try await [0, 1].asyncMap { i in
                 try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(["prompt": "c\(i)"])) {
@@ -185,7 +185,7 @@ struct VideoRouteTests {
     }
 
     @Test func openAPIDocumentDescribesEveryRoute() async throws {
-        let app = try TestApp()
+        let app = try await TestApp()
         try await app.run { client in
             try await client.execute(uri: "/v1/openapi.yaml", method: .get) { response in
                 let yaml = String(buffer: response.body)
@@ -211,8 +211,8 @@ struct VideoRouteTests {
         #expect(VideoRoutes.byteRange("items=0-1", size: 1000) == nil)
     }
 
-    @Test func insecureNoAuthOnlyOnLoopback() throws {
-        let app = try TestApp()
+    @Test func insecureNoAuthOnlyOnLoopback() async throws {
+        let app = try await TestApp()
         var config = app.configuration
         config.insecureNoAuth = true
         config.host = "0.0.0.0"

@@ -5,18 +5,18 @@ import Testing
 @Suite("Idempotency records")
 struct IdempotencyStoreTests {
     @Test(arguments: StoreKind.allCases)
-    func stripeModel(kind: StoreKind) throws {
+    func stripeModel(kind: StoreKind) async throws {
         let store = try kind.make()
         let day: Int64 = 86_400_000
-        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 0, retentionMillis: day) == .proceed)
-        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 1, retentionMillis: day) == .inFlight)
-        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h2", now: 1, retentionMillis: day) == .mismatch)
-        #expect(try store.beginIdempotent(project: "q", key: "k", requestHash: "h2", now: 1, retentionMillis: day) == .proceed, "keys are per project")
-        try store.finishIdempotent(project: "p", key: "k", status: 200, body: "{}")
-        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 2, retentionMillis: day) == .replay(status: 200, body: "{}"))
-        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: day + 1, retentionMillis: day) == .proceed, "forgotten after 24 h")
-        try store.abandonIdempotent(project: "p", key: "k")
-        #expect(try store.beginIdempotent(project: "p", key: "k", requestHash: "h3", now: day + 2, retentionMillis: day) == .proceed)
+        await #expect(try await store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 0, retentionMillis: day) == .proceed)
+        await #expect(try await store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 1, retentionMillis: day) == .inFlight)
+        await #expect(try await store.beginIdempotent(project: "p", key: "k", requestHash: "h2", now: 1, retentionMillis: day) == .mismatch)
+        await #expect(try await store.beginIdempotent(project: "q", key: "k", requestHash: "h2", now: 1, retentionMillis: day) == .proceed, "keys are per project")
+        try await store.finishIdempotent(project: "p", key: "k", status: 200, body: "{}")
+        await #expect(try await store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: 2, retentionMillis: day) == .replay(status: 200, body: "{}"))
+        await #expect(try await store.beginIdempotent(project: "p", key: "k", requestHash: "h1", now: day + 1, retentionMillis: day) == .proceed, "forgotten after 24 h")
+        try await store.abandonIdempotent(project: "p", key: "k")
+        await #expect(try await store.beginIdempotent(project: "p", key: "k", requestHash: "h3", now: day + 2, retentionMillis: day) == .proceed)
     }
 
     @Test func concurrentFirstUsesGiveOneProceed() async throws {
@@ -24,7 +24,7 @@ struct IdempotencyStoreTests {
         let stores = [try SQLiteStore(path: path), try SQLiteStore(path: path)]
         let results = try await withThrowingTaskGroup(of: IdempotencyBegin.self) { group in
             for i in 0..<16 {
-                group.addTask { try stores[i % 2].beginIdempotent(project: "p", key: "same", requestHash: "h", now: 0, retentionMillis: 1_000) }
+                group.addTask { try await stores[i % 2].beginIdempotent(project: "p", key: "same", requestHash: "h", now: 0, retentionMillis: 1_000) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

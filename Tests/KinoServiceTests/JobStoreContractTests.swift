@@ -6,138 +6,138 @@ import Testing
 @Suite("Job store contract")
 struct JobStoreContractTests {
     @Test(arguments: StoreKind.allCases)
-    func insertReadAndQueuePositions(kind: StoreKind) throws {
+    func insertReadAndQueuePositions(kind: StoreKind) async throws {
         let store = try kind.make()
-        for i in 1...3 { _ = try store.insert(newJob("v\(i)", at: Int64(i))) }
-        let third = try #require(try store.job(id: "v3", project: "p1"))
+        for i in 1...3 { _ = try await store.insert(newJob("v\(i)", at: Int64(i))) }
+        let third = try await #require(try await store.job(id: "v3", project: "p1"))
         #expect(third.status == .queued && third.queuePosition == 3 && third.seconds == 4 && third.size.width == 1280)
         #expect(third.settings.seed == 42 && third.keySerial == 7 && third.model == "sora-2" && third.engineModel == "kino-tiny")
-        #expect(try store.job(id: "v3", project: "other") == nil, "another project cannot see it")
-        _ = try store.claim(worker: "w", leaseMillis: 1_000, now: 10)
-        #expect(try store.job(id: "v3", project: "p1")?.queuePosition == 2, "positions move up when a job starts")
+        await #expect(try await store.job(id: "v3", project: "other") == nil, "another project cannot see it")
+        _ = try await store.claim(worker: "w", leaseMillis: 1_000, now: 10)
+        await #expect(try await store.job(id: "v3", project: "p1")?.queuePosition == 2, "positions move up when a job starts")
     }
 
     @Test(arguments: StoreKind.allCases)
-    func cursorPagination(kind: StoreKind) throws {
+    func cursorPagination(kind: StoreKind) async throws {
         let store = try kind.make()
-        for i in 1...5 { _ = try store.insert(newJob("v\(i)", at: Int64(i))) }
-        _ = try store.insert(newJob("x1", project: "p2"))
-        let first = try store.list(project: "p1", after: nil, limit: 2, order: .desc)
+        for i in 1...5 { _ = try await store.insert(newJob("v\(i)", at: Int64(i))) }
+        _ = try await store.insert(newJob("x1", project: "p2"))
+        let first = try await store.list(project: "p1", after: nil, limit: 2, order: .desc)
         #expect(first.jobs.map(\.id) == ["v5", "v4"] && first.hasMore)
-        let second = try store.list(project: "p1", after: "v4", limit: 2, order: .desc)
+        let second = try await store.list(project: "p1", after: "v4", limit: 2, order: .desc)
         #expect(second.jobs.map(\.id) == ["v3", "v2"] && second.hasMore)
-        let last = try store.list(project: "p1", after: "v2", limit: 2, order: .desc)
+        let last = try await store.list(project: "p1", after: "v2", limit: 2, order: .desc)
         #expect(last.jobs.map(\.id) == ["v1"] && !last.hasMore)
-        let asc = try store.list(project: "p1", after: "v2", limit: 10, order: .asc)
+        let asc = try await store.list(project: "p1", after: "v2", limit: 10, order: .asc)
         #expect(asc.jobs.map(\.id) == ["v3", "v4", "v5"] && !asc.hasMore)
-        #expect(throws: KinoServiceError.self) { try store.list(project: "p1", after: "x1", limit: 2, order: .desc) }
+        await #expect(throws: KinoServiceError.self) { try await store.list(project: "p1", after: "x1", limit: 2, order: .desc) }
     }
 
     @Test(arguments: StoreKind.allCases)
-    func claimTakesOldestRunnableJobOnce(kind: StoreKind) throws {
+    func claimTakesOldestRunnableJobOnce(kind: StoreKind) async throws {
         let store = try kind.make()
-        #expect(try store.claim(worker: "a", leaseMillis: 1_000, now: 5) == nil)
-        _ = try store.insert(newJob("v1", at: 1))
-        _ = try store.insert(newJob("v2", at: 2))
-        let a = try #require(try store.claim(worker: "a", leaseMillis: 1_000, now: 5))
-        let b = try #require(try store.claim(worker: "b", leaseMillis: 1_000, now: 5))
+        await #expect(try await store.claim(worker: "a", leaseMillis: 1_000, now: 5) == nil)
+        _ = try await store.insert(newJob("v1", at: 1))
+        _ = try await store.insert(newJob("v2", at: 2))
+        let a = try await #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 5))
+        let b = try await #require(try await store.claim(worker: "b", leaseMillis: 1_000, now: 5))
         #expect(a.job.id == "v1" && b.job.id == "v2" && a.attempt == 1 && a.token != b.token)
-        #expect(try store.claim(worker: "c", leaseMillis: 1_000, now: 5) == nil)
-        #expect(try store.job(id: "v1", project: nil)?.status == .inProgress)
+        await #expect(try await store.claim(worker: "c", leaseMillis: 1_000, now: 5) == nil)
+        await #expect(try await store.job(id: "v1", project: nil)?.status == .inProgress)
     }
 
     @Test(arguments: StoreKind.allCases)
-    func onlyTheLeaseHolderMayFinish(kind: StoreKind) throws {
+    func onlyTheLeaseHolderMayFinish(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try store.insert(newJob("v1"))
-        var old = try #require(try store.claim(worker: "old", leaseMillis: 1_000, now: 10))
-        #expect(try store.heartbeat(&old, progress: 40, leaseMillis: 1_000, now: 500) == false)
-        #expect(try store.job(id: "v1", project: nil)?.progress == 40)
+        _ = try await store.insert(newJob("v1"))
+        var old = try await #require(try await store.claim(worker: "old", leaseMillis: 1_000, now: 10))
+        await #expect(try await store.heartbeat(&old, progress: 40, leaseMillis: 1_000, now: 500) == false)
+        await #expect(try await store.job(id: "v1", project: nil)?.progress == 40)
         // The old worker goes silent; its lease (renewed to 1500) lapses and the rescuer re-queues the job.
-        #expect(try store.rescueExpired(now: 1_400, backoffMillis: 0).isEmpty, "a live lease is left alone")
-        #expect(try store.rescueExpired(now: 1_600, backoffMillis: 0) == ["v1"])
-        let new = try #require(try store.claim(worker: "new", leaseMillis: 1_000, now: 1_700))
+        await #expect(try await store.rescueExpired(now: 1_400, backoffMillis: 0).isEmpty, "a live lease is left alone")
+        await #expect(try await store.rescueExpired(now: 1_600, backoffMillis: 0) == ["v1"])
+        let new = try await #require(try await store.claim(worker: "new", leaseMillis: 1_000, now: 1_700))
         #expect(new.attempt == 2)
         // The presumed-dead worker wakes up: every write it tries is refused and changes nothing.
-        #expect(throws: KinoServiceError(.leaseLost, SQLiteStore.leaseLost(old).message)) {
-            try store.complete(old, JobCompletion(hasLatents: false, completedAt: 1_800, expiresAt: 9_999))
+        await #expect(throws: KinoServiceError(.leaseLost, SQLiteStore.leaseLost(old).message)) {
+            try await store.complete(old, JobCompletion(hasLatents: false, completedAt: 1_800, expiresAt: 9_999))
         }
-        #expect(throws: KinoServiceError.self) { try store.fail(old, code: "x", message: "x", now: 1_800) }
-        #expect(throws: KinoServiceError.self) { _ = try store.heartbeat(&old, progress: 99, leaseMillis: 1_000, now: 1_800) }
-        #expect(throws: KinoServiceError.self) { try store.release(old, now: 1_800) }
-        #expect(try store.job(id: "v1", project: nil)?.status == .inProgress)
-        try store.complete(new, JobCompletion(hasLatents: true, completedAt: 1_900, expiresAt: 5_000_000))
-        let done = try #require(try store.job(id: "v1", project: nil))
+        await #expect(throws: KinoServiceError.self) { try await store.fail(old, code: "x", message: "x", now: 1_800) }
+        await #expect(throws: KinoServiceError.self) { _ = try await store.heartbeat(&old, progress: 99, leaseMillis: 1_000, now: 1_800) }
+        await #expect(throws: KinoServiceError.self) { try await store.release(old, now: 1_800) }
+        await #expect(try await store.job(id: "v1", project: nil)?.status == .inProgress)
+        try await store.complete(new, JobCompletion(hasLatents: true, completedAt: 1_900, expiresAt: 5_000_000))
+        let done = try await #require(try await store.job(id: "v1", project: nil))
         #expect(done.status == .completed && done.progress == 100 && done.hasLatents && done.expiresAt == 5_000_000)
-        #expect(throws: KinoServiceError.self) { try store.complete(new, JobCompletion(hasLatents: true, completedAt: 2_000, expiresAt: 1)) }
-        let events = try store.events(videoID: "v1").map(\.event)
+        await #expect(throws: KinoServiceError.self) { try await store.complete(new, JobCompletion(hasLatents: true, completedAt: 2_000, expiresAt: 1)) }
+        let events = try await store.events(videoID: "v1").map(\.event)
         #expect(events == ["queued", "claimed", "rescued", "claimed", "completed"])
     }
 
     @Test(arguments: StoreKind.allCases)
-    func rescuerGivesUpAfterMaxAttempts(kind: StoreKind) throws {
+    func rescuerGivesUpAfterMaxAttempts(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try store.insert(newJob("v1", maxAttempts: 2))
-        _ = try #require(try store.claim(worker: "a", leaseMillis: 100, now: 0))
-        #expect(try store.rescueExpired(now: 200, backoffMillis: 1_000) == ["v1"])
-        #expect(try store.claim(worker: "b", leaseMillis: 100, now: 300) == nil, "backoff: not runnable before 1200")
-        _ = try #require(try store.claim(worker: "b", leaseMillis: 100, now: 1_300))
-        #expect(try store.rescueExpired(now: 1_500, backoffMillis: 1_000) == ["v1"])
-        let failed = try #require(try store.job(id: "v1", project: nil))
+        _ = try await store.insert(newJob("v1", maxAttempts: 2))
+        _ = try await #require(try await store.claim(worker: "a", leaseMillis: 100, now: 0))
+        await #expect(try await store.rescueExpired(now: 200, backoffMillis: 1_000) == ["v1"])
+        await #expect(try await store.claim(worker: "b", leaseMillis: 100, now: 300) == nil, "backoff: not runnable before 1200")
+        _ = try await #require(try await store.claim(worker: "b", leaseMillis: 100, now: 1_300))
+        await #expect(try await store.rescueExpired(now: 1_500, backoffMillis: 1_000) == ["v1"])
+        let failed = try await #require(try await store.job(id: "v1", project: nil))
         #expect(failed.status == .failed && failed.errorCode == "worker_lost" && failed.attempt == 2)
     }
 
     @Test(arguments: StoreKind.allCases)
-    func releaseDoesNotCountTheAttempt(kind: StoreKind) throws {
+    func releaseDoesNotCountTheAttempt(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try store.insert(newJob("v1"))
-        let lease = try #require(try store.claim(worker: "a", leaseMillis: 1_000, now: 0))
-        try store.release(lease, now: 10)
-        let again = try #require(try store.claim(worker: "b", leaseMillis: 1_000, now: 20))
+        _ = try await store.insert(newJob("v1"))
+        let lease = try await #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 0))
+        try await store.release(lease, now: 10)
+        let again = try await #require(try await store.claim(worker: "b", leaseMillis: 1_000, now: 20))
         #expect(again.attempt == 1)
     }
 
     @Test(arguments: StoreKind.allCases)
-    func cancelQueuedAndRunning(kind: StoreKind) throws {
+    func cancelQueuedAndRunning(kind: StoreKind) async throws {
         let store = try kind.make()
-        _ = try store.insert(newJob("v1"))
-        _ = try store.insert(newJob("v2"))
-        var lease = try #require(try store.claim(worker: "a", leaseMillis: 1_000, now: 0))
-        #expect(try store.cancel(id: "v2", project: "p1", now: 5) == .cancelledQueued)
-        #expect(try store.job(id: "v2", project: "p1")?.errorCode == "cancelled")
-        #expect(try store.cancel(id: "v1", project: "p1", now: 5) == .cancelRequested)
-        #expect(try store.heartbeat(&lease, progress: nil, leaseMillis: 1_000, now: 6) == true, "the worker learns of it")
-        try store.fail(lease, code: "cancelled", message: "cancelled", now: 7)
-        #expect(try store.cancel(id: "v1", project: "p1", now: 8) == .alreadyFinished)
-        #expect(try store.cancel(id: "v1", project: "p2", now: 8) == nil)
+        _ = try await store.insert(newJob("v1"))
+        _ = try await store.insert(newJob("v2"))
+        var lease = try await #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 0))
+        await #expect(try await store.cancel(id: "v2", project: "p1", now: 5) == .cancelledQueued)
+        await #expect(try await store.job(id: "v2", project: "p1")?.errorCode == "cancelled")
+        await #expect(try await store.cancel(id: "v1", project: "p1", now: 5) == .cancelRequested)
+        await #expect(try await store.heartbeat(&lease, progress: nil, leaseMillis: 1_000, now: 6) == true, "the worker learns of it")
+        try await store.fail(lease, code: "cancelled", message: "cancelled", now: 7)
+        await #expect(try await store.cancel(id: "v1", project: "p1", now: 8) == .alreadyFinished)
+        await #expect(try await store.cancel(id: "v1", project: "p2", now: 8) == nil)
     }
 
     @Test(arguments: StoreKind.allCases)
-    func deleteHidesAndPurgesExpiredAssets(kind: StoreKind) throws {
+    func deleteHidesAndPurgesExpiredAssets(kind: StoreKind) async throws {
         let store = try kind.make()
-        for id in ["v1", "v2", "v3"] { _ = try store.insert(newJob(id)) }
+        for id in ["v1", "v2", "v3"] { _ = try await store.insert(newJob(id)) }
         for expires in [Int64(10_000), 99_000] {
-            let lease = try #require(try store.claim(worker: "a", leaseMillis: 1_000, now: 0))
-            try store.complete(lease, JobCompletion(hasLatents: false, completedAt: 1, expiresAt: expires))
+            let lease = try await #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 0))
+            try await store.complete(lease, JobCompletion(hasLatents: false, completedAt: 1, expiresAt: expires))
         }
-        #expect(try store.markDeleted(id: "v3", project: "p1", now: 2))
-        #expect(try store.job(id: "v3", project: "p1") == nil)
-        #expect(try store.markDeleted(id: "v3", project: "p1", now: 3) == false)
-        #expect(Set(try store.purgeableAssets(now: 20_000)) == ["v1", "v3"])
-        #expect(try store.purgeableAssets(now: 20_000).isEmpty, "purged once")
-        #expect(try store.job(id: "v1", project: "p1")?.assetsPurged == true)
+        await #expect(try await store.markDeleted(id: "v3", project: "p1", now: 2))
+        await #expect(try await store.job(id: "v3", project: "p1") == nil)
+        await #expect(try await store.markDeleted(id: "v3", project: "p1", now: 3) == false)
+        await #expect(Set(try store.purgeableAssets(now: 20_000)) == ["v1", "v3"])
+        await #expect(try await store.purgeableAssets(now: 20_000).isEmpty, "purged once")
+        await #expect(try await store.job(id: "v1", project: "p1")?.assetsPurged == true)
     }
 
     /// Two store instances on one file behave like two processes: concurrent claims never share a job.
     @Test func concurrentClaimsAcrossConnectionsGetDistinctJobs() async throws {
         let path = temporaryDatabasePath()
         let stores = [try SQLiteStore(path: path), try SQLiteStore(path: path)]
-        for i in 0..<60 { _ = try stores[0].insert(newJob("v\(i)", at: Int64(i))) }
+        for i in 0..<60 { _ = try await stores[0].insert(newJob("v\(i)", at: Int64(i))) }
         let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
             for worker in 0..<6 {
                 group.addTask {
                     var mine: [String] = []
-                    while let lease = try stores[worker % 2].claim(worker: "w\(worker)", leaseMillis: 60_000, now: 100) {
+                    while let lease = try await stores[worker % 2].claim(worker: "w\(worker)", leaseMillis: 60_000, now: 100) {
                         mine.append(lease.job.id)
                     }
                     return mine

@@ -23,48 +23,48 @@ struct KeyTests {
     }
 
     @Test(arguments: StoreKind.allCases)
-    func createAuthenticateRevoke(kind: StoreKind) throws {
+    func createAuthenticateRevoke(kind: StoreKind) async throws {
         let store = try kind.make()
         let keys = KeyService(store: store)
-        let alice = try keys.create(name: "alice")
-        let bob = try keys.create(name: "bob", scopes: [.read], project: "team")
-        let carol = try keys.create(name: "carol", project: "team")
+        let alice = try await keys.create(name: "alice")
+        let bob = try await keys.create(name: "bob", scopes: [.read], project: "team")
+        let carol = try await keys.create(name: "carol", project: "team")
         #expect(alice.record.project == "key-\(alice.record.id)" && alice.record.scopes == [.generate, .read])
         #expect(bob.record.project == "team" && carol.record.project == "team")
         #expect(Set([alice, bob, carol].map(\.record.serial)).count == 3)
-        let principal = try keys.authenticate(token: alice.token)
+        let principal = try await keys.authenticate(token: alice.token)
         #expect(principal.project == alice.record.project && principal.keyID == alice.record.id)
-        #expect(throws: KinoServiceError.self) { try keys.authenticate(token: bob.token).require(.generate) }
+        await #expect(throws: KinoServiceError.self) { try await keys.authenticate(token: bob.token).require(.generate) }
         // A well-formed token whose secret does not match the stored hash.
         let forged = APIKeyToken.parse(alice.token).map { _ in alice.token.replacingOccurrences(of: alice.record.id, with: bob.record.id) }
-        #expect(throws: KinoServiceError.self) { try keys.authenticate(token: forged ?? "") }
-        try keys.revoke(id: alice.record.id)
-        #expect(throws: KinoServiceError(.unauthenticated, "This API key (\(alice.record.id)) has been revoked. Ask an administrator for a new key.", code: "revoked_api_key")) {
-            try keys.authenticate(token: alice.token)
+        await #expect(throws: KinoServiceError.self) { try await keys.authenticate(token: forged ?? "") }
+        try await keys.revoke(id: alice.record.id)
+        await #expect(throws: KinoServiceError(.unauthenticated, "This API key (\(alice.record.id)) has been revoked. Ask an administrator for a new key.", code: "revoked_api_key")) {
+            try await keys.authenticate(token: alice.token)
         }
-        #expect(try keys.list().filter { !$0.isActive }.map(\.id) == [alice.record.id])
-        #expect(throws: KinoServiceError.self) { try keys.revoke(id: "nosuchkey") }
+        await #expect(try await keys.list().filter { !$0.isActive }.map(\.id) == [alice.record.id])
+        await #expect(throws: KinoServiceError.self) { try await keys.revoke(id: "nosuchkey") }
         #expect(store is SQLiteStore)
     }
 
-    @Test func revocationReachesAnotherProcessOnTheNextRequest() throws {
+    @Test func revocationReachesAnotherProcessOnTheNextRequest() async throws {
         let path = temporaryDatabasePath()
         let server = KeyService(store: try SQLiteStore(path: path))
         let cli = KeyService(store: try SQLiteStore(path: path))
-        let key = try cli.create(name: "k")
-        #expect(try server.authenticate(token: key.token).keyName == "k")
-        try cli.revoke(id: key.record.id)
-        #expect(throws: KinoServiceError.self) { try server.authenticate(token: key.token) }
+        let key = try await cli.create(name: "k")
+        await #expect(try await server.authenticate(token: key.token).keyName == "k")
+        try await cli.revoke(id: key.record.id)
+        await #expect(throws: KinoServiceError.self) { try await server.authenticate(token: key.token) }
     }
 
-    @Test func sessionsEndWithTheirKey() throws {
+    @Test func sessionsEndWithTheirKey() async throws {
         let keys = KeyService(store: try SQLiteStore.inMemory())
-        let key = try keys.create(name: "studio")
-        let session = try keys.startSession(token: key.token, lifetimeMillis: 60_000)
+        let key = try await keys.create(name: "studio")
+        let session = try await keys.startSession(token: key.token, lifetimeMillis: 60_000)
         #expect(session.cookie != key.token && session.csrf != session.cookie)
-        #expect(try keys.session(cookie: session.cookie).csrf == session.csrf)
-        try keys.revoke(id: key.record.id)
-        #expect(throws: KinoServiceError.self) { try keys.session(cookie: session.cookie) }
+        await #expect(try await keys.session(cookie: session.cookie).csrf == session.csrf)
+        try await keys.revoke(id: key.record.id)
+        await #expect(throws: KinoServiceError.self) { try await keys.session(cookie: session.cookie) }
     }
 
     @Test func scopeParsing() throws {
@@ -74,10 +74,10 @@ struct KeyTests {
         #expect(Scope.format([.read, .admin, .generate]) == "generate,read,admin")
     }
 
-    @Test func bootstrapCreatesOneAdminKey() throws {
+    @Test func bootstrapCreatesOneAdminKey() async throws {
         let keys = KeyService(store: try SQLiteStore.inMemory())
-        let admin = try #require(try keys.bootstrapAdminKeyIfNeeded())
+        let admin = try await await #require(try await keys.bootstrapAdminKeyIfNeeded())
         #expect(admin.record.scopes.contains(.admin))
-        #expect(try keys.bootstrapAdminKeyIfNeeded() == nil)
+        await await #expect(try await keys.bootstrapAdminKeyIfNeeded() == nil)
     }
 }

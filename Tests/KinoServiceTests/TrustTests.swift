@@ -11,120 +11,120 @@ struct TrustTests {
         let alice: CreatedKey
         let moderator: CreatedKey
 
-        init(limits: KeyLimits = KeyLimits.builtInDefaults, moderation: Bool = true) throws {
+        init(limits: KeyLimits = KeyLimits.builtInDefaults, moderation: Bool = true) async throws {
             store = try SQLiteStore(path: temporaryDatabasePath())
             let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-trust-\(UUID().uuidString)"))
             let trust = TrustSettings(defaultLimits: limits, moderator: moderation ? Moderator(policy: try Moderator.defaultPolicy(), source: "test") : nil)
             service = VideoService(configuration: ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"])), store: store,
                                    outputs: outputs, trust: trust, seedSource: { 7 })
-            alice = try service.keys.create(name: "alice")
-            moderator = try service.keys.create(name: "mod", scopes: [.moderator, .read])
+            alice = try await service.keys.create(name: "alice")
+            moderator = try await service.keys.create(name: "mod", scopes: [.moderator, .read])
         }
 
         /// The principal as the server sees it on the next request (limits re-read from the store).
-        func principal(_ key: CreatedKey) throws -> Principal { try service.keys.authenticate(token: key.token) }
+        func principal(_ key: CreatedKey) async throws -> Principal { try await service.keys.authenticate(token: key.token) }
 
-        func create(_ prompt: String, seconds: String = "4", as key: CreatedKey? = nil, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
-            try service.create(RequestFields(values: ["prompt": prompt, "seconds": seconds]), principal: try principal(key ?? alice), now: now)
+        func create(_ prompt: String, seconds: String = "4", as key: CreatedKey? = nil, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
+            try await service.create(RequestFields(values: ["prompt": prompt, "seconds": seconds]), principal: try principal(key ?? alice), now: now)
         }
     }
 
-    func error(_ body: () throws -> Void) -> KinoServiceError? {
-        do { try body() } catch let error as KinoServiceError { return error } catch { return nil }
+    func error(_ body: () async throws -> Void) async -> KinoServiceError? {
+        do { try await body() } catch let error as KinoServiceError { return error } catch { return nil }
         return nil
     }
 
-    @Test func keyLimitsUpdateAndInherit() throws {
-        let f = try Fixture(limits: KeyLimits(ratePerMinute: 100, maxQueued: 9))
-        #expect(try f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .value(5), "max_queued": .value(0)]))
-        var limits = f.service.effectiveLimits(try f.principal(f.alice))
+    @Test func keyLimitsUpdateAndInherit() async throws {
+        let f = try await Fixture(limits: KeyLimits(ratePerMinute: 100, maxQueued: 9))
+        await #expect(try await f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .value(5), "max_queued": .value(0)]))
+        var limits = await f.service.effectiveLimits(try f.principal(f.alice))
         #expect(limits.ratePerMinute == 5 && limits.maxQueued == nil, "0 exempts the key from the default")
-        _ = try f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .inherit])
-        limits = f.service.effectiveLimits(try f.principal(f.alice))
+        _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .inherit])
+        limits = await f.service.effectiveLimits(try f.principal(f.alice))
         #expect(limits.ratePerMinute == 100)
-        #expect(try !f.store.updateKeyLimits(id: "nope", ["burst": .value(1)]))
+        await #expect(try !f.store.updateKeyLimits(id: "nope", ["burst": .value(1)]))
         #expect(throws: KinoServiceError.self) { try LimitSetting.parse("-3", option: "burst") }
     }
 
-    @Test func rateLimitIsSharedThroughTheStore() throws {
-        let f = try Fixture()
-        _ = try f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .value(2)])
-        let p = try f.principal(f.alice)
-        #expect(try f.service.checkRate(principal: p, now: 1_000)?.decision.remaining == 1)
-        #expect(try f.service.checkRate(principal: p, now: 1_000)?.decision.remaining == 0)
-        let refused = error { _ = try f.service.checkRate(principal: p, now: 1_000) }
+    @Test func rateLimitIsSharedThroughTheStore() async throws {
+        let f = try await Fixture()
+        _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .value(2)])
+        let p = try await f.principal(f.alice)
+        await #expect(try await f.service.checkRate(principal: p, now: 1_000)?.decision.remaining == 1)
+        await #expect(try await f.service.checkRate(principal: p, now: 1_000)?.decision.remaining == 0)
+        let refused = await error { _ = try await f.service.checkRate(principal: p, now: 1_000) }
         #expect(refused?.kind == .rateLimited && refused?.code == "rate_limit_exceeded" && refused?.retryAfterSeconds == 30)
         #expect(refused?.headers["x-ratelimit-limit-requests"] == "2" && refused?.headers["x-ratelimit-remaining-requests"] == "0")
-        #expect(try f.service.checkRate(principal: try f.principal(f.moderator), now: 1_000) == nil, "no limit, no headers")
+        await #expect(try await f.service.checkRate(principal: try f.principal(f.moderator), now: 1_000) == nil, "no limit, no headers")
     }
 
-    @Test func queueConcurrencyAndClipSeconds() throws {
-        let f = try Fixture(limits: KeyLimits(maxConcurrent: 3, clipSecondsPerDay: 20, maxQueued: 2))
-        _ = try f.create("one")
-        _ = try f.create("two")
-        #expect(error { _ = try f.create("three") }?.code == "queue_full")
-        _ = try f.store.updateKeyLimits(id: f.alice.record.id, ["max_queued": .value(10), "max_concurrent": .value(2)])
-        #expect(error { _ = try f.create("three") }?.code == "concurrency_limit_exceeded")
-        _ = try f.store.updateKeyLimits(id: f.alice.record.id, ["max_concurrent": .value(10)])
+    @Test func queueConcurrencyAndClipSeconds() async throws {
+        let f = try await Fixture(limits: KeyLimits(maxConcurrent: 3, clipSecondsPerDay: 20, maxQueued: 2))
+        _ = try await f.create("one")
+        _ = try await f.create("two")
+        #expect(await error { _ = try await f.create("three") }?.code == "queue_full")
+        _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["max_queued": .value(10), "max_concurrent": .value(2)])
+        #expect(await error { _ = try await f.create("three") }?.code == "concurrency_limit_exceeded")
+        _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["max_concurrent": .value(10)])
         let day: Int64 = 24 * 3600 * 1000
         let t0 = Clock.nowMillis()
-        _ = try f.create("eight", seconds: "8", now: t0)  // 4 + 4 + 8 = 16 of 20
-        let over = error { _ = try f.create("eight more", seconds: "8", now: t0 + 1_000) }
+        _ = try await f.create("eight", seconds: "8", now: t0)  // 4 + 4 + 8 = 16 of 20
+        let over = await error { _ = try await f.create("eight more", seconds: "8", now: t0 + 1_000) }
         #expect(over?.code == "quota_exceeded" && over?.kind == .rateLimited)
         #expect(over?.headers["x-ratelimit-remaining-clip-seconds"] == "4")
         #expect((over?.retryAfterSeconds ?? 0) > 0 && (over?.retryAfterSeconds ?? 0) <= Int(day / 1000))
-        _ = try f.create("four fits", seconds: "4", now: t0 + 2_000)
+        _ = try await f.create("four fits", seconds: "4", now: t0 + 2_000)
     }
 
-    @Test func pauseRefusesNewJobsWithTheMessage() throws {
-        let f = try Fixture()
-        let queued = try f.create("before the pause")
-        let admin = try f.service.keys.create(name: "root", scopes: [.admin])
-        #expect(throws: KinoServiceError.self) { try f.service.pause(message: "x", principal: try f.principal(f.alice)) }
-        _ = try f.service.pause(message: "Maintenance until 14:00", principal: try f.principal(admin))
-        let refused = error { _ = try f.create("during") }
+    @Test func pauseRefusesNewJobsWithTheMessage() async throws {
+        let f = try await Fixture()
+        let queued = try await f.create("before the pause")
+        let admin = try await f.service.keys.create(name: "root", scopes: [.admin])
+        await #expect(throws: KinoServiceError.self) { try await f.service.pause(message: "x", principal: try f.principal(f.alice)) }
+        _ = try await f.service.pause(message: "Maintenance until 14:00", principal: try f.principal(admin))
+        let refused = await error { _ = try await f.create("during") }
         #expect(refused?.kind == .unavailable && refused?.code == "service_paused")
         #expect(refused?.message.contains("Maintenance until 14:00") == true)
-        #expect(try f.store.job(id: queued.id, project: nil)?.status == .queued, "queued jobs stay queued")
-        try f.service.resume(principal: try f.principal(admin))
-        #expect(try f.create("after").status == .queued)
+        await #expect(try await f.store.job(id: queued.id, project: nil)?.status == .queued, "queued jobs stay queued")
+        try await f.service.resume(principal: try f.principal(admin))
+        await #expect(try await f.create("after").status == .queued)
     }
 
-    @Test func moderationBlocksAndAuditsEveryDecision() throws {
-        let f = try Fixture()
-        let blocked = error { _ = try f.create("a man beheading a prisoner") }
+    @Test func moderationBlocksAndAuditsEveryDecision() async throws {
+        let f = try await Fixture()
+        let blocked = await error { _ = try await f.create("a man beheading a prisoner") }
         #expect(blocked?.code == "moderation_blocked" && blocked?.param == "prompt" && blocked?.kind == .invalidRequest)
-        let allowed = try f.create("a shot of espresso")
-        let log = try f.store.moderationLog(limit: 10)
+        let allowed = try await f.create("a shot of espresso")
+        let log = try await f.store.moderationLog(limit: 10)
         #expect(log.count == 2)
         #expect(log.first?.decision == "allowed" && log.first?.videoID == allowed.id && log.first?.keyID == f.alice.record.id)
         #expect(log.last?.decision == "blocked" && log.last?.category == "graphic_violence" && log.last?.videoID == nil)
-        _ = try f.store.updateKeyLimits(id: f.alice.record.id, ["max_prompt_chars": .value(10)])
-        #expect(error { _ = try f.create("a prompt longer than ten") }?.code == "string_above_max_length")
+        _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["max_prompt_chars": .value(10)])
+        #expect(await error { _ = try await f.create("a prompt longer than ten") }?.code == "string_above_max_length")
     }
 
-    @Test func reviewBeforeSharing() throws {
-        let f = try Fixture()
-        let job = try f.create("a red ball")
+    @Test func reviewBeforeSharing() async throws {
+        let f = try await Fixture()
+        let job = try await f.create("a red ball")
         // Only completed videos can be published.
-        #expect(error { _ = try f.service.publish(job.id, principal: try f.principal(f.alice)) }?.code == "invalid_video_state")
-        var lease = try #require(try f.store.claim(worker: "w", leaseMillis: 10_000, now: Clock.nowMillis()))
-        _ = try f.store.heartbeat(&lease, progress: 50, leaseMillis: 10_000, now: Clock.nowMillis())
-        try f.store.complete(lease, JobCompletion(hasLatents: false, completedAt: Clock.nowMillis(), expiresAt: Clock.nowMillis() + 3_600_000))
+        #expect(await error { _ = try await f.service.publish(job.id, principal: try f.principal(f.alice)) }?.code == "invalid_video_state")
+        var lease = try await #require(try await f.store.claim(worker: "w", leaseMillis: 10_000, now: Clock.nowMillis()))
+        _ = try await f.store.heartbeat(&lease, progress: 50, leaseMillis: 10_000, now: Clock.nowMillis())
+        try await f.store.complete(lease, JobCompletion(hasLatents: false, completedAt: Clock.nowMillis(), expiresAt: Clock.nowMillis() + 3_600_000))
         // Another project cannot publish it; the owner can; nobody sees it publicly before approval.
-        let bob = try f.service.keys.create(name: "bob")
-        #expect(error { _ = try f.service.publish(job.id, principal: try f.principal(bob)) }?.kind == .notFound)
-        #expect(try f.service.publish(job.id, principal: try f.principal(f.alice)).state == .pending)
-        #expect(error { _ = try f.service.publicShare(job.id) }?.kind == .notFound)
-        #expect(error { _ = try f.service.reviewQueue(principal: try f.principal(f.alice)) }?.kind == .permissionDenied)
-        #expect(try f.service.reviewQueue(principal: try f.principal(f.moderator)).map(\.videoID) == [job.id])
-        let rejected = try f.service.decide(job.id, approve: false, reason: "blurry", principal: try f.principal(f.moderator))
+        let bob = try await f.service.keys.create(name: "bob")
+        #expect(await error { _ = try await f.service.publish(job.id, principal: try f.principal(bob)) }?.kind == .notFound)
+        await #expect(try await f.service.publish(job.id, principal: try f.principal(f.alice)).state == .pending)
+        #expect(await error { _ = try await f.service.publicShare(job.id) }?.kind == .notFound)
+        #expect(await error { _ = try await f.service.reviewQueue(principal: try f.principal(f.alice)) }?.kind == .permissionDenied)
+        await #expect(try await f.service.reviewQueue(principal: try f.principal(f.moderator)).map(\.videoID) == [job.id])
+        let rejected = try await f.service.decide(job.id, approve: false, reason: "blurry", principal: try f.principal(f.moderator))
         #expect(rejected.state == .rejected && rejected.reason == "blurry")
-        #expect(try f.service.gallery().isEmpty)
-        let approved = try f.service.decide(job.id, approve: true, reason: nil, principal: try f.principal(f.moderator))
+        await #expect(try await f.service.gallery().isEmpty)
+        let approved = try await f.service.decide(job.id, approve: true, reason: nil, principal: try f.principal(f.moderator))
         #expect(approved.state == .approved && approved.decidedBy == f.moderator.record.id)
-        #expect(try f.service.gallery().map(\.videoID) == [job.id])
-        let events = try f.store.events(videoID: job.id).map(\.event)
+        await #expect(try await f.service.gallery().map(\.videoID) == [job.id])
+        let events = try await f.store.events(videoID: job.id).map(\.event)
         #expect(events.suffix(3) == ["publish_requested", "share_rejected", "share_approved"])
     }
 }

@@ -27,16 +27,16 @@ struct WorkerPoolTests {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-wp-\(UUID().uuidString)"))
         let service = VideoService(configuration: ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"])),
                                    store: try SQLiteStore.inMemory(), outputs: outputs)
-        let principal = try service.keys.authenticate(token: try service.keys.create(name: "k").token)
-        let job = try service.create(RequestFields(values: ["prompt": "a cat"]), principal: principal)
+        let principal = try await service.keys.authenticate(token: try service.keys.create(name: "k").token)
+        let job = try await service.create(RequestFields(values: ["prompt": "a cat"]), principal: principal)
         let pool = WorkerPool(service: service, renderer: renderer, count: 1)
         pool.start()
         var current = job
         for _ in 0..<200 where !current.status.isTerminal {
             try await Task.sleep(for: .milliseconds(20))
-            current = try service.video(job.id, principal: principal)
+            current = try await service.video(job.id, principal: principal)
         }
-        await pool.stopAsync()
+        await pool.stop()
         return current
     }
 

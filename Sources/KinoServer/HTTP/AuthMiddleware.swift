@@ -15,20 +15,20 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.principal = try principal(for: request)
+        context.principal = try await principal(for: request)
         return try await next(request, context)
     }
 
-    func principal(for request: Request) throws -> Principal {
+    func principal(for request: Request) async throws -> Principal {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw KinoServiceError(.unauthenticated, "The Authorization header must be `Bearer kino_...`.", code: "invalid_api_key")
             }
-            return try keys.authenticate(token: parts[1].trimmingCharacters(in: .whitespaces))
+            return try await keys.authenticate(token: parts[1].trimmingCharacters(in: .whitespaces))
         }
         if let cookie = request.cookies[Self.sessionCookie]?.value, !cookie.isEmpty {
-            let session = try keys.session(cookie: cookie)
+            let session = try await keys.session(cookie: cookie)
             if ![.get, .head].contains(request.method) {
                 let sent = request.headers[.csrfToken] ?? ""
                 guard constantTimeEquals(Array(sent.utf8), Array(session.csrf.utf8)) else {

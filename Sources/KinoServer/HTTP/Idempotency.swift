@@ -22,7 +22,7 @@ enum Idempotency {
         }
         let principal = try context.requirePrincipal()
         let hash = fingerprint(route: route, fields: fields)
-        switch try store.beginIdempotent(project: principal.project, key: key, requestHash: hash, now: Clock.nowMillis(), retentionMillis: retentionMillis) {
+        switch try await store.beginIdempotent(project: principal.project, key: key, requestHash: hash, now: Clock.nowMillis(), retentionMillis: retentionMillis) {
         case .replay(let status, let stored):
             var headers: HTTPFields = [.contentType: "application/json"]
             headers[.idempotentReplayed] = "true"
@@ -42,12 +42,12 @@ enum Idempotency {
             let (errorStatus, errorData) = ErrorMapping.payload(for: error, logger: context.logger)
             // Server errors and 429 (a limit that clears with time) are not stored: a retry runs again.
             if errorStatus.code >= 500 || errorStatus.code == 429 {
-                try? store.abandonIdempotent(project: principal.project, key: key)
+                try? await store.abandonIdempotent(project: principal.project, key: key)
                 throw error
             }
             (status, data) = (errorStatus, errorData)
         }
-        try store.finishIdempotent(project: principal.project, key: key, status: status.code, body: String(decoding: data, as: UTF8.self))
+        try await store.finishIdempotent(project: principal.project, key: key, status: status.code, body: String(decoding: data, as: UTF8.self))
         return jsonResponse(data, status: status)
     }
 

@@ -12,7 +12,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     let service: VideoService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let principal = context.principal, let checked = try service.checkRate(principal: principal) else {
+        guard let principal = context.principal, let checked = try await service.checkRate(principal: principal) else {
             return try await next(request, context)
         }
         var response = try await next(request, context)

@@ -41,7 +41,7 @@ struct StudioRoutes {
         let form = RequestBody.formDecode(String(buffer: body))
         let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            let started = try keys.startSession(token: key, lifetimeMillis: Self.sessionLifetimeMillis)
+            let started = try await keys.startSession(token: key, lifetimeMillis: Self.sessionLifetimeMillis)
             var response = Response(status: .seeOther, headers: [.location: "/"])
             response.setCookie(Cookie(
                 name: AuthMiddleware.sessionCookie, value: started.cookie, maxAge: Int(Self.sessionLifetimeMillis / 1000),
@@ -61,7 +61,7 @@ struct StudioRoutes {
             var insecure_no_auth: Bool
         }
         if let cookie = request.cookies[AuthMiddleware.sessionCookie]?.value, !cookie.isEmpty,
-           let session = try? keys.session(cookie: cookie) {
+           let session = try? await keys.session(cookie: cookie) {
             return json(Session(signed_in: true, key_name: session.principal.keyName, project: session.principal.project,
                                 csrf_token: session.csrf, insecure_no_auth: insecureNoAuth))
         }
@@ -74,12 +74,12 @@ struct StudioRoutes {
     @Sendable func signOut(_ request: Request, context: KinoRequestContext) async throws -> Response {
         try checkSameOrigin(request)
         if let cookie = request.cookies[AuthMiddleware.sessionCookie]?.value, !cookie.isEmpty,
-           let session = try? keys.session(cookie: cookie) {
+           let session = try? await keys.session(cookie: cookie) {
             let sent = request.headers[.csrfToken] ?? ""
             guard constantTimeEquals(Array(sent.utf8), Array(session.csrf.utf8)) else {
                 throw KinoServiceError(.permissionDenied, "Missing or wrong CSRF token. Reload the studio page.", code: "csrf_failed")
             }
-            try keys.endSession(cookie: cookie)
+            try await keys.endSession(cookie: cookie)
         }
         var response = Response(status: .noContent)
         response.setCookie(Cookie(name: AuthMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))

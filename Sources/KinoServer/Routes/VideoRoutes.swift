@@ -42,7 +42,7 @@ struct VideoRoutes {
             request, context: context, route: "POST /v1/videos", fields: fields, store: service.store,
             retentionMillis: service.configuration.idempotencyRetentionMillis
         ) {
-            let job = try service.create(fields, principal: principal)
+            let job = try await service.create(fields, principal: principal)
             return (.ok, VideoObject(job).jsonData)
         }
     }
@@ -56,13 +56,13 @@ struct VideoRoutes {
             request, context: context, route: "POST /v1/videos/\(id)/remix", fields: fields, store: service.store,
             retentionMillis: service.configuration.idempotencyRetentionMillis
         ) {
-            let job = try service.remix(sourceID: id, fields, principal: principal, rendererSupportsRemix: renderer.supportsRemix)
+            let job = try await service.remix(sourceID: id, fields, principal: principal, rendererSupportsRemix: renderer.supportsRemix)
             return (.ok, VideoObject(job).jsonData)
         }
     }
 
     @Sendable func retrieve(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let job = try service.video(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        let job = try await service.video(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
         var headers = HTTPFields()
         headers[.pollAfterMS] = String(service.pollAfterMillis(for: job))
         return jsonResponse(VideoObject(job).jsonData, headers: headers)
@@ -78,24 +78,24 @@ struct VideoRoutes {
             limit = value
         }
         let after = query.get("after").flatMap { $0.isEmpty ? nil : $0 }
-        let page = try service.list(principal: try context.requirePrincipal(), after: after, limit: limit, order: query.get("order"))
+        let page = try await service.list(principal: try context.requirePrincipal(), after: after, limit: limit, order: query.get("order"))
         return jsonResponse(VideoList(data: page.jobs.map(VideoObject.init), hasMore: page.hasMore).jsonData)
     }
 
     @Sendable func delete(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let id = try context.parameters.require("video_id")
-        try service.delete(id, principal: try context.requirePrincipal())
+        try await service.delete(id, principal: try context.requirePrincipal())
         return json(VideoDeleted(id: id))
     }
 
     /// Asks to publish the video; a moderator approves or rejects it (see TrustRoutes).
     @Sendable func publish(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let record = try service.publish(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        let record = try await service.publish(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
         return json(ShareObject(record))
     }
 
     @Sendable func cancel(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let job = try service.cancel(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        let job = try await service.cancel(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
         return jsonResponse(VideoObject(job).jsonData)
     }
 
@@ -105,7 +105,7 @@ struct VideoRoutes {
         guard let variant = VideoVariant(rawValue: variantText) else {
             throw KinoServiceError(.invalidRequest, "variant must be one of video, thumbnail, spritesheet; got '\(variantText)'.", param: "variant", code: "invalid_value")
         }
-        let file = try service.content(id, variant: variant, principal: try context.requirePrincipal())
+        let file = try await service.content(id, variant: variant, principal: try context.requirePrincipal())
         let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int) ?? 0
         var headers: HTTPFields = [.contentType: variant.contentType, .acceptRanges: "bytes"]
         let disposition = request.uri.queryParameters.get("download") == "1" ? "attachment" : "inline"
@@ -148,7 +148,7 @@ struct VideoRoutes {
     @Sendable func events(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try context.parameters.require("video_id")
-        let first = try service.video(id, principal: principal)
+        let first = try await service.video(id, principal: principal)
         let service = self.service
         let body = ResponseBody { writer in
             var last: Data?
@@ -174,7 +174,7 @@ struct VideoRoutes {
                     lastWrite = .now
                 }
                 try? await Task.sleep(for: .milliseconds(500))
-                guard let next = try? service.video(id, principal: principal) else { break }
+                guard let next = try? await service.video(id, principal: principal) else { break }
                 job = next
             }
             try await writer.finish(nil)

@@ -47,6 +47,8 @@ public struct SQLRow: Sendable {
 public final class SQLiteDatabase: @unchecked Sendable {
     private let handle: OpaquePointer
     private let lock = NSLock()
+    /// The thread every store call runs on, one at a time (the connection is serialised anyway).
+    private let queue = DispatchQueue(label: "kino.sqlite")
     /// Prepared statements by SQL text, reused under `lock` (preparing costs more than running these queries).
     private let cache = StatementCache()
     public let path: String
@@ -74,8 +76,25 @@ public final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
-    public func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` on the database's own thread (SQLite calls block, so they
+    /// never run on Swift's cooperative pool), rolling back if it throws.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
+        try await onQueue { try self.writeNow(body) }
+    }
+
+    /// Runs `body` without an explicit transaction on the database's own thread.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
+        try await onQueue { try self.readNow(body) }
+    }
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// `write` on the calling thread (migrations, while the store opens).
+    func writeNow<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         let connection = SQLConnection(handle: handle, cache: cache)
@@ -91,7 +110,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Runs `body` without an explicit transaction (single statements are atomic on their own).
-    public func read<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+    func readNow<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(SQLConnection(handle: handle, cache: cache))

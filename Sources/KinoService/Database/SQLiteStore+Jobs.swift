@@ -1,8 +1,8 @@
 import Foundation
 
 extension SQLiteStore: JobStore {
-    public func insert(_ job: NewVideoJob) throws -> VideoJob {
-        try database.write { db in try insertRow(db, job) }
+    public func insert(_ job: NewVideoJob) async throws -> VideoJob {
+        try await database.write { db in try self.insertRow(db, job) }
     }
 
     /// The insert inside a caller's transaction (admission checks run in the same one, see SQLiteStore+Trust).
@@ -21,17 +21,17 @@ extension SQLiteStore: JobStore {
              job.settings.guidance.map(SQLValue.real) ?? .null, job.settings.style.sql, .integer(job.settings.turbo ? 1 : 0),
              .integer(job.watermark ? 1 : 0), job.remixOf.sql, job.remixStrength.map(SQLValue.real) ?? .null,
              .integer(job.createdAt), .integer(Int64(job.maxAttempts)), .integer(job.createdAt)])
-        try appendEvent(db, video: job.id, event: "queued", attempt: 0, worker: nil, at: job.createdAt)
+        try self.appendEvent(db, video: job.id, event: "queued", attempt: 0, worker: nil, at: job.createdAt)
         guard let row = try db.query("SELECT * FROM videos WHERE id = ?", [.text(job.id)]).first else {
             throw KinoServiceError.storage("The new job \(job.id) was not found right after inserting it.")
         }
         var stored = try Self.job(from: row)
-        stored.queuePosition = try queuePosition(db, seq: stored.seq)
+        stored.queuePosition = try self.queuePosition(db, seq: stored.seq)
         return stored
     }
 
-    public func job(id: String, project: String?) throws -> VideoJob? {
-        try database.read { db in
+    public func job(id: String, project: String?) async throws -> VideoJob? {
+        try await database.read { db in
             var sql = "SELECT * FROM videos WHERE id = ? AND deleted_at IS NULL"
             var args: [SQLValue] = [.text(id)]
             if let project {
@@ -40,13 +40,13 @@ extension SQLiteStore: JobStore {
             }
             guard let row = try db.query(sql, args).first else { return nil }
             var job = try Self.job(from: row)
-            if job.status == .queued { job.queuePosition = try queuePosition(db, seq: job.seq) }
+            if job.status == .queued { job.queuePosition = try self.queuePosition(db, seq: job.seq) }
             return job
         }
     }
 
-    public func list(project: String, after: String?, limit: Int, order: SortOrder) throws -> JobPage {
-        try database.read { db in
+    public func list(project: String, after: String?, limit: Int, order: SortOrder) async throws -> JobPage {
+        try await database.read { db in
             var sql = "SELECT * FROM videos WHERE project = ? AND deleted_at IS NULL"
             var args: [SQLValue] = [.text(project)]
             if let after {
@@ -65,15 +65,15 @@ extension SQLiteStore: JobStore {
             let hasMore = jobs.count > limit
             if hasMore { jobs.removeLast() }
             for index in jobs.indices where jobs[index].status == .queued {
-                jobs[index].queuePosition = try queuePosition(db, seq: jobs[index].seq)
+                jobs[index].queuePosition = try self.queuePosition(db, seq: jobs[index].seq)
             }
             return JobPage(jobs: jobs, hasMore: hasMore)
         }
     }
 
-    public func claim(worker: String, leaseMillis: Int64, now: Int64) throws -> JobLease? {
+    public func claim(worker: String, leaseMillis: Int64, now: Int64) async throws -> JobLease? {
         let token = UUID().uuidString.lowercased()
-        return try database.write { db in
+        return try await database.write { db in
             // One statement inside BEGIN IMMEDIATE: no other writer can claim between the SELECT and the UPDATE.
             // PostgreSQL: the inner SELECT becomes `... FOR UPDATE SKIP LOCKED` inside a CTE.
             let rows = try db.query(
@@ -90,14 +90,15 @@ extension SQLiteStore: JobStore {
                 [.text(worker), .text(token), .integer(now + leaseMillis), .integer(now), .integer(now)])
             guard let row = rows.first else { return nil }
             let job = try Self.job(from: row)
-            try appendEvent(db, video: job.id, event: "claimed", attempt: job.attempt, worker: worker, at: now)
+            try self.appendEvent(db, video: job.id, event: "claimed", attempt: job.attempt, worker: worker, at: now)
             return JobLease(job: job, worker: worker, token: token, attempt: job.attempt, expiresAt: now + leaseMillis)
         }
     }
 
-    public func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) throws -> Bool {
+    public func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) async throws -> Bool {
         let expires = now + leaseMillis
-        let cancel: Bool = try database.write { db in
+        let held = lease
+        let cancel: Bool = try await database.write { db in
             let rows = try db.query(
                 """
                 UPDATE videos SET lease_expires_at = ?, heartbeat_at = ?, progress = COALESCE(?, progress)
@@ -105,16 +106,16 @@ extension SQLiteStore: JobStore {
                 RETURNING cancel_requested, deleted_at
                 """,
                 [.integer(expires), .integer(now), progress.map { .integer(Int64(min(max($0, 0), 99))) } ?? .null,
-                 .text(lease.job.id), .text(lease.token)])
-            guard let row = rows.first else { throw Self.leaseLost(lease) }
+                 .text(held.job.id), .text(held.token)])
+            guard let row = rows.first else { throw Self.leaseLost(held) }
             return (row.int("cancel_requested") ?? 0) != 0 || row.int("deleted_at") != nil
         }
         lease.expiresAt = expires
         return cancel
     }
 
-    public func complete(_ lease: JobLease, _ completion: JobCompletion) throws {
-        try database.write { db in
+    public func complete(_ lease: JobLease, _ completion: JobCompletion) async throws {
+        try await database.write { db in
             try db.execute(
                 """
                 UPDATE videos SET status = 'completed', progress = 100, completed_at = ?, expires_at = ?,
@@ -124,12 +125,12 @@ extension SQLiteStore: JobStore {
                 [.integer(completion.completedAt), .integer(completion.expiresAt), .integer(completion.hasLatents ? 1 : 0),
                  .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
-            try appendEvent(db, video: lease.job.id, event: "completed", attempt: lease.attempt, worker: lease.worker, at: completion.completedAt)
+            try self.appendEvent(db, video: lease.job.id, event: "completed", attempt: lease.attempt, worker: lease.worker, at: completion.completedAt)
         }
     }
 
-    public func fail(_ lease: JobLease, code: String, message: String, now: Int64) throws {
-        try database.write { db in
+    public func fail(_ lease: JobLease, code: String, message: String, now: Int64) async throws {
+        try await database.write { db in
             try db.execute(
                 """
                 UPDATE videos SET status = 'failed', error_code = ?, error_message = ?, completed_at = ?,
@@ -138,12 +139,12 @@ extension SQLiteStore: JobStore {
                 """,
                 [.text(code), .text(message), .integer(now), .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
-            try appendEvent(db, video: lease.job.id, event: "failed", attempt: lease.attempt, worker: lease.worker, at: now, detail: code)
+            try self.appendEvent(db, video: lease.job.id, event: "failed", attempt: lease.attempt, worker: lease.worker, at: now, detail: code)
         }
     }
 
-    public func release(_ lease: JobLease, now: Int64) throws {
-        try database.write { db in
+    public func release(_ lease: JobLease, now: Int64) async throws {
+        try await database.write { db in
             try db.execute(
                 """
                 UPDATE videos SET status = 'queued', attempt = attempt - 1, progress = 0, run_after = ?,
@@ -152,12 +153,12 @@ extension SQLiteStore: JobStore {
                 """,
                 [.integer(now), .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
-            try appendEvent(db, video: lease.job.id, event: "released", attempt: lease.attempt, worker: lease.worker, at: now)
+            try self.appendEvent(db, video: lease.job.id, event: "released", attempt: lease.attempt, worker: lease.worker, at: now)
         }
     }
 
-    public func rescueExpired(now: Int64, backoffMillis: Int64) throws -> [String] {
-        try database.write { db in
+    public func rescueExpired(now: Int64, backoffMillis: Int64) async throws -> [String] {
+        try await database.write { db in
             let stale = try db.query(
                 "SELECT id, attempt, max_attempts, cancel_requested, lease_owner FROM videos WHERE status = 'in_progress' AND lease_expires_at < ?",
                 [.integer(now)])
@@ -178,7 +179,7 @@ extension SQLiteStore: JobStore {
                         WHERE id = ? AND status = 'in_progress'
                         """,
                         [.text(code), .text(message), .integer(now), .text(id)])
-                    try appendEvent(db, video: id, event: "failed", attempt: Int(attempt), worker: row.string("lease_owner"), at: now, detail: code)
+                    try self.appendEvent(db, video: id, event: "failed", attempt: Int(attempt), worker: row.string("lease_owner"), at: now, detail: code)
                 } else {
                     try db.execute(
                         """
@@ -187,7 +188,7 @@ extension SQLiteStore: JobStore {
                         WHERE id = ? AND status = 'in_progress'
                         """,
                         [.integer(now + backoffMillis * attempt), .text(id)])
-                    try appendEvent(db, video: id, event: "rescued", attempt: Int(attempt), worker: row.string("lease_owner"), at: now)
+                    try self.appendEvent(db, video: id, event: "rescued", attempt: Int(attempt), worker: row.string("lease_owner"), at: now)
                 }
                 touched.append(id)
             }
@@ -195,25 +196,25 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func cancel(id: String, project: String, now: Int64) throws -> CancelOutcome? {
-        try database.write { db in
+    public func cancel(id: String, project: String, now: Int64) async throws -> CancelOutcome? {
+        try await database.write { db in
             guard let row = try db.query(
                 "SELECT status, attempt FROM videos WHERE id = ? AND project = ? AND deleted_at IS NULL",
                 [.text(id), .text(project)]
             ).first, let status = row.string("status").flatMap(VideoStatus.init(rawValue:)) else { return nil }
-            return try cancel(db, id: id, status: status, attempt: Int(row.int("attempt") ?? 0), now: now)
+            return try self.cancel(db, id: id, status: status, attempt: Int(row.int("attempt") ?? 0), now: now)
         }
     }
 
-    public func markDeleted(id: String, project: String, now: Int64) throws -> Bool {
-        try database.write { db in
+    public func markDeleted(id: String, project: String, now: Int64) async throws -> Bool {
+        try await database.write { db in
             guard let row = try db.query(
                 "SELECT status, attempt FROM videos WHERE id = ? AND project = ? AND deleted_at IS NULL",
                 [.text(id), .text(project)]
             ).first, let status = row.string("status").flatMap(VideoStatus.init(rawValue:)) else { return false }
-            _ = try cancel(db, id: id, status: status, attempt: Int(row.int("attempt") ?? 0), now: now)
+            _ = try self.cancel(db, id: id, status: status, attempt: Int(row.int("attempt") ?? 0), now: now)
             try db.execute("UPDATE videos SET deleted_at = ? WHERE id = ?", [.integer(now), .text(id)])
-            try appendEvent(db, video: id, event: "deleted", attempt: Int(row.int("attempt") ?? 0), worker: nil, at: now)
+            try self.appendEvent(db, video: id, event: "deleted", attempt: Int(row.int("attempt") ?? 0), worker: nil, at: now)
             return true
         }
     }
@@ -227,19 +228,19 @@ extension SQLiteStore: JobStore {
                     completed_at = ?, cancel_requested = 1 WHERE id = ?
                 """,
                 [.integer(now), .text(id)])
-            try appendEvent(db, video: id, event: "failed", attempt: attempt, worker: nil, at: now, detail: "cancelled")
+            try self.appendEvent(db, video: id, event: "failed", attempt: attempt, worker: nil, at: now, detail: "cancelled")
             return .cancelledQueued
         case .inProgress:
             try db.execute("UPDATE videos SET cancel_requested = 1 WHERE id = ?", [.text(id)])
-            try appendEvent(db, video: id, event: "cancel_requested", attempt: attempt, worker: nil, at: now)
+            try self.appendEvent(db, video: id, event: "cancel_requested", attempt: attempt, worker: nil, at: now)
             return .cancelRequested
         case .completed, .failed:
             return .alreadyFinished
         }
     }
 
-    public func purgeableAssets(now: Int64) throws -> [String] {
-        try database.write { db in
+    public func purgeableAssets(now: Int64) async throws -> [String] {
+        try await database.write { db in
             let rows = try db.query(
                 """
                 UPDATE videos SET assets_purged = 1
@@ -252,8 +253,8 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func events(videoID: String) throws -> [VideoEvent] {
-        try database.read { db in
+    public func events(videoID: String) async throws -> [VideoEvent] {
+        try await database.read { db in
             try db.query("SELECT * FROM video_events WHERE video_id = ? ORDER BY seq", [.text(videoID)]).map { row in
                 VideoEvent(event: row.string("event") ?? "", attempt: Int(row.int("attempt") ?? 0), worker: row.string("worker"),
                            at: row.int("at") ?? 0, detail: row.string("detail"))
@@ -261,8 +262,8 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func counts() throws -> [VideoStatus: Int] {
-        try database.read { db in
+    public func counts() async throws -> [VideoStatus: Int] {
+        try await database.read { db in
             var result: [VideoStatus: Int] = [:]
             for row in try db.query("SELECT status, COUNT(*) AS n FROM videos WHERE deleted_at IS NULL GROUP BY status") {
                 if let status = row.string("status").flatMap(VideoStatus.init(rawValue:)) {

@@ -1,8 +1,8 @@
 import Foundation
 
 extension SQLiteStore: KeyStore {
-    public func insertKey(id: String, name: String, project: String, scopes: Set<Scope>, secretHash: String, now: Int64) throws -> APIKeyRecord {
-        try database.write { db in
+    public func insertKey(id: String, name: String, project: String, scopes: Set<Scope>, secretHash: String, now: Int64) async throws -> APIKeyRecord {
+        try await database.write { db in
             if try db.query("SELECT name FROM projects WHERE name = ?", [.text(project)]).isEmpty {
                 try db.execute("INSERT INTO projects (name, created_at) VALUES (?, ?)", [.text(project), .integer(now)])
             }
@@ -15,20 +15,20 @@ extension SQLiteStore: KeyStore {
         }
     }
 
-    public func key(id: String) throws -> APIKeyRecord? {
-        try database.read { db in
+    public func key(id: String) async throws -> APIKeyRecord? {
+        try await database.read { db in
             try db.query("SELECT * FROM api_keys WHERE id = ?", [.text(id)]).first.map(Self.key(from:))
         }
     }
 
-    public func keys() throws -> [APIKeyRecord] {
-        try database.read { db in
+    public func keys() async throws -> [APIKeyRecord] {
+        try await database.read { db in
             try db.query("SELECT * FROM api_keys ORDER BY serial").map(Self.key(from:))
         }
     }
 
-    public func revokeKey(id: String, now: Int64) throws -> Bool {
-        try database.write { db in
+    public func revokeKey(id: String, now: Int64) async throws -> Bool {
+        try await database.write { db in
             guard !(try db.query("SELECT id FROM api_keys WHERE id = ?", [.text(id)])).isEmpty else { return false }
             try db.execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", [.integer(now), .text(id)])
             try db.execute("DELETE FROM sessions WHERE key_id = ?", [.text(id)])
@@ -36,8 +36,8 @@ extension SQLiteStore: KeyStore {
         }
     }
 
-    public func keyCount() throws -> Int {
-        try database.read { db in Int(try db.query("SELECT COUNT(*) AS n FROM api_keys").first?.int("n") ?? 0) }
+    public func keyCount() async throws -> Int {
+        try await database.read { db in Int(try db.query("SELECT COUNT(*) AS n FROM api_keys").first?.int("n") ?? 0) }
     }
 
     static func key(from row: SQLRow) throws -> APIKeyRecord {
@@ -53,8 +53,8 @@ extension SQLiteStore: KeyStore {
 }
 
 extension SQLiteStore: SessionStore {
-    public func insertSession(idHash: String, keyID: String, csrfToken: String, now: Int64, expiresAt: Int64) throws {
-        try database.write { db in
+    public func insertSession(idHash: String, keyID: String, csrfToken: String, now: Int64, expiresAt: Int64) async throws {
+        try await database.write { db in
             try db.execute("DELETE FROM sessions WHERE expires_at < ?", [.integer(now)])
             try db.execute(
                 "INSERT INTO sessions (id_hash, key_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -62,8 +62,8 @@ extension SQLiteStore: SessionStore {
         }
     }
 
-    public func session(idHash: String, now: Int64) throws -> StudioSession? {
-        try database.read { db in
+    public func session(idHash: String, now: Int64) async throws -> StudioSession? {
+        try await database.read { db in
             guard let row = try db.query(
                 "SELECT key_id, csrf_token, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
                 [.text(idHash), .integer(now)]
@@ -72,14 +72,14 @@ extension SQLiteStore: SessionStore {
         }
     }
 
-    public func deleteSession(idHash: String) throws {
-        try database.write { db in try db.execute("DELETE FROM sessions WHERE id_hash = ?", [.text(idHash)]) }
+    public func deleteSession(idHash: String) async throws {
+        try await database.write { db in try db.execute("DELETE FROM sessions WHERE id_hash = ?", [.text(idHash)]) }
     }
 }
 
 extension SQLiteStore: IdempotencyStore {
-    public func beginIdempotent(project: String, key: String, requestHash: String, now: Int64, retentionMillis: Int64) throws -> IdempotencyBegin {
-        try database.write { db in
+    public func beginIdempotent(project: String, key: String, requestHash: String, now: Int64, retentionMillis: Int64) async throws -> IdempotencyBegin {
+        try await database.write { db in
             try db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [.integer(now - retentionMillis)])
             if let row = try db.query(
                 "SELECT request_hash, state, response_status, response_body FROM idempotency_keys WHERE project = ? AND key = ?",
@@ -96,16 +96,16 @@ extension SQLiteStore: IdempotencyStore {
         }
     }
 
-    public func finishIdempotent(project: String, key: String, status: Int, body: String) throws {
-        try database.write { db in
+    public func finishIdempotent(project: String, key: String, status: Int, body: String) async throws {
+        try await database.write { db in
             try db.execute(
                 "UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE project = ? AND key = ?",
                 [.integer(Int64(status)), .text(body), .text(project), .text(key)])
         }
     }
 
-    public func abandonIdempotent(project: String, key: String) throws {
-        try database.write { db in
+    public func abandonIdempotent(project: String, key: String) async throws {
+        try await database.write { db in
             try db.execute("DELETE FROM idempotency_keys WHERE project = ? AND key = ? AND state = 'pending'", [.text(project), .text(key)])
         }
     }

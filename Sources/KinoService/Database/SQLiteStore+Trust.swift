@@ -1,8 +1,8 @@
 import Foundation
 
 extension SQLiteStore: TrustStore {
-    public func updateKeyLimits(id: String, _ changes: [String: LimitSetting]) throws -> Bool {
-        try database.write { db in
+    public func updateKeyLimits(id: String, _ changes: [String: LimitSetting]) async throws -> Bool {
+        try await database.write { db in
             guard !(try db.query("SELECT id FROM api_keys WHERE id = ?", [.text(id)])).isEmpty else { return false }
             for (name, setting) in changes.sorted(by: { $0.key < $1.key }) {
                 guard KeyLimits.fields.contains(where: { $0.name == name }) else {
@@ -24,8 +24,8 @@ extension SQLiteStore: TrustStore {
         return limits
     }
 
-    public func takeRateToken(keyID: String, gcra: GCRA, now: Int64) throws -> GCRA.Decision {
-        try database.write { db in
+    public func takeRateToken(keyID: String, gcra: GCRA, now: Int64) async throws -> GCRA.Decision {
+        try await database.write { db in
             let tat = try db.query("SELECT tat FROM rate_limits WHERE key_id = ?", [.text(keyID)]).first?.int("tat")
             let decision = gcra.decide(tat: tat, now: now)
             if decision.allowed {
@@ -37,12 +37,12 @@ extension SQLiteStore: TrustStore {
         }
     }
 
-    public func insertAdmitted(_ job: NewVideoJob, limits: AdmissionLimits, now: Int64) throws -> VideoJob {
-        try database.write { db in
+    public func insertAdmitted(_ job: NewVideoJob, limits: AdmissionLimits, now: Int64) async throws -> VideoJob {
+        try await database.write { db in
             if let keyID = job.keyID {
-                try checkAdmission(db, keyID: keyID, seconds: job.seconds, limits: limits, now: now)
+                try self.checkAdmission(db, keyID: keyID, seconds: job.seconds, limits: limits, now: now)
             }
-            return try insertRow(db, job)
+            return try self.insertRow(db, job)
         }
     }
 
@@ -101,15 +101,15 @@ extension SQLiteStore: TrustStore {
 
     // MARK: Pause
 
-    public func pauseState() throws -> PauseState? {
-        try database.read { db in
+    public func pauseState() async throws -> PauseState? {
+        try await database.read { db in
             guard let row = try db.query("SELECT value, updated_at, updated_by FROM service_state WHERE name = 'pause'").first else { return nil }
             return PauseState(message: row.string("value") ?? "", since: row.int("updated_at") ?? 0, by: row.string("updated_by"))
         }
     }
 
-    public func setPause(message: String?, by: String?, now: Int64) throws {
-        try database.write { db in
+    public func setPause(message: String?, by: String?, now: Int64) async throws {
+        try await database.write { db in
             if let message {
                 try db.execute(
                     """
@@ -124,8 +124,8 @@ extension SQLiteStore: TrustStore {
 
     // MARK: Moderation audit
 
-    public func recordModeration(_ entry: ModerationLogEntry) throws {
-        try database.write { db in
+    public func recordModeration(_ entry: ModerationLogEntry) async throws {
+        try await database.write { db in
             try db.execute(
                 """
                 INSERT INTO moderation_decisions (at, key_id, project, route, decision, category, rule, video_id, prompt)
@@ -136,8 +136,8 @@ extension SQLiteStore: TrustStore {
         }
     }
 
-    public func moderationLog(limit: Int) throws -> [ModerationLogEntry] {
-        try database.read { db in
+    public func moderationLog(limit: Int) async throws -> [ModerationLogEntry] {
+        try await database.read { db in
             try db.query("SELECT * FROM moderation_decisions ORDER BY seq DESC LIMIT ?", [.integer(Int64(limit))]).map { row in
                 ModerationLogEntry(
                     at: row.int("at") ?? 0, keyID: row.string("key_id"), project: row.string("project") ?? "",
@@ -165,8 +165,8 @@ extension SQLiteStore: TrustStore {
             size: VideoSize(width: Int(row.int("width") ?? 0), height: Int(row.int("height") ?? 0)), model: row.string("model") ?? "")
     }
 
-    public func requestShare(videoID: String, project: String, by: String?, now: Int64) throws -> ShareRecord? {
-        try database.write { db in
+    public func requestShare(videoID: String, project: String, by: String?, now: Int64) async throws -> ShareRecord? {
+        try await database.write { db in
             guard let video = try db.query(
                 "SELECT status, assets_purged FROM videos WHERE id = ? AND project = ? AND deleted_at IS NULL",
                 [.text(videoID), .text(project)]).first else { return nil }
@@ -183,14 +183,14 @@ extension SQLiteStore: TrustStore {
                     ON CONFLICT (video_id) DO UPDATE SET state = 'pending', requested_at = excluded.requested_at,
                         requested_by = excluded.requested_by, decided_at = NULL, decided_by = NULL, reason = NULL
                     """, [.text(videoID), .text(project), .integer(now), by.sql])
-                try appendEvent(db, video: videoID, event: "publish_requested", attempt: 0, worker: nil, at: now, detail: by.map { "key \($0)" })
+                try self.appendEvent(db, video: videoID, event: "publish_requested", attempt: 0, worker: nil, at: now, detail: by.map { "key \($0)" })
             }
             return try db.query(Self.shareColumns + " AND s.video_id = ?", [.text(videoID)]).first.flatMap(Self.share(from:))
         }
     }
 
-    public func shares(state: ShareState?, limit: Int) throws -> [ShareRecord] {
-        try database.read { db in
+    public func shares(state: ShareState?, limit: Int) async throws -> [ShareRecord] {
+        try await database.read { db in
             var sql = Self.shareColumns
             var args: [SQLValue] = []
             if let state {
@@ -203,21 +203,21 @@ extension SQLiteStore: TrustStore {
         }
     }
 
-    public func share(videoID: String) throws -> ShareRecord? {
-        try database.read { db in
+    public func share(videoID: String) async throws -> ShareRecord? {
+        try await database.read { db in
             try db.query(Self.shareColumns + " AND s.video_id = ?", [.text(videoID)]).first.flatMap(Self.share(from:))
         }
     }
 
-    public func decideShare(videoID: String, approve: Bool, reason: String?, by: String?, now: Int64) throws -> ShareRecord? {
-        try database.write { db in
+    public func decideShare(videoID: String, approve: Bool, reason: String?, by: String?, now: Int64) async throws -> ShareRecord? {
+        try await database.write { db in
             guard try !db.query(Self.shareColumns + " AND s.video_id = ?", [.text(videoID)]).isEmpty else { return nil }
             let state = approve ? ShareState.approved : ShareState.rejected
             try db.execute(
                 "UPDATE video_shares SET state = ?, decided_at = ?, decided_by = ?, reason = ? WHERE video_id = ?",
                 [.text(state.rawValue), .integer(now), by.sql, reason.sql, .text(videoID)])
             let detail = ["by key \(by ?? "local")", reason.map { "reason: \($0)" }].compactMap { $0 }.joined(separator: "; ")
-            try appendEvent(db, video: videoID, event: approve ? "share_approved" : "share_rejected", attempt: 0, worker: nil, at: now, detail: detail)
+            try self.appendEvent(db, video: videoID, event: approve ? "share_approved" : "share_rejected", attempt: 0, worker: nil, at: now, detail: detail)
             return try db.query(Self.shareColumns + " AND s.video_id = ?", [.text(videoID)]).first.flatMap(Self.share(from:))
         }
     }

@@ -70,3 +70,4 @@ public final class SQLiteStore: Sendable {
 extension Optional where Wrapped == String {
     var sql: SQLValue { map(SQLValue.text) ?? .null }
 }
+extension SQLiteStore: ServiceStore {}

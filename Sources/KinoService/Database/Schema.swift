@@ -112,11 +112,11 @@ enum Schema {
 
     /// Brings the database up to the newest schema version.
     static func migrate(_ database: SQLiteDatabase) throws {
-        try database.write { db in
+        try database.writeNow { db in
             try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         }
         for migration in migrations {
-            try database.write { db in
+            try database.writeNow { db in
                 let done = try db.query("SELECT version FROM schema_migrations WHERE version = ?", [.integer(migration.version)])
                 guard done.isEmpty else { return }
                 for statement in migration.statements { try db.execute(statement) }

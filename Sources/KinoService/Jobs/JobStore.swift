@@ -11,29 +11,29 @@ import Foundation
 /// - Every state change appends a `VideoEvent`.
 /// Times are Unix milliseconds, passed in so that tests control the clock.
 public protocol JobStore: Sendable {
-    func insert(_ job: NewVideoJob) throws -> VideoJob
+    func insert(_ job: NewVideoJob) async throws -> VideoJob
     /// A job by id. `project` nil means any project (workers, admin); deleted jobs are never returned.
-    func job(id: String, project: String?) throws -> VideoJob?
-    func list(project: String, after: String?, limit: Int, order: SortOrder) throws -> JobPage
-    func claim(worker: String, leaseMillis: Int64, now: Int64) throws -> JobLease?
+    func job(id: String, project: String?) async throws -> VideoJob?
+    func list(project: String, after: String?, limit: Int, order: SortOrder) async throws -> JobPage
+    func claim(worker: String, leaseMillis: Int64, now: Int64) async throws -> JobLease?
     /// Extends the lease and records progress; returns whether a cancel was requested.
-    func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) throws -> Bool
-    func complete(_ lease: JobLease, _ completion: JobCompletion) throws
-    func fail(_ lease: JobLease, code: String, message: String, now: Int64) throws
+    func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) async throws -> Bool
+    func complete(_ lease: JobLease, _ completion: JobCompletion) async throws
+    func fail(_ lease: JobLease, code: String, message: String, now: Int64) async throws
     /// Gives a job back to the queue without counting the attempt (graceful shutdown).
-    func release(_ lease: JobLease, now: Int64) throws
+    func release(_ lease: JobLease, now: Int64) async throws
     /// Re-queues or fails jobs whose lease expired; returns the ids it touched.
-    func rescueExpired(now: Int64, backoffMillis: Int64) throws -> [String]
+    func rescueExpired(now: Int64, backoffMillis: Int64) async throws -> [String]
     /// nil when the job does not exist in `project`.
-    func cancel(id: String, project: String, now: Int64) throws -> CancelOutcome?
+    func cancel(id: String, project: String, now: Int64) async throws -> CancelOutcome?
     /// Hides the job from the API (cancelling it first if needed); false when it does not exist in `project`.
-    func markDeleted(id: String, project: String, now: Int64) throws -> Bool
+    func markDeleted(id: String, project: String, now: Int64) async throws -> Bool
     /// Marks the assets of finished jobs past `expires_at`, and of deleted jobs, as purged; returns their ids so
     /// the caller can remove the files.
-    func purgeableAssets(now: Int64) throws -> [String]
-    func events(videoID: String) throws -> [VideoEvent]
+    func purgeableAssets(now: Int64) async throws -> [String]
+    func events(videoID: String) async throws -> [VideoEvent]
     /// Number of jobs per status (for /healthz and the studio).
-    func counts() throws -> [VideoStatus: Int]
+    func counts() async throws -> [VideoStatus: Int]
 }
 
 /// One entry in a job's history.
@@ -44,3 +44,15 @@ public struct VideoEvent: Sendable, Equatable {
     public var at: Int64
     public var detail: String?
 }
+
+/// What an invisible watermark's serials point at (`kino verify`).
+public protocol ProvenanceStore: Sendable {
+    /// The key whose serial is `serial`.
+    func key(serial: Int64) async throws -> APIKeyRecord?
+    /// The id of the video whose serial (`seq`) is `serial`.
+    func videoID(serial: Int64) async throws -> String?
+}
+
+/// Everything the service keeps, as one capability every store provides (SQLite now, PostgreSQL next): the
+/// service never asks a store what it can do.
+public protocol ServiceStore: JobStore, KeyStore, SessionStore, IdempotencyStore, TrustStore, ProvenanceStore {}

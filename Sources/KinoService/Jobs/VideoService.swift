@@ -6,7 +6,7 @@ import Synchronization
 /// The HTTP layer only translates; the worker pool uses the same store.
 public final class VideoService: Sendable {
     public let configuration: ServiceConfiguration
-    public let store: any JobStore & KeyStore & SessionStore & IdempotencyStore
+    public let store: any ServiceStore
     public let outputs: OutputStore
     public let keys: KeyService
     let cancellations = CancellationRegistry()
@@ -14,21 +14,18 @@ public final class VideoService: Sendable {
     let logger: Logger
     /// Default limits and the moderator (issue 8); see VideoService+Trust.swift.
     public let trust: TrustSettings
-    /// The store's limits, pause, audit and review tables (nil for a store without them).
-    let trustStore: (any TrustStore)?
     private let seedSource: @Sendable () -> UInt32
 
     /// - Parameter seedSource: draws the seed of a request that sets none (explicit so tests can fix it).
     public init(
         configuration: ServiceConfiguration,
-        store: any JobStore & KeyStore & SessionStore & IdempotencyStore,
+        store: any ServiceStore,
         outputs: OutputStore,
         logger: Logger = Logger(label: "kino.service"),
         trust: TrustSettings = TrustSettings(),
         seedSource: @escaping @Sendable () -> UInt32 = { UInt32.random(in: .min ... .max) }
     ) {
         self.trust = trust
-        self.trustStore = store as? any TrustStore
         self.configuration = configuration
         self.store = store
         self.outputs = outputs
@@ -37,22 +34,22 @@ public final class VideoService: Sendable {
         self.seedSource = seedSource
     }
 
-    public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
+    public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
-        try checkNotPaused()
+        try await checkNotPaused()
         let request = try configuration.validateCreate(fields, principal: principal)
-        try screenPrompt(request.prompt, principal: principal, route: "create", now: now)
-        return try insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", now: now)
+        try await screenPrompt(request.prompt, principal: principal, route: "create", now: now)
+        return try await insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", now: now)
     }
 
     /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style).
-    public func remix(sourceID: String, _ fields: RequestFields, principal: Principal, rendererSupportsRemix: Bool, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
+    public func remix(sourceID: String, _ fields: RequestFields, principal: Principal, rendererSupportsRemix: Bool, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
-        try checkNotPaused()
+        try await checkNotPaused()
         try configuration.rejectUnsupportedAndReadOnly(fields)
-        let source = try video(sourceID, principal: principal, scope: .generate)
+        let source = try await video(sourceID, principal: principal, scope: .generate)
         let prompt = try configuration.validatePrompt(fields)
-        try screenPrompt(prompt, principal: principal, route: "remix", now: now)
+        try await screenPrompt(prompt, principal: principal, route: "remix", now: now)
         let strength = try configuration.validateStrength(fields)
         guard rendererSupportsRemix else {
             throw KinoServiceError(.unsupported, "Remix is not supported by the model this server runs.", code: "unsupported")
@@ -72,10 +69,10 @@ public final class VideoService: Sendable {
             negativePrompt: nil, seed: source.settings.seed, steps: source.settings.steps, guidance: source.settings.guidance,
             style: source.settings.style, watermark: true)
         try configuration.applyExtras(fields, to: &request, principal: principal)
-        return try insert(request, principal: principal, remixOf: source.id, strength: strength, route: "remix", now: now)
+        return try await insert(request, principal: principal, remixOf: source.id, strength: strength, route: "remix", now: now)
     }
 
-    private func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, route: String, now: Int64) throws -> VideoJob {
+    private func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, route: String, now: Int64) async throws -> VideoJob {
         let job = NewVideoJob(
             id: Self.newVideoID(), project: principal.project, keyID: principal.keyID, keySerial: principal.keySerial,
             model: request.model, engineModel: request.engineModel, prompt: request.prompt, seconds: request.seconds,
@@ -85,19 +82,19 @@ public final class VideoService: Sendable {
                 guidance: request.guidance, style: request.style, turbo: request.turbo),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
-        let stored = try admit(job, principal: principal, route: route, now: now)
+        let stored = try await admit(job, principal: principal, route: route, now: now)
         wakeup.signal()
         logger.info("queued video", metadata: ["video": "\(stored.id)", "project": "\(stored.project)"])
         return stored
     }
 
-    public func video(_ id: String, principal: Principal, scope: Scope = .read) throws -> VideoJob {
+    public func video(_ id: String, principal: Principal, scope: Scope = .read) async throws -> VideoJob {
         try principal.require(scope)
-        guard let job = try store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
+        guard let job = try await store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
         return job
     }
 
-    public func list(principal: Principal, after: String?, limit: Int?, order: String?) throws -> JobPage {
+    public func list(principal: Principal, after: String?, limit: Int?, order: String?) async throws -> JobPage {
         try principal.require(.read)
         let limit = limit ?? 20
         guard (1...100).contains(limit) else {
@@ -110,29 +107,29 @@ public final class VideoService: Sendable {
             }
             sortOrder = parsed
         }
-        return try store.list(project: principal.project, after: after, limit: limit, order: sortOrder)
+        return try await store.list(project: principal.project, after: after, limit: limit, order: sortOrder)
     }
 
     /// Cancels a queued or running video; finished videos are returned unchanged.
-    public func cancel(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> VideoJob {
+    public func cancel(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
-        guard let outcome = try store.cancel(id: id, project: principal.project, now: now) else { throw Self.notFound(id) }
+        guard let outcome = try await store.cancel(id: id, project: principal.project, now: now) else { throw Self.notFound(id) }
         if outcome == .cancelRequested { cancellations.request(id) }
-        return try video(id, principal: principal, scope: .generate)
+        return try await video(id, principal: principal, scope: .generate)
     }
 
     /// Deletes a video (cancelling it first if it is queued or running) and removes its files.
-    public func delete(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) throws {
+    public func delete(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) async throws {
         try principal.require(.generate)
-        guard let job = try store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
-        guard try store.markDeleted(id: id, project: principal.project, now: now) else { throw Self.notFound(id) }
+        guard let job = try await store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
+        guard try await store.markDeleted(id: id, project: principal.project, now: now) else { throw Self.notFound(id) }
         if job.status == .inProgress { cancellations.request(id) }
-        purgeAssets(now: now)
+        await purgeAssets(now: now)
     }
 
     /// The file of a finished video's asset.
-    public func content(_ id: String, variant: VideoVariant, principal: Principal) throws -> URL {
-        let job = try video(id, principal: principal)
+    public func content(_ id: String, variant: VideoVariant, principal: Principal) async throws -> URL {
+        let job = try await video(id, principal: principal)
         guard job.status == .completed else {
             throw KinoServiceError.invalid(
                 "Video \(id) is \(job.status.rawValue); its content is available once it is completed.", param: "video_id", code: "video_not_ready")
@@ -146,9 +143,9 @@ public final class VideoService: Sendable {
 
     /// Removes the files of expired and deleted videos. Called by the rescuer loop.
     @discardableResult
-    public func purgeAssets(now: Int64 = Clock.nowMillis()) -> Int {
+    public func purgeAssets(now: Int64 = Clock.nowMillis()) async -> Int {
         do {
-            let ids = try store.purgeableAssets(now: now)
+            let ids = try await store.purgeableAssets(now: now)
             for id in ids { outputs.remove(videoID: id) }
             if !ids.isEmpty { logger.info("removed expired assets", metadata: ["count": "\(ids.count)"]) }
             return ids.count
@@ -188,23 +185,19 @@ final class CancellationRegistry: Sendable {
 }
 
 /// Wakes idle workers when a job is queued, so they need not poll the database often.
-final class WorkSignal: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var generation = 0
+final class WorkSignal: Sendable {
+    private let generation = Atomic<Int>(0)
 
     func signal() {
-        condition.lock()
-        generation += 1
-        condition.broadcast()
-        condition.unlock()
+        generation.add(1, ordering: .sequentiallyConsistent)
     }
 
-    /// Waits until signalled or until `timeout` passes.
-    func wait(timeout: TimeInterval) {
-        condition.lock()
-        let start = generation
-        let deadline = Date().addingTimeInterval(timeout)
-        while generation == start, condition.wait(until: deadline) {}
-        condition.unlock()
+    /// Waits until signalled or until `timeout` passes (a cheap in-memory check every 50 ms, no database query).
+    func wait(timeout: Duration) async {
+        let start = generation.load(ordering: .sequentiallyConsistent)
+        let deadline = ContinuousClock.now + timeout
+        while generation.load(ordering: .sequentiallyConsistent) == start, ContinuousClock.now < deadline {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+        }
     }
 }

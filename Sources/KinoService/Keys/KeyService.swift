@@ -49,7 +49,7 @@ public struct KeyService: Sendable {
     }
 
     /// Creates a key. Without `project`, the key gets a project of its own named `key-<id>`.
-    public func create(name: String, scopes: Set<Scope> = Scope.defaults, project: String? = nil, now: Int64 = Clock.nowMillis()) throws -> CreatedKey {
+    public func create(name: String, scopes: Set<Scope> = Scope.defaults, project: String? = nil, now: Int64 = Clock.nowMillis()) async throws -> CreatedKey {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains("\t"), !trimmed.contains("\n") else {
             throw KinoServiceError.invalid("A key name must be 1 to 100 characters without tabs or newlines.", param: "name")
@@ -59,26 +59,26 @@ public struct KeyService: Sendable {
         }
         var generator = SystemRandomNumberGenerator()
         let token = APIKeyToken.generate(using: &generator)
-        let record = try store.insertKey(
+        let record = try await store.insertKey(
             id: token.id, name: trimmed, project: project ?? "key-\(token.id)", scopes: scopes, secretHash: token.hash, now: now)
         return CreatedKey(record: record, token: token.token)
     }
 
-    public func list() throws -> [APIKeyRecord] { try store.keys() }
+    public func list() async throws -> [APIKeyRecord] { try await store.keys() }
 
     /// Revokes by id; throws `.notFound` naming the id when there is no such key.
-    public func revoke(id: String, now: Int64 = Clock.nowMillis()) throws {
-        guard try store.revokeKey(id: id, now: now) else {
+    public func revoke(id: String, now: Int64 = Clock.nowMillis()) async throws {
+        guard try await store.revokeKey(id: id, now: now) else {
             throw KinoServiceError(.notFound, "No API key with id '\(id)'. `kino keys list` shows the ids.", param: "id", code: "key_not_found")
         }
     }
 
     /// Checks a bearer token. Throws `.unauthenticated` with a message that says what is wrong.
-    public func authenticate(token: String, now: Int64 = Clock.nowMillis()) throws -> Principal {
+    public func authenticate(token: String, now: Int64 = Clock.nowMillis()) async throws -> Principal {
         guard let parsed = APIKeyToken.parse(token) else {
             throw KinoServiceError(.unauthenticated, "Incorrect API key provided: it is not a well-formed Kino key (kino_...).", code: "invalid_api_key")
         }
-        guard let record = try store.key(id: parsed.id),
+        guard let record = try await store.key(id: parsed.id),
               constantTimeEquals(Array(record.secretHash.utf8), Array(parsed.hash.utf8))
         else {
             throw KinoServiceError(.unauthenticated, "Incorrect API key provided. Check the key or create one with `kino keys create`.", code: "invalid_api_key")
@@ -99,37 +99,37 @@ public struct KeyService: Sendable {
     }
 
     /// Creates the first admin key when the store has none; returns it so the caller can print it once.
-    public func bootstrapAdminKeyIfNeeded() throws -> CreatedKey? {
-        guard try store.keyCount() == 0 else { return nil }
-        return try create(name: "admin", scopes: [.admin, .generate, .read, .moderator], project: "admin")
+    public func bootstrapAdminKeyIfNeeded() async throws -> CreatedKey? {
+        guard try await store.keyCount() == 0 else { return nil }
+        return try await create(name: "admin", scopes: [.admin, .generate, .read, .moderator], project: "admin")
     }
 
     // MARK: Studio sessions
 
     /// Signs in with a key: returns the cookie value (random, shown once) and the CSRF token for the page.
-    public func startSession(token: String, lifetimeMillis: Int64, now: Int64 = Clock.nowMillis()) throws -> (cookie: String, csrf: String, principal: Principal) {
-        let principal = try authenticate(token: token, now: now)
+    public func startSession(token: String, lifetimeMillis: Int64, now: Int64 = Clock.nowMillis()) async throws -> (cookie: String, csrf: String, principal: Principal) {
+        let principal = try await authenticate(token: token, now: now)
         guard let keyID = principal.keyID else {
             throw KinoServiceError(.unauthenticated, "A session needs a real API key.", code: "invalid_api_key")
         }
         let cookie = Self.randomToken()
         let csrf = Self.randomToken()
-        try store.insertSession(idHash: APIKeyToken.sha256Hex(cookie), keyID: keyID, csrfToken: csrf, now: now, expiresAt: now + lifetimeMillis)
+        try await store.insertSession(idHash: APIKeyToken.sha256Hex(cookie), keyID: keyID, csrfToken: csrf, now: now, expiresAt: now + lifetimeMillis)
         return (cookie, csrf, principal)
     }
 
     /// Resolves a session cookie; the key behind it is re-checked, so revoking the key ends the session.
-    public func session(cookie: String, now: Int64 = Clock.nowMillis()) throws -> (principal: Principal, csrf: String) {
-        guard let session = try store.session(idHash: APIKeyToken.sha256Hex(cookie), now: now),
-              let record = try store.key(id: session.keyID)
+    public func session(cookie: String, now: Int64 = Clock.nowMillis()) async throws -> (principal: Principal, csrf: String) {
+        guard let session = try await store.session(idHash: APIKeyToken.sha256Hex(cookie), now: now),
+              let record = try await store.key(id: session.keyID)
         else {
             throw KinoServiceError(.unauthenticated, "Your studio session has ended. Sign in again with your API key.", code: "session_expired")
         }
         return (try principal(for: record, now: now), session.csrfToken)
     }
 
-    public func endSession(cookie: String) throws {
-        try store.deleteSession(idHash: APIKeyToken.sha256Hex(cookie))
+    public func endSession(cookie: String) async throws {
+        try await store.deleteSession(idHash: APIKeyToken.sha256Hex(cookie))
     }
 
     static func randomToken() -> String {

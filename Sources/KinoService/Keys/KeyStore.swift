@@ -29,19 +29,19 @@ public struct StudioSession: Sendable, Equatable {
 /// Where keys and projects live.
 public protocol KeyStore: Sendable {
     /// Inserts the key, creating its project if needed. The serial is assigned by the store.
-    func insertKey(id: String, name: String, project: String, scopes: Set<Scope>, secretHash: String, now: Int64) throws -> APIKeyRecord
-    func key(id: String) throws -> APIKeyRecord?
-    func keys() throws -> [APIKeyRecord]
+    func insertKey(id: String, name: String, project: String, scopes: Set<Scope>, secretHash: String, now: Int64) async throws -> APIKeyRecord
+    func key(id: String) async throws -> APIKeyRecord?
+    func keys() async throws -> [APIKeyRecord]
     /// false when no such key exists. Revoking twice is not an error.
-    func revokeKey(id: String, now: Int64) throws -> Bool
-    func keyCount() throws -> Int
+    func revokeKey(id: String, now: Int64) async throws -> Bool
+    func keyCount() async throws -> Int
 }
 
 /// Studio sessions.
 public protocol SessionStore: Sendable {
-    func insertSession(idHash: String, keyID: String, csrfToken: String, now: Int64, expiresAt: Int64) throws
-    func session(idHash: String, now: Int64) throws -> StudioSession?
-    func deleteSession(idHash: String) throws
+    func insertSession(idHash: String, keyID: String, csrfToken: String, now: Int64, expiresAt: Int64) async throws
+    func session(idHash: String, now: Int64) async throws -> StudioSession?
+    func deleteSession(idHash: String) async throws
 }
 
 /// The result of starting an idempotent request (the Stripe model).
@@ -58,7 +58,7 @@ public enum IdempotencyBegin: Sendable, Equatable {
 
 /// Stored idempotency records, kept for `retention` and then forgotten.
 public protocol IdempotencyStore: Sendable {
-    func beginIdempotent(project: String, key: String, requestHash: String, now: Int64, retentionMillis: Int64) throws -> IdempotencyBegin
-    func finishIdempotent(project: String, key: String, status: Int, body: String) throws
-    func abandonIdempotent(project: String, key: String) throws
+    func beginIdempotent(project: String, key: String, requestHash: String, now: Int64, retentionMillis: Int64) async throws -> IdempotencyBegin
+    func finishIdempotent(project: String, key: String, status: Int, body: String) async throws
+    func abandonIdempotent(project: String, key: String) async throws
 }

@@ -76,23 +76,23 @@ public struct AdmissionLimits: Sendable, Equatable {
 public protocol TrustStore: Sendable {
     /// Sets the given limit fields of a key (nil in `changes` = leave; `.inherit` = back to default).
     /// false when no such key exists.
-    func updateKeyLimits(id: String, _ changes: [String: LimitSetting]) throws -> Bool
+    func updateKeyLimits(id: String, _ changes: [String: LimitSetting]) async throws -> Bool
     /// Applies one GCRA step atomically for `keyID` and stores the new state when allowed.
-    func takeRateToken(keyID: String, gcra: GCRA, now: Int64) throws -> GCRA.Decision
+    func takeRateToken(keyID: String, gcra: GCRA, now: Int64) async throws -> GCRA.Decision
     /// Inserts the job if the key's counters allow it; throws `.rateLimited` naming the limit otherwise.
-    func insertAdmitted(_ job: NewVideoJob, limits: AdmissionLimits, now: Int64) throws -> VideoJob
+    func insertAdmitted(_ job: NewVideoJob, limits: AdmissionLimits, now: Int64) async throws -> VideoJob
 
-    func pauseState() throws -> PauseState?
+    func pauseState() async throws -> PauseState?
     /// Pauses with `message`, or resumes when `message` is nil.
-    func setPause(message: String?, by: String?, now: Int64) throws
+    func setPause(message: String?, by: String?, now: Int64) async throws
 
-    func recordModeration(_ entry: ModerationLogEntry) throws
-    func moderationLog(limit: Int) throws -> [ModerationLogEntry]
+    func recordModeration(_ entry: ModerationLogEntry) async throws
+    func moderationLog(limit: Int) async throws -> [ModerationLogEntry]
 
     /// Asks to publish a completed video of `project`; nil when there is no such video.
-    func requestShare(videoID: String, project: String, by: String?, now: Int64) throws -> ShareRecord?
-    func shares(state: ShareState?, limit: Int) throws -> [ShareRecord]
-    func share(videoID: String) throws -> ShareRecord?
+    func requestShare(videoID: String, project: String, by: String?, now: Int64) async throws -> ShareRecord?
+    func shares(state: ShareState?, limit: Int) async throws -> [ShareRecord]
+    func share(videoID: String) async throws -> ShareRecord?
     /// Records a moderator's decision; nil when the video has no share request.
-    func decideShare(videoID: String, approve: Bool, reason: String?, by: String?, now: Int64) throws -> ShareRecord?
+    func decideShare(videoID: String, approve: Bool, reason: String?, by: String?, now: Int64) async throws -> ShareRecord?
 }

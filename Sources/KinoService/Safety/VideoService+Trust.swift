@@ -1,6 +1,6 @@
 import Foundation
 
-/// Limits, pause, moderation and review: the trust checks around `VideoService` (issue 8).
+/// Limits, pause, moderation and review: the trust checks around `VideoService`.
 extension VideoService {
     /// The key's limits over the data folder's defaults (nil fields: no limit).
     public func effectiveLimits(_ principal: Principal) -> KeyLimits {
@@ -11,11 +11,11 @@ extension VideoService {
 
     /// One GCRA step for the principal's key. Returns nil when the key has no rate limit (or there is no key);
     /// throws `.rateLimited` with `retry-after` and `x-ratelimit-*` headers when over it.
-    public func checkRate(principal: Principal, now: Int64 = Clock.nowMillis()) throws -> (decision: GCRA.Decision, limit: Int)? {
+    public func checkRate(principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> (decision: GCRA.Decision, limit: Int)? {
         let limits = effectiveLimits(principal)
-        guard let keyID = principal.keyID, let trustStore, let rate = limits.ratePerMinute else { return nil }
+        guard let keyID = principal.keyID, let rate = limits.ratePerMinute else { return nil }
         let gcra = GCRA(ratePerMinute: rate, burst: limits.burst)
-        let decision = try trustStore.takeRateToken(keyID: keyID, gcra: gcra, now: now)
+        let decision = try await store.takeRateToken(keyID: keyID, gcra: gcra, now: now)
         guard decision.allowed else {
             let retry = max(1, Int((decision.retryAfterMillis + 999) / 1000))
             throw KinoServiceError.rateLimited(
@@ -42,8 +42,8 @@ extension VideoService {
 
     // MARK: Pause
 
-    func checkNotPaused() throws {
-        guard let trustStore, let pause = try trustStore.pauseState() else { return }
+    func checkNotPaused() async throws {
+        guard let pause = try await store.pauseState() else { return }
         // No retry-after: a pause usually lasts longer than a client should block, so SDKs fail fast with the message.
         throw KinoServiceError(
             .unavailable,
@@ -51,23 +51,23 @@ extension VideoService {
             code: "service_paused")
     }
 
-    public func pauseState() throws -> PauseState? { try requireTrustStore().pauseState() }
+    public func pauseState() async throws -> PauseState? { try await store.pauseState() }
 
     /// Pauses new jobs (needs the admin scope); running and queued jobs finish.
-    public func pause(message: String, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> PauseState {
+    public func pause(message: String, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> PauseState {
         try principal.require(.admin)
         let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 1000 else {
             throw KinoServiceError.invalid("The pause message must be 1 to 1000 characters; it is shown to everyone whose request is refused.", param: "message")
         }
-        try requireTrustStore().setPause(message: text, by: principal.keyID ?? principal.keyName, now: now)
+        try await store.setPause(message: text, by: principal.keyID ?? principal.keyName, now: now)
         logger.warning("new jobs paused", metadata: ["by": "\(principal.keyID ?? principal.keyName)", "message": "\(text)"])
         return PauseState(message: text, since: now, by: principal.keyID ?? principal.keyName)
     }
 
-    public func resume(principal: Principal, now: Int64 = Clock.nowMillis()) throws {
+    public func resume(principal: Principal, now: Int64 = Clock.nowMillis()) async throws {
         try principal.require(.admin)
-        try requireTrustStore().setPause(message: nil, by: principal.keyID ?? principal.keyName, now: now)
+        try await store.setPause(message: nil, by: principal.keyID ?? principal.keyName, now: now)
         logger.warning("new jobs resumed", metadata: ["by": "\(principal.keyID ?? principal.keyName)"])
     }
 
@@ -75,7 +75,7 @@ extension VideoService {
 
     /// Prompt length (per key) and moderation. A refusal is recorded in the audit log and thrown as a 400
     /// with `code: "moderation_blocked"`, `param: "prompt"`.
-    func screenPrompt(_ prompt: String, principal: Principal, route: String, now: Int64) throws {
+    func screenPrompt(_ prompt: String, principal: Principal, route: String, now: Int64) async throws {
         if let limit = effectiveLimits(principal).maxPromptChars, prompt.count > limit {
             throw KinoServiceError.invalid(
                 "The prompt has \(prompt.count) characters; this API key may send at most \(limit).", param: "prompt", code: "string_above_max_length")
@@ -83,7 +83,7 @@ extension VideoService {
         guard let moderator = trust.moderator else { return }
         let decision = moderator.check(prompt)
         guard !decision.allowed else { return }
-        try trustStore?.recordModeration(ModerationLogEntry(
+        try await store.recordModeration(ModerationLogEntry(
             at: now, keyID: principal.keyID, project: principal.project, route: route, decision: "blocked",
             category: decision.category, rule: decision.rule, videoID: nil, prompt: prompt))
         logger.info("prompt blocked", metadata: ["category": "\(decision.category ?? "")", "rule": "\(decision.rule ?? "")", "key": "\(principal.keyID ?? "local")"])
@@ -93,14 +93,13 @@ extension VideoService {
     }
 
     /// Inserts the job within the key's queue, concurrency and clip-seconds limits, and audits the allowed prompt.
-    func admit(_ job: NewVideoJob, principal: Principal, route: String, now: Int64) throws -> VideoJob {
-        guard let trustStore else { return try store.insert(job) }
+    func admit(_ job: NewVideoJob, principal: Principal, route: String, now: Int64) async throws -> VideoJob {
         let limits = effectiveLimits(principal)
-        let stored = try trustStore.insertAdmitted(
+        let stored = try await store.insertAdmitted(
             job, limits: AdmissionLimits(maxConcurrent: limits.maxConcurrent, maxQueued: limits.maxQueued, clipSecondsPerDay: limits.clipSecondsPerDay),
             now: now)
         if trust.moderator != nil {
-            try trustStore.recordModeration(ModerationLogEntry(
+            try await store.recordModeration(ModerationLogEntry(
                 at: now, keyID: principal.keyID, project: principal.project, route: route, decision: "allowed",
                 category: nil, rule: nil, videoID: stored.id, prompt: job.prompt))
         }
@@ -110,31 +109,31 @@ extension VideoService {
     // MARK: Review before sharing
 
     /// Asks to publish one of the project's completed videos; a moderator approves or rejects it.
-    public func publish(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> ShareRecord {
+    public func publish(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> ShareRecord {
         try principal.require(.generate)
-        guard let record = try requireTrustStore().requestShare(videoID: id, project: principal.project, by: principal.keyID, now: now) else {
+        guard let record = try await store.requestShare(videoID: id, project: principal.project, by: principal.keyID, now: now) else {
             throw Self.notFound(id)
         }
         return record
     }
 
     /// The publish state of one of the project's videos (nil when never asked).
-    public func shareState(_ id: String, principal: Principal) throws -> ShareRecord? {
-        _ = try video(id, principal: principal)
-        return try requireTrustStore().share(videoID: id)
+    public func shareState(_ id: String, principal: Principal) async throws -> ShareRecord? {
+        _ = try await video(id, principal: principal)
+        return try await store.share(videoID: id)
     }
 
-    public func reviewQueue(principal: Principal, state: ShareState? = .pending, limit: Int = 100) throws -> [ShareRecord] {
+    public func reviewQueue(principal: Principal, state: ShareState? = .pending, limit: Int = 100) async throws -> [ShareRecord] {
         try principal.require(.moderator)
-        return try requireTrustStore().shares(state: state, limit: limit)
+        return try await store.shares(state: state, limit: limit)
     }
 
-    public func decide(_ id: String, approve: Bool, reason: String?, principal: Principal, now: Int64 = Clock.nowMillis()) throws -> ShareRecord {
+    public func decide(_ id: String, approve: Bool, reason: String?, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> ShareRecord {
         try principal.require(.moderator)
         if let reason, reason.count > 2000 {
             throw KinoServiceError.invalid("The reason is longer than 2000 characters.", param: "reason")
         }
-        guard let record = try requireTrustStore().decideShare(
+        guard let record = try await store.decideShare(
             videoID: id, approve: approve, reason: reason?.isEmpty == true ? nil : reason, by: principal.keyID ?? principal.keyName, now: now)
         else {
             throw KinoServiceError(.notFound, "Video '\(id)' has no request to publish it (or it was deleted or expired).", param: "video_id", code: "share_not_found")
@@ -144,24 +143,24 @@ extension VideoService {
     }
 
     /// A file of a video that asked to be published, for its reviewer.
-    public func reviewContent(_ id: String, variant: VideoVariant, principal: Principal) throws -> URL {
+    public func reviewContent(_ id: String, variant: VideoVariant, principal: Principal) async throws -> URL {
         try principal.require(.moderator)
-        guard try requireTrustStore().share(videoID: id) != nil else {
+        guard try await store.share(videoID: id) != nil else {
             throw KinoServiceError(.notFound, "Video '\(id)' has no request to publish it.", param: "video_id", code: "share_not_found")
         }
         return try existingFile(id, variant)
     }
 
     /// A public (approved) video and its file; anything else is a 404, so private ids are not revealed.
-    public func publicShare(_ id: String, variant: VideoVariant = .video) throws -> (record: ShareRecord, file: URL) {
-        guard let record = try requireTrustStore().share(videoID: id), record.state == .approved else {
+    public func publicShare(_ id: String, variant: VideoVariant = .video) async throws -> (record: ShareRecord, file: URL) {
+        guard let record = try await store.share(videoID: id), record.state == .approved else {
             throw KinoServiceError(.notFound, "There is no shared video '\(id)'.", param: "video_id", code: "share_not_found")
         }
         return (record, try existingFile(id, variant))
     }
 
-    public func gallery(limit: Int = 60) throws -> [ShareRecord] {
-        try requireTrustStore().shares(state: .approved, limit: limit)
+    public func gallery(limit: Int = 60) async throws -> [ShareRecord] {
+        try await store.shares(state: .approved, limit: limit)
     }
 
     func existingFile(_ id: String, _ variant: VideoVariant) throws -> URL {
@@ -172,14 +171,7 @@ extension VideoService {
         return file
     }
 
-    public func recentModeration(limit: Int = 50) throws -> [ModerationLogEntry] {
-        try requireTrustStore().moderationLog(limit: limit)
-    }
-
-    func requireTrustStore() throws -> any TrustStore {
-        guard let trustStore else {
-            throw KinoServiceError(.unsupported, "This job store has no tables for limits, pause and review.", code: "unsupported")
-        }
-        return trustStore
+    public func recentModeration(limit: Int = 50) async throws -> [ModerationLogEntry] {
+        try await store.moderationLog(limit: limit)
     }
 }

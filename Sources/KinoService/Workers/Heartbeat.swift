@@ -2,36 +2,35 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Renews one lease from its own thread while a render runs, and carries progress to the store. Learns from the
-/// store whether the job was cancelled (from any process) or the lease was lost.
-final class Heartbeat: @unchecked Sendable {
+/// Renews one lease from a task of its own while a render runs on its thread, and carries progress to the
+/// store. Learns from the store whether the job was cancelled (from any process) or the lease was lost; the
+/// render thread reads both through `cancelRequested`/`leaseLost` without waiting for the store.
+final class Heartbeat: Sendable {
     private struct State {
         var lease: JobLease
         var progress: Int?
         var reported: Int?
         var cancelRequested = false
         var leaseLost = false
-        var stopped = false
+        var lastBeat = ContinuousClock.now
+        var task: Task<Void, Never>?
     }
 
     private let state: Mutex<State>
     private let store: any JobStore
     private let leaseMillis: Int64
     private let logger: Logger
-    private let condition = NSCondition()
-    private let done = DispatchSemaphore(value: 0)
-    /// How often the thread wakes to look for new progress.
-    private let tick: TimeInterval = 0.25
+    /// How often the task wakes to look for new progress.
+    private let tick = Duration.milliseconds(250)
     /// Lease renewal period: a third of the lease, so two missed beats still leave it valid.
-    private let renewEvery: TimeInterval
-    private var lastBeat = Date()
+    private let renewEvery: Duration
 
     init(lease: JobLease, store: any JobStore, leaseMillis: Int64, logger: Logger) {
         self.state = Mutex(State(lease: lease))
         self.store = store
         self.leaseMillis = leaseMillis
         self.logger = logger
-        self.renewEvery = Double(leaseMillis) / 3000
+        self.renewEvery = .milliseconds(leaseMillis / 3)
     }
 
     var cancelRequested: Bool { state.withLock { $0.cancelRequested } }
@@ -44,44 +43,31 @@ final class Heartbeat: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            self.loop()
-            self.done.signal()
-        }
-        thread.name = "kino-heartbeat"
-        thread.start()
+        let task = Task { [self] in await self.loop() }
+        state.withLock { $0.task = task }
     }
 
-    /// Stops the thread and returns the lease as last renewed.
-    func stop() -> JobLease {
-        condition.lock()
-        state.withLock { $0.stopped = true }
-        condition.broadcast()
-        condition.unlock()
-        done.wait()
+    /// Stops the task and returns the lease as last renewed.
+    func stop() async -> JobLease {
+        let task = state.withLock { $0.task }
+        task?.cancel()
+        await task?.value
         return state.withLock { $0.lease }
     }
 
-    private func loop() {
-        while true {
-            condition.lock()
-            if !state.withLock({ $0.stopped }) {
-                _ = condition.wait(until: Date().addingTimeInterval(tick))
-            }
-            condition.unlock()
-            if state.withLock({ $0.stopped }) { return }
-            let progressChanged = state.withLock { $0.progress != $0.reported }
-            if progressChanged || Date().timeIntervalSince(lastBeat) >= renewEvery {
-                lastBeat = Date()
-                beat()
-            }
+    private func loop() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: tick) } catch { return }
+            let due = state.withLock { $0.progress != $0.reported || ContinuousClock.now - $0.lastBeat >= renewEvery }
+            if due { await beat() }
         }
     }
 
-    private func beat() {
+    private func beat() async {
         var (lease, progress) = state.withLock { s in (s.lease, s.progress == s.reported ? nil : s.progress) }
+        state.withLock { $0.lastBeat = .now }
         do {
-            let cancel = try store.heartbeat(&lease, progress: progress, leaseMillis: leaseMillis, now: Clock.nowMillis())
+            let cancel = try await store.heartbeat(&lease, progress: progress, leaseMillis: leaseMillis, now: Clock.nowMillis())
             state.withLock { s in
                 s.lease = lease
                 if progress != nil { s.reported = progress }

@@ -14,10 +14,10 @@ public struct Rescuer: Sendable {
 
     /// One pass; returns the ids it re-queued or failed.
     @discardableResult
-    public func runOnce(now: Int64 = Clock.nowMillis()) -> [String] {
+    public func runOnce(now: Int64 = Clock.nowMillis()) async -> [String] {
         var touched: [String] = []
         do {
-            touched = try service.store.rescueExpired(now: now, backoffMillis: service.configuration.rescueBackoffMillis)
+            touched = try await service.store.rescueExpired(now: now, backoffMillis: service.configuration.rescueBackoffMillis)
             if !touched.isEmpty {
                 logger.warning("rescued jobs whose worker stopped heartbeating", metadata: ["videos": "\(touched)"])
                 service.wakeup.signal()
@@ -25,7 +25,7 @@ public struct Rescuer: Sendable {
         } catch {
             logger.error("rescue pass failed: \(error)")
         }
-        service.purgeAssets(now: now)
+        await service.purgeAssets(now: now)
         return touched
     }
 
@@ -33,7 +33,7 @@ public struct Rescuer: Sendable {
     public func run() async {
         let interval = max(0.5, Double(service.configuration.leaseMillis) / 3000)
         while !Task.isCancelled {
-            runOnce()
+            await runOnce()
             try? await Task.sleep(for: .seconds(interval))
         }
     }

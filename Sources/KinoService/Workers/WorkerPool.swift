@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// In-process workers: each runs on its own thread (never Swift's cooperative pool), claims a job with a lease,
-/// renders it while a heartbeat thread renews the lease and relays progress and cancellation, and finishes the job
-/// only while it still holds the lease.
+/// In-process workers: each claims a job with a lease (store calls are async), renders it on a thread of its own
+/// (never Swift's cooperative pool: a render blocks for minutes) while a heartbeat task renews the lease and relays
+/// progress and cancellation, and finishes the job only while it still holds the lease.
 public final class WorkerPool: Sendable {
     let service: VideoService
     let renderer: any VideoRenderer
@@ -12,7 +12,7 @@ public final class WorkerPool: Sendable {
     let instance: String
     let logger: Logger
     private let stopping = Atomic<Bool>(false)
-    private let finished = DispatchGroup()
+    private let workers = Mutex<[Task<Void, Never>]>([])
 
     /// - Parameter instance: distinguishes this process's workers in the store (`<instance>-w<N>`).
     public init(service: VideoService, renderer: any VideoRenderer, count: Int, instance: String = UUID().uuidString.prefix(8).lowercased(), logger: Logger = Logger(label: "kino.worker")) {
@@ -24,58 +24,43 @@ public final class WorkerPool: Sendable {
     }
 
     public func start() {
-        for index in 0..<count {
-            finished.enter()
+        let started = (0..<count).map { index in
             let name = "\(instance)-w\(index + 1)"
-            let thread = Thread { [self] in
-                self.loop(worker: name)
-                self.finished.leave()
-            }
-            thread.name = "kino-\(name)"
-            thread.stackSize = 16 << 20
-            thread.start()
+            return Task { [self] in await self.loop(worker: name) }
         }
+        workers.withLock { $0 += started }
     }
 
-    /// Stops claiming, asks running renders to stop, gives their jobs back to the queue, and waits for the threads.
-    /// Blocks; call it off the cooperative pool (see `stopAsync`).
-    public func stop() {
+    /// Stops claiming, makes running renders stop (their `isCancelled` turns true), gives their jobs back to the
+    /// queue at once, and waits for the workers to finish.
+    public func stop() async {
         stopping.store(true, ordering: .sequentiallyConsistent)
         service.wakeup.signal()
-        finished.wait()
-    }
-
-    public func stopAsync() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread { [self] in
-                self.stop()
-                continuation.resume()
-            }.start()
-        }
+        for worker in workers.withLock({ $0 }) { await worker.value }
     }
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
 
-    private func loop(worker: String) {
+    private func loop(worker: String) async {
         let config = service.configuration
         while !isStopping {
             let lease: JobLease?
             do {
-                lease = try service.store.claim(worker: worker, leaseMillis: config.leaseMillis, now: Clock.nowMillis())
+                lease = try await service.store.claim(worker: worker, leaseMillis: config.leaseMillis, now: Clock.nowMillis())
             } catch {
                 logger.error("claim failed: \(error)", metadata: ["worker": "\(worker)"])
-                Thread.sleep(forTimeInterval: 1)
+                try? await Task.sleep(for: .seconds(1))
                 continue
             }
             guard let lease else {
-                service.wakeup.wait(timeout: 1)
+                await service.wakeup.wait(timeout: .seconds(1))
                 continue
             }
-            run(lease)
+            await run(lease)
         }
     }
 
-    private func run(_ initial: JobLease) {
+    private func run(_ initial: JobLease) async {
         let job = initial.job
         let store = service.store
         var log = logger
@@ -92,11 +77,15 @@ public final class WorkerPool: Sendable {
         do {
             let directory = try service.outputs.prepare(videoID: job.id)
             let request = renderJob(for: job)
-            outcome = .success(try renderer.render(request, into: directory, progress: { heartbeat.report($0) }, isCancelled: isCancelled))
+            let renderer = self.renderer
+            outcome = .success(try await onOwnThread(named: "kino-render") {
+                try renderer.render(request, into: directory, progress: { heartbeat.report($0) }, isCancelled: isCancelled)
+            })
         } catch {
             outcome = .failure(error)
         }
-        let lease = heartbeat.stop()
+        let lease = await heartbeat.stop()
+        let userCancelled = heartbeat.cancelRequested || cancellations.isRequested(job.id)
         cancellations.clear(job.id)
         let now = Clock.nowMillis()
         do {
@@ -104,18 +93,19 @@ public final class WorkerPool: Sendable {
             switch outcome {
             case .success(let result):
                 let retention = service.configuration.retentionSeconds * 1000
-                try store.complete(lease, JobCompletion(hasLatents: result.wroteLatents, completedAt: now, expiresAt: now + retention))
+                try await store.complete(lease, JobCompletion(hasLatents: result.wroteLatents, completedAt: now, expiresAt: now + retention))
                 log.info("completed")
-            case .failure(let error as RenderCancelled) where isStopping && !heartbeat.cancelRequested && !cancellations.isRequested(job.id):
-                _ = error
-                try store.release(lease, now: now)
-                log.info("released for another worker (shutting down)")
+            case .failure(let error) where isStopping && !userCancelled:
+                // Shutting down: whatever the render threw while being stopped, the job goes back to the queue
+                // now, its attempt not counted, instead of waiting for the lease to expire.
+                try await store.release(lease, now: now)
+                log.info("released for another worker (shutting down)", metadata: ["stopped-by": "\(error)"])
             case .failure(is RenderCancelled):
-                try store.fail(lease, code: "cancelled", message: "The video was cancelled.", now: now)
+                try await store.fail(lease, code: "cancelled", message: "The video was cancelled.", now: now)
                 service.outputs.remove(videoID: job.id)
                 log.info("cancelled")
             case .failure(let error):
-                try store.fail(lease, code: "generation_failed", message: "\(error)", now: now)
+                try await store.fail(lease, code: "generation_failed", message: "\(error)", now: now)
                 service.outputs.remove(videoID: job.id)
                 log.error("render failed: \(error)")
             }
@@ -131,5 +121,15 @@ public final class WorkerPool: Sendable {
             RemixSource(videoID: $0, latentsFile: service.outputs.latents(for: $0), strength: job.remixStrength ?? service.configuration.defaultRemixStrength)
         }
         return RenderJob(job: job, remix: remix)
+    }
+}
+
+/// Runs blocking work on a new thread of its own and waits for it without holding a cooperative-pool thread.
+func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = name
+        thread.stackSize = 16 << 20
+        thread.start()
     }
 }

@@ -28,8 +28,6 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     case inputCorrupt(path: String, detail: String)
     /// Writing an output file failed.
     case outputFailed(path: String, reason: String)
-    /// The caller's `isCancelled` turned true while a tool ran; the tool was stopped.
-    case cancelled
 
     public var description: String {
         switch self {
@@ -64,8 +62,6 @@ public enum MediaError: Error, Sendable, Equatable, CustomStringConvertible, Loc
                 + "Kino accepts PNG, JPEG and WebP images and MP4, MOV and WebM videos."
         case .inputCorrupt(let path, let detail):
             return "input \(path) is damaged or truncated and cannot be decoded: \(detail)"
-        case .cancelled:
-            return "stopped because the work was cancelled"
         case .outputFailed(let path, let reason):
             return "cannot write \(path): \(reason)"
         }

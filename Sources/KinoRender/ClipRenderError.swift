@@ -19,11 +19,11 @@ public enum ClipRenderError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// The one place engine cancellation becomes the render's: the pipeline and the model layers each report it
-    /// in their own error type, from whichever step they were in when it was noticed.
+    /// The one place engine cancellation becomes the render's: every layer (denoising loop, transformer blocks,
+    /// VAE chunks, the encoder) throws Swift's `CancellationError` from wherever it noticed `isCancelled`.
     static func map(_ error: any Error) -> any Error {
         switch error {
-        case PipelineError.cancelled, ModelError.cancelled, MediaError.cancelled, is CancellationError: ClipRenderError.cancelled
+        case is CancellationError: ClipRenderError.cancelled
         case PipelineError.invalidRequest(let message): ClipRenderError.invalid(message)
         default: error
         }

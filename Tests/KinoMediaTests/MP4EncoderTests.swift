@@ -41,7 +41,7 @@ import Testing
         defer { scratch.cleanup() }
         let clip = try TestClips.natural(width: 640, height: 360, frames: 32, fps: 16)
         let start = Date()
-        #expect(throws: MediaError.cancelled) {
+        #expect(throws: CancellationError.self) {
             try MP4Encoder.encode(clip, to: scratch.file("c.mp4"), options: MP4EncodeOptions(preset: "veryslow"),
                                   isCancelled: { Date().timeIntervalSince(start) > 0.3 })
         }

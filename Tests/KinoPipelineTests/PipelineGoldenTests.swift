@@ -85,7 +85,7 @@ struct PipelineGoldenTests {
         let pipeline = try Self.pipeline.get()
         let request = GenerationRequest(prompt: "x", width: 48, height: 32, frames: 9, steps: 3, guidance: 1, seed: 0)
         var steps = 0
-        #expect(throws: PipelineError.cancelled) {
+        #expect(throws: CancellationError.self) {
             try pipeline.generate(request, progress: { if case .denoising = $0 { steps += 1 } }, isCancelled: { steps >= 1 })
         }
         #expect(steps == 1)

@@ -35,7 +35,7 @@ public enum MP4Encoder {
 
     /// Encodes `frames` to `url` (overwriting it). Blocks until ffmpeg finishes: call it from a thread that
     /// may block, or use the async overload. Throws `MediaError.toolNotFound` without ffmpeg and
-    /// `MediaError.toolFailed` (with ffmpeg's stderr) when it fails, and `MediaError.cancelled` (ffmpeg stopped
+    /// `MediaError.toolFailed` (with ffmpeg's stderr) when it fails, and `CancellationError` (ffmpeg stopped
     /// within 0.1 s) once `isCancelled` returns true.
     public static func encode(_ frames: VideoFrames, to url: URL, options: MP4EncodeOptions = MP4EncodeOptions(),
                               isCancelled: () -> Bool = { false }) throws {

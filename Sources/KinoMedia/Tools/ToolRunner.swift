@@ -100,7 +100,7 @@ enum ToolRunner {
         try? errPipe.fileHandleForReading.close()
 
         let result = state.snapshot()
-        if cancelled { throw MediaError.cancelled }
+        if cancelled { throw CancellationError() }
         if let error = result.producerError { throw error }
         if result.timedOut { throw MediaError.toolTimedOut(tool: tool.rawValue, seconds: timeoutSeconds) }
         if result.overflowed { throw MediaError.toolOutputTooLarge(tool: tool.rawValue, limitBytes: stdoutLimit) }

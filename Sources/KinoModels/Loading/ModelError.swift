@@ -5,7 +5,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String, hint: String)
     case invalidConfig(path: String, message: String)
     case invalidInput(String)
-    case cancelled
     /// The weights in `file` do not match the configuration (every problem found is listed).
     case weightMismatch(file: String, problems: [WeightProblem])
     /// A weight file is unreadable or malformed.
@@ -16,7 +15,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .missingFile(let path, let hint): "missing file \(path): \(hint)"
         case .invalidConfig(let path, let message): "\(path): \(message)"
         case .invalidInput(let message): message
-        case .cancelled: "cancelled"
         case .weightMismatch(let file, let problems):
             "\(file): the weights do not match the model configuration (\(problems.count) problem(s)):\n"
                 + problems.prefix(20).map { "  - \($0)" }.joined(separator: "\n")

@@ -89,7 +89,7 @@ public struct WanTransformer: Sendable {
         func runBlocks(_ input: Tensor, from start: Int) throws -> Tensor {
             var h = input
             for i in start..<blocks.count {
-                if isCancelled() { throw ModelError.cancelled }
+                if isCancelled() { throw CancellationError() }
                 h = blocks[i](h, timeProjection: tproj, crossKV: context.crossKV[i], rotary: rotary)
             }
             return h

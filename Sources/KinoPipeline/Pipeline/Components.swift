@@ -30,12 +30,10 @@ public enum PipelineEvent: Sendable, Equatable {
 /// Errors from generation requests, worded for the person who made the request.
 public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case invalidRequest(String)
-    case cancelled
 
     public var description: String {
         switch self {
         case .invalidRequest(let message): message
-        case .cancelled: "generation was cancelled"
         }
     }
 }

@@ -98,7 +98,7 @@ public final class TextToVideoPipeline: Sendable {
                          isCancelled: () -> Bool = { false }) throws -> GenerationResult {
         try validate(r)
         let (latents, caches, forwards) = try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled)
-        if isCancelled() { throw PipelineError.cancelled }
+        if isCancelled() { throw CancellationError() }
         let video = try vae.decode(latents, progress: { progress(.decoding(chunk: $0, of: $1)) }, isCancelled: isCancelled)
         progress(.finished)
         var result = GenerationResult(video: video, latents: latents, seed: r.seed)
@@ -148,7 +148,7 @@ public final class TextToVideoPipeline: Sendable {
         let uncondCache = guided ? r.stepCacheThreshold.map { StepCache(threshold: $0) } : nil
         var forwards = 0
         for i in first..<r.steps {
-            if isCancelled() { throw PipelineError.cancelled }
+            if isCancelled() { throw CancellationError() }
             let t = sampler.timesteps[i]
             var velocity = try transformer(latents, timesteps: [t], context: cond, cache: condCache, isCancelled: isCancelled)
             forwards += 1

@@ -18,20 +18,12 @@ struct WanLatentCodec: LatentCodec {
     var spatialFactor: Int { vae.configuration.spatialCompression }
 
     func decode(_ latents: Tensor, progress: (Int, Int) -> Void, isCancelled: () -> Bool) throws -> Tensor {
-        do {
-            return try vae.decode(vae.denormalizeLatents(latents), progress: { progress($0.completedChunks, $0.totalChunks) },
-                                  isCancelled: isCancelled)
-        } catch is CancellationError {
-            throw PipelineError.cancelled
-        }
+        try vae.decode(vae.denormalizeLatents(latents), progress: { progress($0.completedChunks, $0.totalChunks) },
+                       isCancelled: isCancelled)
     }
 
     func encode(_ video: Tensor, isCancelled: () -> Bool) throws -> Tensor {
-        do {
-            return vae.normalizeLatents(try vae.encode(video, isCancelled: isCancelled))
-        } catch is CancellationError {
-            throw PipelineError.cancelled
-        }
+        vae.normalizeLatents(try vae.encode(video, isCancelled: isCancelled))
     }
 }
 

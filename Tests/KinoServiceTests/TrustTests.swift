@@ -37,10 +37,10 @@ struct TrustTests {
     @Test func keyLimitsUpdateAndInherit() async throws {
         let f = try await Fixture(limits: KeyLimits(ratePerMinute: 100, maxQueued: 9))
         await #expect(try await f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .value(5), "max_queued": .value(0)]))
-        var limits = await f.service.effectiveLimits(try f.principal(f.alice))
+        var limits = await f.service.trust.effectiveLimits(try f.principal(f.alice))
         #expect(limits.ratePerMinute == 5 && limits.maxQueued == nil, "0 exempts the key from the default")
         _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .inherit])
-        limits = await f.service.effectiveLimits(try f.principal(f.alice))
+        limits = await f.service.trust.effectiveLimits(try f.principal(f.alice))
         #expect(limits.ratePerMinute == 100)
         await #expect(try !f.store.updateKeyLimits(id: "nope", ["burst": .value(1)]))
         #expect(throws: KinoServiceError.self) { try LimitSetting.parse("-3", option: "burst") }
@@ -50,12 +50,12 @@ struct TrustTests {
         let f = try await Fixture()
         _ = try await f.store.updateKeyLimits(id: f.alice.record.id, ["rate_per_minute": .value(2)])
         let p = try await f.principal(f.alice)
-        await #expect(try await f.service.checkRate(principal: p, now: 1_000)?.decision.remaining == 1)
-        await #expect(try await f.service.checkRate(principal: p, now: 1_000)?.decision.remaining == 0)
-        let refused = await error { _ = try await f.service.checkRate(principal: p, now: 1_000) }
+        await #expect(try await f.service.trust.checkRate(principal: p, now: 1_000)?.decision.remaining == 1)
+        await #expect(try await f.service.trust.checkRate(principal: p, now: 1_000)?.decision.remaining == 0)
+        let refused = await error { _ = try await f.service.trust.checkRate(principal: p, now: 1_000) }
         #expect(refused?.kind == .rateLimited && refused?.code == "rate_limit_exceeded" && refused?.retryAfterSeconds == 30)
         #expect(refused?.headers["x-ratelimit-limit-requests"] == "2" && refused?.headers["x-ratelimit-remaining-requests"] == "0")
-        await #expect(try await f.service.checkRate(principal: try f.principal(f.moderator), now: 1_000) == nil, "no limit, no headers")
+        await #expect(try await f.service.trust.checkRate(principal: try f.principal(f.moderator), now: 1_000) == nil, "no limit, no headers")
     }
 
     @Test func queueConcurrencyAndClipSeconds() async throws {
@@ -80,13 +80,13 @@ struct TrustTests {
         let f = try await Fixture()
         let queued = try await f.create("before the pause")
         let admin = try await f.service.keys.create(name: "root", scopes: [.admin])
-        await #expect(throws: KinoServiceError.self) { try await f.service.pause(message: "x", principal: try f.principal(f.alice)) }
-        _ = try await f.service.pause(message: "Maintenance until 14:00", principal: try f.principal(admin))
+        await #expect(throws: KinoServiceError.self) { try await f.service.trust.pause(message: "x", principal: try f.principal(f.alice)) }
+        _ = try await f.service.trust.pause(message: "Maintenance until 14:00", principal: try f.principal(admin))
         let refused = await error { _ = try await f.create("during") }
         #expect(refused?.kind == .unavailable && refused?.code == "service_paused")
         #expect(refused?.message.contains("Maintenance until 14:00") == true)
         await #expect(try await f.store.job(id: queued.id, project: nil)?.status == .queued, "queued jobs stay queued")
-        try await f.service.resume(principal: try f.principal(admin))
+        try await f.service.trust.resume(principal: try f.principal(admin))
         await #expect(try await f.create("after").status == .queued)
     }
 
@@ -107,23 +107,23 @@ struct TrustTests {
         let f = try await Fixture()
         let job = try await f.create("a red ball")
         // Only completed videos can be published.
-        #expect(await error { _ = try await f.service.publish(job.id, principal: try f.principal(f.alice)) }?.code == "invalid_video_state")
+        #expect(await error { _ = try await f.service.trust.publish(job.id, principal: try f.principal(f.alice)) }?.code == "invalid_video_state")
         var lease = try await #require(try await f.store.claim(worker: "w", leaseMillis: 10_000, now: Clock.nowMillis()))
         _ = try await f.store.heartbeat(&lease, progress: 50, leaseMillis: 10_000, now: Clock.nowMillis())
         try await f.store.complete(lease, JobCompletion(hasLatents: false, completedAt: Clock.nowMillis(), expiresAt: Clock.nowMillis() + 3_600_000))
         // Another project cannot publish it; the owner can; nobody sees it publicly before approval.
         let bob = try await f.service.keys.create(name: "bob")
-        #expect(await error { _ = try await f.service.publish(job.id, principal: try f.principal(bob)) }?.kind == .notFound)
-        await #expect(try await f.service.publish(job.id, principal: try f.principal(f.alice)).state == .pending)
-        #expect(await error { _ = try await f.service.publicShare(job.id) }?.kind == .notFound)
-        #expect(await error { _ = try await f.service.reviewQueue(principal: try f.principal(f.alice)) }?.kind == .permissionDenied)
-        await #expect(try await f.service.reviewQueue(principal: try f.principal(f.moderator)).map(\.videoID) == [job.id])
-        let rejected = try await f.service.decide(job.id, approve: false, reason: "blurry", principal: try f.principal(f.moderator))
+        #expect(await error { _ = try await f.service.trust.publish(job.id, principal: try f.principal(bob)) }?.kind == .notFound)
+        await #expect(try await f.service.trust.publish(job.id, principal: try f.principal(f.alice)).state == .pending)
+        #expect(await error { _ = try await f.service.trust.publicShare(job.id) }?.kind == .notFound)
+        #expect(await error { _ = try await f.service.trust.reviewQueue(principal: try f.principal(f.alice)) }?.kind == .permissionDenied)
+        await #expect(try await f.service.trust.reviewQueue(principal: try f.principal(f.moderator)).map(\.videoID) == [job.id])
+        let rejected = try await f.service.trust.decide(job.id, approve: false, reason: "blurry", principal: try f.principal(f.moderator))
         #expect(rejected.state == .rejected && rejected.reason == "blurry")
-        await #expect(try await f.service.gallery().isEmpty)
-        let approved = try await f.service.decide(job.id, approve: true, reason: nil, principal: try f.principal(f.moderator))
+        await #expect(try await f.service.trust.gallery().isEmpty)
+        let approved = try await f.service.trust.decide(job.id, approve: true, reason: nil, principal: try f.principal(f.moderator))
         #expect(approved.state == .approved && approved.decidedBy == f.moderator.record.id)
-        await #expect(try await f.service.gallery().map(\.videoID) == [job.id])
+        await #expect(try await f.service.trust.gallery().map(\.videoID) == [job.id])
         let events = try await f.store.events(videoID: job.id).map(\.event)
         #expect(events.suffix(3) == ["publish_requested", "share_rejected", "share_approved"])
     }

@@ -12,11 +12,11 @@ struct RateLimitMiddleware: RouterMiddleware {
     let service: VideoService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let principal = context.principal, let checked = try await service.checkRate(principal: principal) else {
+        guard let principal = context.principal, let checked = try await service.trust.checkRate(principal: principal) else {
             return try await next(request, context)
         }
         var response = try await next(request, context)
-        for (name, value) in VideoService.rateHeaders(checked.decision, limit: checked.limit) {
+        for (name, value) in TrustService.rateHeaders(checked.decision, limit: checked.limit) {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }
         return response

@@ -23,7 +23,7 @@ struct ShareRoutes {
         let id = try context.parameters.require("video_id")
         let record: ShareRecord
         do {
-            record = try await service.publicShare(id).record
+            record = try await service.trust.publicShare(id).record
         } catch let error as KinoServiceError where error.kind == .notFound {
             return Self.html(Self.layout(title: "Not found", body: "<p>There is no shared video here.</p><p><a href=\"/gallery\">Gallery</a></p>"), status: .notFound)
         }
@@ -38,12 +38,12 @@ struct ShareRoutes {
 
     func file(_ request: Request, _ context: KinoRequestContext, _ variant: VideoVariant) async throws -> Response {
         let id = try context.parameters.require("video_id")
-        let file = try await service.publicShare(id, variant: variant).file
+        let file = try await service.trust.publicShare(id, variant: variant).file
         return try await Self.fileResponse(file, variant: variant, request: request, context: context, cache: "public, max-age=300")
     }
 
     @Sendable func gallery(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let items = try await service.gallery().map { record in
+        let items = try await service.trust.gallery().map { record in
             """
             <li><a href="/share/\(Self.escape(record.videoID))"><img src="/share/\(Self.escape(record.videoID))/thumbnail.webp" alt="" loading="lazy">\
             <span>\(Self.escape(String(record.prompt.prefix(140))))</span></a></li>

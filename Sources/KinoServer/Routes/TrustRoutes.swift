@@ -28,7 +28,7 @@ struct TrustRoutes {
 
     @Sendable func pauseState(_ request: Request, context: KinoRequestContext) async throws -> Response {
         try context.requirePrincipal().require(.admin)
-        let state = try await service.pauseState()
+        let state = try await service.trust.pauseState()
         return json(PauseObject(paused: state != nil, message: state?.message, since: state.map { $0.since / 1000 }))
     }
 
@@ -36,12 +36,12 @@ struct TrustRoutes {
         let principal = try context.requirePrincipal()
         try principal.require(.admin)
         let fields = try await Self.jsonFields(request)
-        let state = try await service.pause(message: fields["message"] ?? "", principal: principal)
+        let state = try await service.trust.pause(message: fields["message"] ?? "", principal: principal)
         return json(PauseObject(paused: true, message: state.message, since: state.since / 1000))
     }
 
     @Sendable func resume(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        try await service.resume(principal: try context.requirePrincipal())
+        try await service.trust.resume(principal: try context.requirePrincipal())
         return json(PauseObject(paused: false))
     }
 
@@ -53,7 +53,7 @@ struct TrustRoutes {
         }
         struct Log: Encodable { var object = "list"; var data: [Entry] }
         let limit = min(500, max(1, Int(request.uri.queryParameters.get("limit") ?? "") ?? 50))
-        let entries = try await service.recentModeration(limit: limit).map {
+        let entries = try await service.trust.recentModeration(limit: limit).map {
             Entry(at: $0.at / 1000, key_id: $0.keyID, project: $0.project, route: $0.route, decision: $0.decision,
                   category: $0.category, rule: $0.rule, video_id: $0.videoID, prompt: $0.prompt)
         }
@@ -71,7 +71,7 @@ struct TrustRoutes {
             }
             state = parsed
         }
-        let records = try await service.reviewQueue(principal: try context.requirePrincipal(), state: state)
+        let records = try await service.trust.reviewQueue(principal: try context.requirePrincipal(), state: state)
         struct ReviewList: Encodable { var object = "list"; var data: [ShareObject] }
         return json(ReviewList(data: records.map { ShareObject($0, forReviewer: true) }))
     }
@@ -79,7 +79,7 @@ struct TrustRoutes {
     @Sendable func reviewContent(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let id = try context.parameters.require("video_id")
         let variant = VideoVariant(rawValue: request.uri.queryParameters.get("variant") ?? "video") ?? .video
-        let file = try await service.reviewContent(id, variant: variant, principal: try context.requirePrincipal())
+        let file = try await service.trust.reviewContent(id, variant: variant, principal: try context.requirePrincipal())
         return try await ShareRoutes.fileResponse(file, variant: variant, request: request, context: context, cache: "private, no-store")
     }
 
@@ -87,7 +87,7 @@ struct TrustRoutes {
         let principal = try context.requirePrincipal()
         try principal.require(.moderator)
         let fields = try await Self.jsonFields(request)
-        let record = try await service.decide(
+        let record = try await service.trust.decide(
             try context.parameters.require("video_id"), approve: approve, reason: fields["reason"], principal: principal)
         return json(ShareObject(record, forReviewer: true))
     }

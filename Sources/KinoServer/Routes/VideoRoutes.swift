@@ -90,7 +90,7 @@ struct VideoRoutes {
 
     /// Asks to publish the video; a moderator approves or rejects it (see TrustRoutes).
     @Sendable func publish(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let record = try await service.publish(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        let record = try await service.trust.publish(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
         return json(ShareObject(record))
     }
 
@@ -199,7 +199,7 @@ struct VideoRoutes {
 
     func readFields(_ request: Request, context: KinoRequestContext) async throws -> RequestFields {
         let buffer: ByteBuffer
-        let limit = context.principal.map { service.maxBodyBytes(for: $0, serverLimit: maxBodyBytes) } ?? maxBodyBytes
+        let limit = context.principal.map { service.trust.maxBodyBytes(for: $0, serverLimit: maxBodyBytes) } ?? maxBodyBytes
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch {

@@ -12,8 +12,8 @@ public final class VideoService: Sendable {
     let cancellations = CancellationRegistry()
     let wakeup = WorkSignal()
     let logger: Logger
-    /// Default limits and the moderator (issue 8); see VideoService+Trust.swift.
-    public let trust: TrustSettings
+    /// Limits, pause, moderation and review (TrustService.swift).
+    public let trust: TrustService
     private let seedSource: @Sendable () -> UInt32
 
     /// - Parameter seedSource: draws the seed of a request that sets none (explicit so tests can fix it).
@@ -25,7 +25,7 @@ public final class VideoService: Sendable {
         trust: TrustSettings = TrustSettings(),
         seedSource: @escaping @Sendable () -> UInt32 = { UInt32.random(in: .min ... .max) }
     ) {
-        self.trust = trust
+        self.trust = TrustService(store: store, outputs: outputs, settings: trust, logger: logger)
         self.configuration = configuration
         self.store = store
         self.outputs = outputs
@@ -36,20 +36,20 @@ public final class VideoService: Sendable {
 
     public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
-        try await checkNotPaused()
+        try await trust.checkNotPaused()
         let request = try configuration.validateCreate(fields, principal: principal)
-        try await screenPrompt(request.prompt, principal: principal, route: "create", now: now)
+        try await trust.screenPrompt(request.prompt, principal: principal, route: "create", now: now)
         return try await insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", now: now)
     }
 
     /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style).
     public func remix(sourceID: String, _ fields: RequestFields, principal: Principal, rendererSupportsRemix: Bool, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
-        try await checkNotPaused()
+        try await trust.checkNotPaused()
         try configuration.rejectUnsupportedAndReadOnly(fields)
         let source = try await video(sourceID, principal: principal, scope: .generate)
         let prompt = try configuration.validatePrompt(fields)
-        try await screenPrompt(prompt, principal: principal, route: "remix", now: now)
+        try await trust.screenPrompt(prompt, principal: principal, route: "remix", now: now)
         let strength = try configuration.validateStrength(fields)
         guard rendererSupportsRemix else {
             throw KinoServiceError(.unsupported, "Remix is not supported by the model this server runs.", code: "unsupported")
@@ -82,7 +82,7 @@ public final class VideoService: Sendable {
                 guidance: request.guidance, style: request.style, turbo: request.turbo),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
-        let stored = try await admit(job, principal: principal, route: route, now: now)
+        let stored = try await trust.admit(job, principal: principal, route: route, now: now)
         wakeup.signal()
         logger.info("queued video", metadata: ["video": "\(stored.id)", "project": "\(stored.project)"])
         return stored

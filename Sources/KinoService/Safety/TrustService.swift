@@ -1,10 +1,25 @@
 import Foundation
+import Logging
 
-/// Limits, pause, moderation and review: the trust checks around `VideoService`.
-extension VideoService {
+/// Limits, pause, moderation and review: the trust checks `VideoService` makes around every job, and the review
+/// queue and public shares. The routes for them (`TrustRoutes`, `ShareRoutes`) talk to it directly.
+public final class TrustService: Sendable {
+    let store: any ServiceStore
+    let outputs: OutputStore
+    let logger: Logger
+    /// Default limits and the moderator (`config.json` and the policy file of the data folder).
+    public let settings: TrustSettings
+
+    init(store: any ServiceStore, outputs: OutputStore, settings: TrustSettings, logger: Logger) {
+        self.store = store
+        self.outputs = outputs
+        self.settings = settings
+        self.logger = logger
+    }
+
     /// The key's limits over the data folder's defaults (nil fields: no limit).
     public func effectiveLimits(_ principal: Principal) -> KeyLimits {
-        principal.limits.effective(over: trust.defaultLimits)
+        principal.limits.effective(over: settings.defaultLimits)
     }
 
     // MARK: Request rate
@@ -80,7 +95,7 @@ extension VideoService {
             throw KinoServiceError.invalid(
                 "The prompt has \(prompt.count) characters; this API key may send at most \(limit).", param: "prompt", code: "string_above_max_length")
         }
-        guard let moderator = trust.moderator else { return }
+        guard let moderator = settings.moderator else { return }
         let decision = moderator.check(prompt)
         guard !decision.allowed else { return }
         try await store.recordModeration(ModerationLogEntry(
@@ -98,7 +113,7 @@ extension VideoService {
         let stored = try await store.insertAdmitted(
             job, limits: AdmissionLimits(maxConcurrent: limits.maxConcurrent, maxQueued: limits.maxQueued, clipSecondsPerDay: limits.clipSecondsPerDay),
             now: now)
-        if trust.moderator != nil {
+        if settings.moderator != nil {
             try await store.recordModeration(ModerationLogEntry(
                 at: now, keyID: principal.keyID, project: principal.project, route: route, decision: "allowed",
                 category: nil, rule: nil, videoID: stored.id, prompt: job.prompt))
@@ -112,14 +127,15 @@ extension VideoService {
     public func publish(_ id: String, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> ShareRecord {
         try principal.require(.generate)
         guard let record = try await store.requestShare(videoID: id, project: principal.project, by: principal.keyID, now: now) else {
-            throw Self.notFound(id)
+            throw VideoService.notFound(id)
         }
         return record
     }
 
     /// The publish state of one of the project's videos (nil when never asked).
     public func shareState(_ id: String, principal: Principal) async throws -> ShareRecord? {
-        _ = try await video(id, principal: principal)
+        try principal.require(.read)
+        guard try await store.job(id: id, project: principal.project) != nil else { throw VideoService.notFound(id) }
         return try await store.share(videoID: id)
     }
 

@@ -61,13 +61,7 @@ public final class TextToVideoPipeline: Sendable {
         [1, vae.latentChannels, (frames - 1) / vae.temporalFactor + 1, height / vae.spatialFactor, width / vae.spatialFactor]
     }
 
-    /// The longest prompt accepted, in characters (the Videos API's limit).
-    public static let maximumPromptLength = 32_000
-
     public func validate(_ r: GenerationRequest) throws {
-        guard r.prompt.count <= Self.maximumPromptLength, (r.negativePrompt ?? "").count <= Self.maximumPromptLength else {
-            throw PipelineError.invalidRequest("prompt is longer than \(Self.maximumPromptLength) characters; shorten it")
-        }
         let unit = vae.spatialFactor * transformer.configuration.patchSize[1]
         guard r.width > 0, r.height > 0, r.width % unit == 0, r.height % unit == 0 else {
             throw PipelineError.invalidRequest("generation size \(r.width)x\(r.height) must be positive multiples of \(unit)")

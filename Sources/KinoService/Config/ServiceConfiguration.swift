@@ -42,7 +42,7 @@ public struct ModelCatalog: Sendable, Equatable {
 /// Policy knobs of the service. Defaults follow the OpenAI Videos API where it has one.
 public struct ServiceConfiguration: Sendable {
     public var catalog: ModelCatalog
-    public var sizes: [VideoSize] = ["720x1280", "1280x720", "1024x1792", "1792x1024"].compactMap(VideoSize.init)
+    public var sizes: [VideoSize] = ["720x1280", "1280x720", "1024x1792", "1792x1024"].compactMap(VideoLimits.parseSize)
     public var defaultSize = VideoSize(width: 720, height: 1280)
     public var secondsChoices: [Int] = [4, 8, 12]
     public var defaultSeconds = 4

@@ -20,13 +20,6 @@ public struct VideoSize: Sendable, Hashable, CustomStringConvertible {
         self.height = height
     }
 
-    /// Parses `"1280x720"`; returns nil for anything else.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "x", omittingEmptySubsequences: false)
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
-        self.init(width: w, height: h)
-    }
-
     public var description: String { "\(width)x\(height)" }
 }
 

@@ -70,7 +70,7 @@ extension ServiceConfiguration {
         }
         var size = defaultSize
         if let text = fields["size"] {
-            guard let value = VideoSize(text), sizes.contains(value) else {
+            guard let value = VideoLimits.parseSize(text), sizes.contains(value) else {
                 throw KinoServiceError.invalid(
                     "Invalid size '\(text)'. Supported values are: \(sizes.map { "'\($0)'" }.joined(separator: ", ")).",
                     param: "size")

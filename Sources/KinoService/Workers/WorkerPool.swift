@@ -32,11 +32,31 @@ public final class WorkerPool: Sendable {
     }
 
     /// Stops claiming, makes running renders stop (their `isCancelled` turns true), gives their jobs back to the
-    /// queue at once, and waits for the workers to finish.
-    public func stop() async {
+    /// queue at once, and waits for the workers to finish, at most `timeout`: a renderer that ignores `isCancelled`
+    /// must not hold the process open (its job then returns to the queue when its lease runs out). Returns whether
+    /// every worker finished in time.
+    @discardableResult
+    public func stop(timeout: Duration = .seconds(10)) async -> Bool {
         stopping.store(true, ordering: .sequentiallyConsistent)
         service.wakeup.signal()
-        for worker in workers.withLock({ $0 }) { await worker.value }
+        let running = workers.withLock { $0 }
+        // Unstructured on purpose: a task group would wait for a stuck worker before returning.
+        let finished: Bool = await withCheckedContinuation { continuation in
+            let resume = Mutex<CheckedContinuation<Bool, Never>?>(continuation)
+            let answer: @Sendable (Bool) -> Void = { value in resume.withLock { $0.take() }?.resume(returning: value) }
+            Task {
+                for worker in running { await worker.value }
+                answer(true)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                answer(false)
+            }
+        }
+        if !finished {
+            logger.warning("workers still rendering after \(timeout); their jobs return to the queue when their leases expire")
+        }
+        return finished
     }
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
@@ -100,7 +120,8 @@ public final class WorkerPool: Sendable {
                 // now, its attempt not counted, instead of waiting for the lease to expire.
                 try await store.release(lease, now: now)
                 log.info("released for another worker (shutting down)", metadata: ["stopped-by": "\(error)"])
-            case .failure(is RenderCancelled):
+            case .failure where userCancelled, .failure(is RenderCancelled):
+                // A user's cancel stays a cancel whatever the interrupted render threw.
                 try await store.fail(lease, code: "cancelled", message: "The video was cancelled.", now: now)
                 service.outputs.remove(videoID: job.id)
                 log.info("cancelled")

@@ -1,4 +1,4 @@
-/// Migration "trust" (issue 8, part 1): per-key limits, the GCRA rate state, the global pause switch, the
+/// Migration "trust": per-key limits, the GCRA rate state, the global pause switch, the
 /// moderation audit log and the review-before-sharing records. Portable SQL (SQLite and PostgreSQL).
 extension Schema {
     static let trust: (version: Int64, statements: [String]) = (2, [

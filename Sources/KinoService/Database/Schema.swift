@@ -106,7 +106,7 @@ enum Schema {
             """,
         ]),
         trust,
-        // Turbo mode (issue 7): the model's short schedule plus step caching, per job.
+        // Turbo mode: the model's short schedule plus step caching, per job.
         (3, ["ALTER TABLE videos ADD COLUMN turbo INTEGER NOT NULL DEFAULT 0"]),
     ]
 

@@ -3,7 +3,7 @@ import Foundation
 /// A stored API key (never the secret itself).
 public struct APIKeyRecord: Sendable, Equatable {
     public var id: String
-    /// A small number unique per key, carried in provenance watermarks (issue 8).
+    /// A small number unique per key, carried in provenance watermarks.
     public var serial: Int64
     public var name: String
     public var project: String

@@ -11,4 +11,16 @@ public enum VideoLimits {
         }
         return VideoSize(width: w, height: h)
     }
+
+    /// Refuses control characters other than tab and line breaks in a text field (prompts): a NUL or an escape
+    /// sequence has no place in a prompt, and text that some layer could cut or read differently must never reach
+    /// moderation, storage and the renderer as three different strings.
+    public static func checkText(_ text: String, field: String) throws {
+        for scalar in text.unicodeScalars where scalar.properties.generalCategory == .control && !["\n", "\t", "\r"].contains(scalar) {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            throw KinoServiceError.invalid(
+                "\(field) contains the control character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code); remove it (only tabs and line breaks are allowed).",
+                param: field, code: "invalid_characters")
+        }
+    }
 }

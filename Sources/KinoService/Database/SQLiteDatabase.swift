@@ -144,7 +144,15 @@ public struct SQLConnection {
             case .null: rc = sqlite3_bind_null(statement, position)
             case .integer(let v): rc = sqlite3_bind_int64(statement, position, v)
             case .real(let v): rc = sqlite3_bind_double(statement, position, v)
-            case .text(let v): rc = sqlite3_bind_text(statement, position, v, -1, sqliteTransient)
+            // With its byte length, so a text holding U+0000 is stored whole, not cut at the NUL.
+            case .text(let v):
+                rc = Array(v.utf8).withUnsafeBufferPointer { bytes in
+                    bytes.baseAddress.map { base in
+                        base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                            sqlite3_bind_text(statement, position, $0, Int32(bytes.count), sqliteTransient)
+                        }
+                    } ?? sqlite3_bind_text(statement, position, "", 0, sqliteTransient)
+                }
             case .blob(let v):
                 rc = v.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), sqliteTransient) }
             }
@@ -168,7 +176,10 @@ public struct SQLConnection {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, column)))
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            guard count > 0, let base = sqlite3_column_text(statement, column) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(statement, column))
             guard count > 0, let base = sqlite3_column_blob(statement, column) else { return .blob([]) }

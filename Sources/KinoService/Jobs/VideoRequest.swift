@@ -91,6 +91,7 @@ extension ServiceConfiguration {
         guard prompt.count <= VideoLimits.maximumPromptLength else {
             throw KinoServiceError.invalid("The prompt has \(prompt.count) characters; the limit is \(VideoLimits.maximumPromptLength).", param: "prompt", code: "string_above_max_length")
         }
+        try VideoLimits.checkText(prompt, field: "prompt")
         return prompt
     }
 
@@ -110,6 +111,7 @@ extension ServiceConfiguration {
             guard text.count <= VideoLimits.maximumPromptLength else {
                 throw KinoServiceError.invalid("negative_prompt is longer than \(VideoLimits.maximumPromptLength) characters.", param: "negative_prompt")
             }
+            try VideoLimits.checkText(text, field: "negative_prompt")
             request.negativePrompt = text
         }
         if let text = fields["seed"] {

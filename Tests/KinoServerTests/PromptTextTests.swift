@@ -1,0 +1,58 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import KinoServer
+import KinoService
+import Testing
+
+/// A prompt is moderated, stored and rendered as the same text: control characters (a NUL that SQLite's C
+/// string binding once cut at, so moderation saw the whole prompt and the renderer only its start) are refused
+/// with a 400 naming the field, in JSON and in multipart bodies alike.
+@Suite("Prompt text")
+struct PromptTextTests {
+    static let smuggled = "a naked woman dancing in a bedroom\u{0000} next to a statue"
+
+    @Test func controlCharactersAreRefusedInJSONAndMultipart() async throws {
+        let app = try await TestApp()
+        try await app.run { client in
+            for field in ["prompt", "negative_prompt"] {
+                var fields: [String: Any] = ["prompt": "a cat"]
+                fields[field] = Self.smuggled
+                try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(fields)) { response in
+                    let error = try errorBody(response)
+                    #expect(response.status == .badRequest)
+                    #expect(error["param"] as? String == field && error["code"] as? String == "invalid_characters")
+                    #expect((error["message"] as? String)?.contains("U+0000") == true)
+                }
+            }
+            var headers = auth(app.alice)
+            headers[.contentType] = "multipart/form-data; boundary=XyZ123"
+            try await client.execute(uri: "/v1/videos", method: .post, headers: headers,
+                                     body: multipart([("prompt", "a dog\u{1B}[2J barking")])) { response in
+                let error = try errorBody(response)
+                #expect(response.status == .badRequest && error["param"] as? String == "prompt")
+            }
+            // Tabs and line breaks are text.
+            try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
+                                     body: body(["prompt": "a cat\n\ton a mat\r\n"])) { response in
+                let video = try object(response)
+                #expect(response.status == .ok && (video["prompt"] as? String)?.contains("a cat\n\ton a mat") == true)
+            }
+        }
+    }
+
+    /// Whatever reaches the store comes back byte for byte (the binding carries the text's length), so a future
+    /// path that lets an unusual character through cannot make storage and moderation disagree.
+    @Test func theStoreKeepsTextByteForByte() async throws {
+        let store = try SQLiteStore.inMemory()
+        let text = Self.smuggled + " é 🎬"
+        let job = try await store.insert(NewVideoJob(
+            id: "video_nul", project: "p", keyID: nil, keySerial: 0, model: "m", engineModel: "m", prompt: text, seconds: 4,
+            size: VideoSize(width: 720, height: 1280), settings: GenerationSettings(negativePrompt: text, seed: 1),
+            watermark: true, maxAttempts: 1, createdAt: 0))
+        #expect(Array(job.prompt.utf8) == Array(text.utf8))
+        let read = try #require(try await store.job(id: "video_nul", project: nil))
+        #expect(Array(read.prompt.utf8) == Array(text.utf8) && read.settings.negativePrompt == text)
+    }
+}

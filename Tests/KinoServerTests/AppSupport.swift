@@ -12,7 +12,7 @@ struct TestApp {
     let alice: CreatedKey
     let bob: CreatedKey
     let reader: CreatedKey
-    let configuration: KinoServerConfiguration
+    var configuration: KinoServerConfiguration
 
     init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings()) async throws {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-app-\(UUID().uuidString)"))

@@ -56,3 +56,29 @@ struct PromptTextTests {
         #expect(Array(read.prompt.utf8) == Array(text.utf8) && read.settings.negativePrompt == text)
     }
 }
+
+/// Bodies over a route's limit are the client's mistake: 413 in OpenAI's error shape, never a 500.
+@Suite("Body limits")
+struct BodyLimitTests {
+    @Test func oversizedBodiesAre413() async throws {
+        var small = try await TestApp()
+        small.configuration.maxBodyBytes = 64 * 1024
+        let app = small
+        let admin = try await app.service.keys.create(name: "admin", scopes: [.admin, .moderator, .read])
+        try await app.run { client in
+            let big = String(repeating: "x", count: 70 * 1024)
+            let cases: [(String, HTTPFields)] = [
+                ("/studio/session", [.contentType: "application/x-www-form-urlencoded", .origin: "http://localhost"]),
+                ("/v1/admin/pause", jsonHeaders(admin)),
+                ("/v1/videos", jsonHeaders(app.alice)),
+            ]
+            for (path, headers) in cases {
+                try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: "{\"prompt\":\"\(big)\"}")) { response in
+                    #expect(response.status.code == 413, "\(path)")
+                    let error = try errorBody(response)
+                    #expect(error["code"] as? String == "request_too_large" && error["type"] as? String == "invalid_request_error", "\(path): \(error)")
+                }
+            }
+        }
+    }
+}

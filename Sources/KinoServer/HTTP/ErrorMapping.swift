@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KinoService
 import Logging
+import NIOCore
 
 /// The one place where errors become HTTP responses, in OpenAI's shape:
 /// `{"error": {"message", "type", "param", "code"}}`.
@@ -80,6 +81,11 @@ enum ErrorMapping {
             if hidden { logger.error("request failed: \(error.message)") }
             let message = hidden ? "The server had an error while processing your request. Check the server log." : error.message
             detail = .init(message: message, type: type(for: status), param: error.param, code: error.code)
+        case is NIOTooManyBytesError:
+            // A route's own body limit (sign-in, pause, review decisions): the client sent too much, not a fault here.
+            status = .init(code: 413, reasonPhrase: "Content Too Large")
+            detail = .init(message: "The request body is larger than this route accepts; send a smaller body.",
+                           type: type(for: status), param: nil, code: "request_too_large")
         case let error as HTTPError:
             status = error.status
             let message = error.body ?? defaultMessage(for: status)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KinoService
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `/v1/videos` and Kino's additions. Handlers translate HTTP to `VideoService` calls and back; errors are thrown
@@ -202,10 +203,12 @@ struct VideoRoutes {
         let limit = context.principal.map { service.trust.maxBodyBytes(for: $0, serverLimit: maxBodyBytes) } ?? maxBodyBytes
         do {
             buffer = try await request.body.collect(upTo: limit)
-        } catch {
+        } catch is NIOTooManyBytesError {
             let size = limit >= 1_048_576 ? "\(limit / 1_048_576) MiB" : "\(limit) bytes"
-            throw KinoServiceError(limit < maxBodyBytes ? .tooLarge : .invalidRequest,
-                                   "The request body is larger than \(size), the most this API key may send (max_upload_bytes).",
+            throw KinoServiceError(.tooLarge,
+                                   limit < maxBodyBytes
+                                       ? "The request body is larger than \(size), the most this API key may send (max_upload_bytes)."
+                                       : "The request body is larger than \(size), the most this server accepts.",
                                    code: "request_too_large")
         }
         return try RequestBody.fields(contentType: request.headers[.contentType], body: Array(buffer.readableBytesView))

@@ -201,14 +201,46 @@ struct VideoRouteTests {
     }
 
     @Test func byteRanges() {
-        #expect(VideoRoutes.byteRange("bytes=0-99", size: 1000) == 0...99)
-        #expect(VideoRoutes.byteRange("bytes=900-", size: 1000) == 900...999)
-        #expect(VideoRoutes.byteRange("bytes=-100", size: 1000) == 900...999)
-        #expect(VideoRoutes.byteRange("bytes=990-5000", size: 1000) == 990...999)
-        #expect(VideoRoutes.byteRange("bytes=1000-", size: 1000) == nil)
-        #expect(VideoRoutes.byteRange("bytes=5-1", size: 1000) == nil)
-        #expect(VideoRoutes.byteRange("bytes=0-1,5-6", size: 1000) == nil)
-        #expect(VideoRoutes.byteRange("items=0-1", size: 1000) == nil)
+        #expect(ByteRange.parse("bytes=0-99", size: 1000) == .partial(0...99))
+        #expect(ByteRange.parse("bytes=900-", size: 1000) == .partial(900...999))
+        #expect(ByteRange.parse("bytes=-100", size: 1000) == .partial(900...999))
+        #expect(ByteRange.parse("bytes=990-5000", size: 1000) == .partial(990...999))
+        #expect(ByteRange.parse("bytes=1000-", size: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=999999999-", size: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=-0", size: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=5-1", size: 1000) == .whole)
+        #expect(ByteRange.parse("bytes=0-1,5-6", size: 1000) == .whole)
+        #expect(ByteRange.parse("items=0-1", size: 1000) == .whole)
+        #expect(ByteRange.parse(nil, size: 1000) == .whole)
+    }
+
+    /// A range past the end of the file is 416 with `Content-Range: bytes */size`, not the whole file.
+    @Test func anUnsatisfiableRangeIs416() async throws {
+        let app = try await TestApp(workers: 1)
+        try await app.run { client in
+            var id = ""
+            try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
+                                     body: body(["prompt": "a cat", "seconds": "4", "size": "720x1280"])) { response in
+                id = try object(response)["id"] as? String ?? ""
+            }
+            var status = ""
+            for _ in 0..<300 where status != "completed" {
+                try await Task.sleep(for: .milliseconds(50))
+                try await client.execute(uri: "/v1/videos/\(id)", method: .get, headers: auth(app.alice)) { response in
+                    status = try object(response)["status"] as? String ?? ""
+                }
+            }
+            #expect(status == "completed")
+            try await client.execute(uri: "/v1/videos/\(id)/content", method: .get,
+                                     headers: auth(app.alice, [.range: "bytes=999999999-"])) { response in
+                #expect(response.status == .rangeNotSatisfiable)
+                #expect(response.headers[.contentRange]?.hasPrefix("bytes */") == true)
+            }
+            try await client.execute(uri: "/v1/videos/\(id)/content", method: .get,
+                                     headers: auth(app.alice, [.range: "bytes=0-9"])) { response in
+                #expect(response.status == .partialContent && response.body.readableBytes == 10)
+            }
+        }
     }
 
     @Test func insecureNoAuthOnlyOnLoopback() async throws {

@@ -55,17 +55,8 @@ struct ShareRoutes {
         return Self.html(Self.layout(title: "Gallery", body: body))
     }
 
-    /// A file with byte-range support (browsers seek with ranges; Safari needs them to play).
     static func fileResponse(_ file: URL, variant: VideoVariant, request: Request, context: KinoRequestContext, cache: String) async throws -> Response {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int) ?? 0
-        var headers: HTTPFields = [.contentType: variant.contentType, .acceptRanges: "bytes", .cacheControl: cache]
-        if let header = request.headers[.range], let range = VideoRoutes.byteRange(header, size: size) {
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-            headers[.contentLength] = String(range.count)
-            return Response(status: .partialContent, headers: headers, body: try await FileIO().loadFile(path: file.path, range: range, context: context))
-        }
-        headers[.contentLength] = String(size)
-        return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: file.path, context: context))
+        try await KinoServer.fileResponse(file, contentType: variant.contentType, headers: [.cacheControl: cache], request: request, context: context)
     }
 
     static func layout(title: String, body: String) -> String {

@@ -107,40 +107,10 @@ struct VideoRoutes {
             throw KinoServiceError(.invalidRequest, "variant must be one of video, thumbnail, spritesheet; got '\(variantText)'.", param: "variant", code: "invalid_value")
         }
         let file = try await service.content(id, variant: variant, principal: try context.requirePrincipal())
-        let size = ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int) ?? 0
-        var headers: HTTPFields = [.contentType: variant.contentType, .acceptRanges: "bytes"]
         let disposition = request.uri.queryParameters.get("download") == "1" ? "attachment" : "inline"
-        headers[.contentDisposition] = "\(disposition); filename=\"\(id)-\(variant.fileName)\""
-        headers[.cacheControl] = "private, max-age=3600"
-        // Byte ranges: browsers (Safari in particular) seek and stream video with them.
-        if let header = request.headers[.range], let range = Self.byteRange(header, size: size) {
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-            headers[.contentLength] = String(range.count)
-            let body = try await FileIO().loadFile(path: file.path, range: range, context: context)
-            return Response(status: .partialContent, headers: headers, body: body)
-        }
-        headers[.contentLength] = String(size)
-        let body = try await FileIO().loadFile(path: file.path, context: context)
-        return Response(status: .ok, headers: headers, body: body)
-    }
-
-    /// Parses a single `bytes=start-end`, `bytes=start-` or `bytes=-suffix` range; nil means "send it all".
-    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
-        guard size > 0, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard spec.count == 2 else { return nil }
-        let start: Int
-        let end: Int
-        if spec[0].isEmpty {
-            guard let suffix = Int(spec[1]), suffix > 0 else { return nil }
-            start = max(0, size - suffix)
-            end = size - 1
-        } else {
-            guard let first = Int(spec[0]), first < size else { return nil }
-            start = first
-            end = spec[1].isEmpty ? size - 1 : min(Int(spec[1]) ?? (size - 1), size - 1)
-        }
-        return start <= end ? start...end : nil
+        let headers: HTTPFields = [.contentDisposition: "\(disposition); filename=\"\(id)-\(variant.fileName)\"",
+                                   .cacheControl: "private, max-age=3600"]
+        return try await fileResponse(file, contentType: variant.contentType, headers: headers, request: request, context: context)
     }
 
     /// Server-sent events: the Video object each time it changes, until it is completed or failed. The stream

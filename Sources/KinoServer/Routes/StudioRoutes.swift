@@ -36,7 +36,8 @@ struct StudioRoutes {
     }
 
     @Sendable func signIn(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        try checkSameOrigin(request)
+        // The one request that issues a cookie: the browser must say where it comes from, and it must be us.
+        try checkSameOrigin(request, required: true)
         let body = try await request.body.collect(upTo: 16_384)
         let form = RequestBody.formDecode(String(buffer: body))
         let key = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -72,7 +73,7 @@ struct StudioRoutes {
     }
 
     @Sendable func signOut(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        try checkSameOrigin(request)
+        try checkSameOrigin(request, required: false)
         if let cookie = request.cookies[AuthMiddleware.sessionCookie]?.value, !cookie.isEmpty,
            let session = try? await keys.session(cookie: cookie) {
             let sent = request.headers[.csrfToken] ?? ""
@@ -86,12 +87,20 @@ struct StudioRoutes {
         return response
     }
 
-    /// Rejects cross-site form posts (login CSRF): when the browser says where the request came from, it must be us.
-    func checkSameOrigin(_ request: Request) throws {
-        guard let origin = request.headers[.origin], origin != "null" else { return }
-        let host = request.head.authority ?? ""
-        let originHost = origin.components(separatedBy: "://").last ?? origin
-        guard originHost == host else {
+    /// Rejects cross-site form posts (login CSRF): the request's `Origin`, parsed, must name this server's host
+    /// and port exactly. `Origin: null` (sandboxed frames, some redirects) never passes; a missing Origin passes
+    /// only where `required` is false (sign-out, which the CSRF token protects as well).
+    func checkSameOrigin(_ request: Request, required: Bool) throws {
+        let host = (request.head.authority ?? "").lowercased()
+        guard let origin = request.headers[.origin] else {
+            if required {
+                throw KinoServiceError(.permissionDenied, "Sign-in needs the browser's Origin header; sign in from the studio page.", code: "csrf_failed")
+            }
+            return
+        }
+        guard origin != "null", let parts = URLComponents(string: origin), let scheme = parts.scheme, ["http", "https"].contains(scheme),
+              let originHost = parts.host, parts.path.isEmpty || parts.path == "/", parts.query == nil,
+              (originHost + (parts.port.map { ":\($0)" } ?? "")).lowercased() == host, !host.isEmpty else {
             throw KinoServiceError(.permissionDenied, "Cross-site sign-in refused (Origin \(origin) is not \(host)).", code: "csrf_failed")
         }
     }

@@ -82,3 +82,29 @@ struct BodyLimitTests {
         }
     }
 }
+
+/// Login CSRF: the cookie-issuing sign-in accepts only an Origin that names this server exactly.
+@Suite("Sign-in origin")
+struct SignInOriginTests {
+    @Test func onlyThisServersOriginGetsACookie() async throws {
+        let app = try await TestApp()
+        try await app.run { client in
+            let form = ByteBuffer(string: "key=\(app.alice.token)")
+            let refused: [String?] = [nil, "null", "http://evil.example", "http://localhost.evil.example", "http://evil.example/?localhost",
+                                      "ftp://localhost", "http://localhost:9999"]
+            for origin in refused {
+                var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                if let origin { headers[.origin] = origin }
+                try await client.execute(uri: "/studio/session", method: .post, headers: headers, body: form) { response in
+                    #expect(response.status == .forbidden, "Origin \(origin ?? "missing")")
+                    #expect(response.headers[.setCookie] == nil, "Origin \(origin ?? "missing")")
+                }
+            }
+            try await client.execute(uri: "/studio/session", method: .post,
+                                     headers: [.contentType: "application/x-www-form-urlencoded", .origin: "http://localhost"],
+                                     body: form) { response in
+                #expect(response.status == .seeOther && response.headers[.setCookie] != nil)
+            }
+        }
+    }
+}

@@ -108,3 +108,54 @@ struct SignInOriginTests {
         }
     }
 }
+
+/// Nothing a client sends is silently dropped: unknown fields, objects or arrays where a value belongs, numbers
+/// too long to read, repeated fields, cut-short multipart bodies and invalid UTF-8 are 400s naming the problem.
+@Suite("Request bodies")
+struct RequestBodyTests {
+    func expect400(_ client: some TestClientProtocol, _ app: TestApp, json: String? = nil, multipartText: String? = nil,
+                   param: String?, code: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        var headers = auth(app.alice)
+        let payload: ByteBuffer
+        if let json {
+            headers[.contentType] = "application/json"
+            payload = ByteBuffer(string: json)
+        } else {
+            headers[.contentType] = "multipart/form-data; boundary=XyZ123"
+            payload = ByteBuffer(bytes: Array((multipartText ?? "").utf8))
+        }
+        try await client.execute(uri: "/v1/videos", method: .post, headers: headers, body: payload) { response in
+            let error = try errorBody(response)
+            #expect(response.status == .badRequest, "\(error)", sourceLocation: sourceLocation)
+            #expect(error["code"] as? String == code, "\(error)", sourceLocation: sourceLocation)
+            if let param { #expect(error["param"] as? String == param, "\(error)", sourceLocation: sourceLocation) }
+        }
+    }
+
+    func part(_ name: String, _ value: String) -> String {
+        "--XyZ123\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+    }
+
+    @Test func droppedInputIsAnError() async throws {
+        let app = try await TestApp()
+        try await app.run { client in
+            try await expect400(client, app, json: #"{"prompt":"a cat","seconds":["8"]}"#, param: "seconds", code: "invalid_type")
+            try await expect400(client, app, json: #"{"prompt":"a cat","size":{"w":1280}}"#, param: "size", code: "invalid_type")
+            try await expect400(client, app, json: "{\"prompt\":\"a cat\",\"seed\":\(String(repeating: "9", count: 10_000))}", param: "seed", code: "invalid_type")
+            try await expect400(client, app, json: #"{"prompt":"a cat","colour":"red"}"#, param: "colour", code: "unknown_parameter")
+            try await expect400(client, app, multipartText: part("prompt", "a cat") + part("input_reference[image_url]", "https://x/y.png") + "--XyZ123--\r\n",
+                                param: "input_reference[image_url]", code: "unknown_parameter")
+            try await expect400(client, app, multipartText: part("prompt", "a cat") + part("seconds", "8"), param: nil, code: "invalid_body")
+            try await expect400(client, app, multipartText: part("prompt", "a cat") + part("seconds", "8") + part("seconds", "4") + "--XyZ123--\r\n",
+                                param: "seconds", code: "duplicate_parameter")
+            var invalid = Array((part("prompt", "a cat")).utf8)
+            invalid += Array("--XyZ123\r\nContent-Disposition: form-data; name=\"negative_prompt\"\r\n\r\n".utf8) + [0xC3, 0x28] + Array("\r\n--XyZ123--\r\n".utf8)
+            var headers = auth(app.alice)
+            headers[.contentType] = "multipart/form-data; boundary=XyZ123"
+            try await client.execute(uri: "/v1/videos", method: .post, headers: headers, body: ByteBuffer(bytes: invalid)) { response in
+                let error = try errorBody(response)
+                #expect(response.status == .badRequest && error["param"] as? String == "negative_prompt", "\(error)")
+            }
+        }
+    }
+}

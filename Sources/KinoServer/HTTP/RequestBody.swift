@@ -13,7 +13,7 @@ enum RequestBody {
             return try Multipart.parse(body, boundary: boundary)
         }
         if type.hasPrefix("application/x-www-form-urlencoded") {
-            return RequestFields(values: formDecode(String(decoding: body, as: UTF8.self)))
+            return RequestFields(values: try strictFormDecode(body))
         }
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return RequestFields()
@@ -49,6 +49,29 @@ enum RequestBody {
         return nil
     }
 
+    /// A url-encoded API body: invalid UTF-8 or percent-encoding, and repeated names, are errors naming the field.
+    static func strictFormDecode(_ body: [UInt8]) throws -> [String: String] {
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw KinoServiceError(.invalidRequest, "The form body is not valid UTF-8.", code: "invalid_body")
+        }
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let raw = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ") }
+            guard let name = raw.first?.removingPercentEncoding, !name.isEmpty,
+                  let value = (raw.count > 1 ? raw[1] : "").removingPercentEncoding else {
+                throw KinoServiceError(.invalidRequest, "The form field '\(raw.first ?? "")' is not valid percent-encoded UTF-8.",
+                                       param: raw.first, code: "invalid_body")
+            }
+            guard result[name] == nil else { throw duplicate(name) }
+            result[name] = value
+        }
+        return result
+    }
+
+    static func duplicate(_ name: String) -> KinoServiceError {
+        KinoServiceError(.invalidRequest, "The field '\(name)' appears more than once; send it once.", param: name, code: "duplicate_parameter")
+    }
+
     static func formDecode(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&") {
@@ -76,6 +99,12 @@ enum Multipart {
         guard positions.count >= 2 else {
             throw KinoServiceError(.invalidRequest, "The multipart body has no parts for boundary '\(boundary)'.", code: "invalid_body")
         }
+        // The closing delimiter ends with "--": without it the body was cut short and its last part may be partial.
+        let closing = positions[positions.count - 1] + delimiter.count
+        guard closing + 1 < body.count, body[closing] == 0x2D, body[closing + 1] == 0x2D else {
+            throw KinoServiceError(.invalidRequest, "The multipart body ends without its closing boundary '--\(boundary)--'; it was cut short. Send it again.",
+                                   code: "invalid_body")
+        }
         for (start, end) in zip(positions, positions.dropFirst()) {
             var partStart = start + delimiter.count
             // Skip the CRLF after the delimiter; the part ends before the CRLF preceding the next delimiter.
@@ -94,10 +123,14 @@ enum Multipart {
                 isFile = RequestBody.parameter("filename", in: line) != nil
             }
             guard let name else { continue }
+            guard !fields.has(name) else { throw RequestBody.duplicate(name) }
             if isFile {
                 fields.files.insert(name)
             } else {
-                fields.values[name] = String(decoding: content, as: UTF8.self)
+                guard let text = String(validating: content, as: UTF8.self) else {
+                    throw KinoServiceError(.invalidRequest, "The multipart field '\(name)' is not valid UTF-8.", param: name, code: "invalid_body")
+                }
+                fields.values[name] = text
             }
         }
         return fields

@@ -49,6 +49,10 @@ let unsupportedFields: [String: String] = [
     "characters": "Characters are not supported by this Kino server yet.",
 ]
 
+/// The fields a create or remix request may carry; anything else is refused by name, never ignored.
+let requestFields: Set<String> = ["prompt", "model", "seconds", "size", "negative_prompt", "seed", "steps", "guidance", "style",
+                                  "turbo", "watermark", "strength", "n"]
+
 /// Fields only the server sets (OWASP API3: clients cannot set them).
 let readOnlyFields: Set<String> = ["id", "object", "status", "progress", "created_at", "completed_at", "expires_at", "error",
                                    "remixed_from_video_id", "queue_position"]
@@ -102,6 +106,17 @@ extension ServiceConfiguration {
         }
         for name in readOnlyFields.sorted() where fields.has(name) {
             throw KinoServiceError.invalid("'\(name)' is set by the server and cannot be sent in a request.", param: name, code: "unknown_parameter")
+        }
+        let sent = Set(fields.values.keys).union(fields.files).union(fields.objects)
+        for name in sent.subtracting(requestFields).sorted() {
+            throw KinoServiceError.invalid(
+                "Unknown parameter '\(name)'. This route accepts: \(requestFields.sorted().joined(separator: ", ")).",
+                param: name, code: "unknown_parameter")
+        }
+        for name in fields.objects.union(fields.files).sorted() {
+            throw KinoServiceError.invalid(
+                "'\(name)' must be a string, a number or a boolean (got \(fields.files.contains(name) ? "a file" : "an object, an array or a number too long to read")).",
+                param: name, code: "invalid_type")
         }
     }
 

@@ -55,7 +55,7 @@ public func buildApplication(configuration: KinoServerConfiguration) throws -> s
     let router = try buildRouter(configuration: configuration)
     let workers = WorkerPool(service: configuration.service, renderer: configuration.renderer, count: configuration.workers)
     return Application(
-        router: router,
+        responder: HeadResponder(base: router.buildResponder()),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kino"),
         services: [WorkerService(pool: workers), RescuerService(rescuer: Rescuer(service: configuration.service))],
         logger: configuration.logger)

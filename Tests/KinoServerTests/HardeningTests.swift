@@ -159,3 +159,24 @@ struct RequestBodyTests {
         }
     }
 }
+
+/// HEAD answers wherever GET does, with GET's status and headers and no body.
+@Suite("HEAD")
+struct HeadTests {
+    @Test func headMirrorsGetWithoutABody() async throws {
+        let app = try await TestApp()
+        try await app.run { client in
+            for path in ["/healthz", "/v1/openapi.yaml", "/", "/gallery"] {
+                var getLength: String?
+                try await client.execute(uri: path, method: .get) { getLength = $0.headers[.contentLength]; #expect($0.status == .ok, "\(path)") }
+                try await client.execute(uri: path, method: .head) { response in
+                    #expect(response.status == .ok, "HEAD \(path)")
+                    #expect(response.body.readableBytes == 0, "HEAD \(path)")
+                    if let getLength { #expect(response.headers[.contentLength] == getLength, "HEAD \(path)") }
+                }
+            }
+            try await client.execute(uri: "/v1/videos", method: .head, headers: auth(app.alice)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/videos", method: .head) { #expect($0.status == .unauthorized) }
+        }
+    }
+}

@@ -69,19 +69,24 @@ def api_cancels(server, client):
         print(f"ok: cancel during {stage} (seen at {seen.progress}%) ended as failed/cancelled")
 
 
-def sigterm_during(data, key, percent, stage):
-    server = KinoServer(data=data, renderer="engine", threads=2).start(timeout=120)
-    client = OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
-    video = client.videos.create(**CLIP, extra_body={"steps": 30})
-    seen = wait_for(client, video.id, running_at(percent), f"{stage} ({percent}%)")
+def sigterm_and_wait(server, what):
+    """Sends SIGTERM and returns the seconds until the process exited; fails when that takes over 15 s."""
     started = time.time()
     server.process.send_signal(signal.SIGTERM)
     try:
         server.process.wait(timeout=15)
     except Exception:
         server.process.kill()
-        raise AssertionError(f"SIGTERM during {stage}: the process did not exit within 15 s")
-    took = time.time() - started
+        raise AssertionError(f"{what}: the process did not exit within 15 s")
+    return time.time() - started
+
+
+def sigterm_during(data, key, percent, stage):
+    server = KinoServer(data=data, renderer="engine", threads=2).start(timeout=120)
+    client = OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
+    video = client.videos.create(**CLIP, extra_body={"steps": 30})
+    seen = wait_for(client, video.id, running_at(percent), f"{stage} ({percent}%)")
+    took = sigterm_and_wait(server, f"SIGTERM during {stage}")
     status, attempt, events = row(data, video.id)
     check(status == "queued", f"SIGTERM during {stage}: the job should be queued at once, is {status} ({events})")
     check(attempt == 0, f"SIGTERM during {stage}: the interrupted attempt must not count, attempt is {attempt}")
@@ -117,16 +122,10 @@ def sigterm_with_open_stream():
     while "event: video" not in lines and time.time() < deadline:
         time.sleep(0.05)
     check("event: video" in lines, f"the stream sent the video first: {lines}")
-    started = time.time()
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=15)
-    except Exception:
-        server.process.kill()
-        raise AssertionError("SIGTERM with an open event stream: the process did not exit within 15 s")
+    took = sigterm_and_wait(server, "SIGTERM with an open event stream")
     reader.join(timeout=5)
     check("event: reconnect" in lines, f"the stream ends with a reconnect event: {lines}")
-    print(f"ok: SIGTERM with an open event stream: exited in {time.time() - started:.1f} s, the stream said reconnect")
+    print(f"ok: SIGTERM with an open event stream: exited in {took:.1f} s, the stream said reconnect")
 
 
 def main():

@@ -79,7 +79,8 @@ public final class ClipRenderer: Sendable {
             do {
                 source = try SafeTensorsFile(path: latentsFile.path).tensor("latents").copied(to: .f32)
             } catch {
-                throw ClipRenderError.invalid("the source video's latents at \(latentsFile.path) cannot be read (\(error)); it may have expired")
+                // The message reaches API clients: it names no server path.
+                throw ClipRenderError.invalid("the source video's latents cannot be read (\(latentsFile.lastPathComponent): \(error)); they may have expired")
             }
             let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)
             guard source.shape == needed else {

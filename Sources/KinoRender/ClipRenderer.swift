@@ -79,8 +79,8 @@ public final class ClipRenderer: Sendable {
             do {
                 source = try SafeTensorsFile(path: latentsFile.path).tensor("latents").copied(to: .f32)
             } catch {
-                // The message reaches API clients: it names no server path.
-                throw ClipRenderError.invalid("the source video's latents cannot be read (\(latentsFile.lastPathComponent): \(error)); they may have expired")
+                // The message reaches API clients, so it carries neither the server's path nor the reader's error.
+                throw ClipRenderError.invalid("the source video's latents cannot be read; they may have expired or been deleted. Remix a newer video.")
             }
             let needed = pipeline.latentShape(width: plan.width, height: plan.height, frames: plan.frames)
             guard source.shape == needed else {

@@ -43,7 +43,7 @@ public final class ClipRenderer: Sendable {
         let precision = try model.precision ?? defaults?.precision.map { try WeightPrecision.parse($0, field: "kino.json precision") }
         let configured = try (defaults?.loras ?? []).map { try LoRASelection.parse($0, relativeTo: model.folder) }
         let adapters = try (configured + model.loras).map { try LoRAAdapter(path: $0.file.path, weight: $0.weight) }
-        let pipeline = try TextToVideoPipeline.load(folder: model.folder, dtype: precision?.dtype, loras: adapters)
+        let pipeline = try TextToVideoPipeline.load(folder: model.folder, dtype: precision?.dtype, loras: adapters, defaults: defaults)
         return pipelines.withLock { loaded in
             if let other = loaded[model] { return other }
             loaded[model] = pipeline

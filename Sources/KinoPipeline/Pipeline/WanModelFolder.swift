@@ -32,7 +32,9 @@ extension TextToVideoPipeline {
     /// transformer and text encoder weights at load (nil keeps the stored precision, memory-mapped); `loras` are
     /// merged into the transformer (docs/models.md, "LoRA"). A kino.json `turbo_lora` loads a second transformer
     /// with that LoRA merged as well, for turbo requests.
-    public static func load(folder: URL, dtype: DType? = nil, loras: [LoRAAdapter] = []) throws -> TextToVideoPipeline {
+    /// `defaults` is the folder's kino.json when the caller has already read it (nil: read here).
+    public static func load(folder: URL, dtype: DType? = nil, loras: [LoRAAdapter] = [],
+                            defaults known: ModelDefaults? = nil) throws -> TextToVideoPipeline {
         let fm = FileManager.default
         let index = folder.appendingPathComponent("model_index.json")
         guard fm.fileExists(atPath: index.path) else {
@@ -51,7 +53,7 @@ extension TextToVideoPipeline {
         let schedulerURL = folder.appendingPathComponent("scheduler/scheduler_config.json")
         let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)
         try scheduler.validate(path: schedulerURL.path)
-        let defaults = try ModelDefaults.load(from: folder) ?? .wan
+        let defaults = try known ?? ModelDefaults.load(from: folder) ?? .wan
         let turboTransformer = try defaults.turboLora.map {
             try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype,
                                loras: loras + [LoRAAdapter(path: folder.appendingPathComponent($0).path)])

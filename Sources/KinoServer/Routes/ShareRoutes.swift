@@ -39,7 +39,8 @@ struct ShareRoutes {
     func file(_ request: Request, _ context: KinoRequestContext, _ variant: VideoVariant) async throws -> Response {
         let id = try context.parameters.require("video_id")
         let file = try await service.trust.publicShare(id, variant: variant).file
-        return try await Self.fileResponse(file, variant: variant, request: request, context: context, cache: "public, max-age=300")
+        return try await fileResponse(file, contentType: variant.contentType, headers: [.cacheControl: "public, max-age=300"],
+                                      request: request, context: context)
     }
 
     @Sendable func gallery(_ request: Request, context: KinoRequestContext) async throws -> Response {
@@ -53,10 +54,6 @@ struct ShareRoutes {
             ? "<p>No videos have been shared yet.</p>"
             : "<ul class=\"gallery\">\n" + items.joined(separator: "\n") + "\n</ul>"
         return Self.html(Self.layout(title: "Gallery", body: body))
-    }
-
-    static func fileResponse(_ file: URL, variant: VideoVariant, request: Request, context: KinoRequestContext, cache: String) async throws -> Response {
-        try await KinoServer.fileResponse(file, contentType: variant.contentType, headers: [.cacheControl: cache], request: request, context: context)
     }
 
     static func layout(title: String, body: String) -> String {

@@ -80,7 +80,8 @@ struct TrustRoutes {
         let id = try context.parameters.require("video_id")
         let variant = VideoVariant(rawValue: request.uri.queryParameters.get("variant") ?? "video") ?? .video
         let file = try await service.trust.reviewContent(id, variant: variant, principal: try context.requirePrincipal())
-        return try await ShareRoutes.fileResponse(file, variant: variant, request: request, context: context, cache: "private, no-store")
+        return try await fileResponse(file, contentType: variant.contentType, headers: [.cacheControl: "private, no-store"],
+                                      request: request, context: context)
     }
 
     func decide(_ request: Request, _ context: KinoRequestContext, approve: Bool) async throws -> Response {

@@ -20,4 +20,17 @@ float kino_max(const float *p, size_t count);
 void kino_norm_row(const float *src, float *dst, size_t count, float eps, const float *weight, const float *bias,
                    int subtract_mean);
 
+#include <stdint.h>
+
+/// 1 when oneDNN multiplies bf16 natively on this CPU (AVX512-BF16 or AMX-BF16, detected at run time), else 0.
+int kino_bf16_native(void);
+
+/// The instruction set oneDNN dispatches to on this CPU ("avx512_core_bf16", "avx2", ...).
+const char *kino_onednn_isa(void);
+
+/// c[m, n] (+)= a[m, k] · b[n, k]ᵀ with a and b in bf16 and c in f32 (f32 accumulation), row-major with the given
+/// row strides, on the calling thread alone. Returns 0 on success, non-zero when oneDNN refused the shape.
+int kino_bf16_matmul(long m, long n, long k, const uint16_t *a, long lda, const uint16_t *b, long ldb, float *c,
+                     long ldc, int accumulate);
+
 #endif

@@ -42,17 +42,20 @@ extension Tensor {
         let bp = bias?.toF32().f32
         let kdim = cin * kt * kh * kw
         let pixels = ho * wo
-        let tile = Swift.max(1, Swift.min(Convolution.columnTile, pixels))
-        let tilesPerFrame = (pixels + tile - 1) / tile
+        // Tiles are whole output rows, so im2col copies row segments instead of indexing pixel by pixel
+        // (the per-pixel division and bounds test cost as much as the GEMM on the VAE's shapes).
+        let rowsPerTile = Swift.max(1, Convolution.columnTile / Swift.max(wo, 1))
+        let tilesPerFrame = (ho + rowsPerTile - 1) / rowsPerTile
         let frameItems = b * to
         Parallel.forEach(frameItems * tilesPerFrame) { items in
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: kdim * tile)
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: kdim * Swift.min(ho, rowsPerTile) * wo)
             defer { col.deallocate() }
             for item in items {
                 let tileIndex = item % tilesPerFrame, frame = item / tilesPerFrame
                 let bi = frame / to, oz = frame % to
-                let p0 = tileIndex * tile, np = Swift.min(tile, pixels - p0)
-                // im2col: row r = ((c·kt + dz)·kh + dy)·kw + dx, column = output pixel.
+                let y0 = tileIndex * rowsPerTile, rows = Swift.min(rowsPerTile, ho - y0)
+                let np = rows * wo, p0 = y0 * wo
+                // im2col: row r = ((c·kt + dz)·kh + dy)·kw + dx, column = output pixel of this tile.
                 var r = 0
                 for c in 0..<cin {
                     for dz in 0..<kt {
@@ -62,17 +65,25 @@ extension Tensor {
                         for dy in 0..<kh {
                             for dx in 0..<kw {
                                 let dst = col + r * np
-                                if !planeValid {
-                                    dst.initialize(repeating: 0, count: np)
-                                } else {
-                                    for p in 0..<np {
-                                        let pix = p0 + p
-                                        let iy = (pix / wo) * sh + dy - padding.top
-                                        let ix = (pix % wo) * sw + dx - padding.left
-                                        dst[p] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
-                                    }
-                                }
                                 r += 1
+                                guard planeValid else { dst.initialize(repeating: 0, count: np); continue }
+                                // Output columns whose input column is inside the image: [xLow, xHigh).
+                                let shift = dx - padding.left
+                                let xLow = Swift.min(wo, Swift.max(0, (-shift + sw - 1) / sw))
+                                let xHigh = Swift.max(xLow, Swift.min(wo, (w - shift + sw - 1) / sw))
+                                for y in 0..<rows {
+                                    let out = dst + y * wo
+                                    let iy = (y0 + y) * sh + dy - padding.top
+                                    guard iy >= 0 && iy < h else { out.initialize(repeating: 0, count: wo); continue }
+                                    let source = plane + iy * w + shift
+                                    if xLow > 0 { out.initialize(repeating: 0, count: xLow) }
+                                    if sw == 1 {
+                                        (out + xLow).update(from: source + xLow, count: xHigh - xLow)
+                                    } else {
+                                        for x in xLow..<xHigh { out[x] = source[x * sw] }
+                                    }
+                                    if xHigh < wo { (out + xHigh).initialize(repeating: 0, count: wo - xHigh) }
+                                }
                             }
                         }
                     }

@@ -94,21 +94,32 @@ extension Tensor {
             GEMM.multiply(m: m, n: n, k: k, a: x, lda: k, b: w.f32, ldb: k, transB: true, c: o, ldc: n, accumulate: accumulate)
             return
         }
-        // Half-precision weights: each thread converts panels of its rows of W to f32 and multiplies.
         let w = weight.contiguous()
         let raw = w.rawPointer
-        let panel = 128
+        if w.dtype == .bf16, BF16GEMM.path == .native {
+            BF16GEMM.linear(o, x: x, m: m, k: k, weight: raw, n: n, accumulate: accumulate)
+            return
+        }
         Parallel.forEach(n, minimumChunk: 32) { cols in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: panel * k)
-            defer { scratch.deallocate() }
-            var start = cols.lowerBound
-            while start < cols.upperBound {
-                let width = Swift.min(panel, cols.upperBound - start)
-                HalfConversion.toFloat(raw + start * k * w.dtype.size, dtype: w.dtype, count: width * k, into: scratch)
-                GEMM.sgemm(m: m, n: width, k: k, a: x, lda: k, b: scratch, ldb: k, transB: true,
-                           c: o + start, ldc: n, accumulate: accumulate)
-                start += width
-            }
+            widenedLinear(o, x: x, m: m, k: k, weight: raw, dtype: w.dtype, columns: cols, n: n, accumulate: accumulate)
+        }
+    }
+
+    /// Columns `columns` of out[m, n] (+)= x[m, k]·W[n, k]ᵀ on the calling thread, converting panels of W's rows
+    /// to f32 in scratch, so a half-precision model never needs an f32 copy of its weights.
+    static func widenedLinear(_ o: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, m: Int, k: Int,
+                              weight raw: UnsafeRawPointer, dtype: DType, columns cols: Range<Int>, n: Int,
+                              accumulate: Bool) {
+        let panel = 128
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.min(panel, cols.count) * k)
+        defer { scratch.deallocate() }
+        var start = cols.lowerBound
+        while start < cols.upperBound {
+            let width = Swift.min(panel, cols.upperBound - start)
+            HalfConversion.toFloat(raw + start * k * dtype.size, dtype: dtype, count: width * k, into: scratch)
+            GEMM.sgemm(m: m, n: width, k: k, a: x, lda: k, b: scratch, ldb: k, transB: true,
+                       c: o + start, ldc: n, accumulate: accumulate)
+            start += width
         }
     }
 

@@ -75,10 +75,11 @@ struct BenchEngine: AsyncParsableCommand {
     }
 
     func measure(_ sections: Set<String>) throws -> [String: String] {
-        let peak = sections.isDisjoint(with: ["fp32", "bf16"]) ? 0 : Self.gemmPeak()
         var result: [String: String] = [:]
         for name in Self.sectionNames where sections.contains(name) {
             let before = BenchWan.loadAverage()
+            // GEMM peak of the weights' own dtype, so "% of GEMM peak" compares like with like.
+            let peak = name == "fp32" || name == "bf16" ? Self.gemmPeak(bf16Weights: name == "bf16") : 0
             let lines: [String]
             switch name {
             case "fp32", "bf16": lines = try forwardSection(dtype: name, gemmPeak: peak)
@@ -89,7 +90,9 @@ struct BenchEngine: AsyncParsableCommand {
             var footer = "_Measured \(Date().formatted(.iso8601)) on \(Measure.cpuDescription()), \(Compute.threads) threads, "
                 + "`--rounds \(rounds)`; load average \(String(format: "%.2f", before)) before, \(String(format: "%.2f", BenchWan.loadAverage())) after"
             if name == "fp32" || name == "bf16" {
-                footer += "; Kino's fp32 GEMM in this run: \(String(format: "%.0f", peak)) GFLOP/s (M=1280, K=1536, N=8960)"
+                footer += "; Kino's \(name == "bf16" ? "bf16-weights" : "fp32") GEMM in this run: \(String(format: "%.0f", peak)) "
+                    + "GFLOP/s (M=1280, K=1536, N=8960); "
+                    + CPUFeatures.summary
             }
             result[name] = (["<!-- section: \(name) -->"] + lines + [footer + "._"]).joined(separator: "\n")
         }
@@ -243,10 +246,11 @@ struct BenchEngine: AsyncParsableCommand {
     }
 
     /// Kino's fp32 GEMM throughput on the largest Wan shape, GFLOP/s.
-    static func gemmPeak() -> Double {
+    static func gemmPeak(bf16Weights: Bool) -> Double {
         var g = SeededGenerator(seed: 1)
         let (m, k, n) = (1280, 1536, 8960)
-        let a = Tensor.randomUniform([m, k], using: &g), w = Tensor.randomUniform([n, k], using: &g)
+        let a = Tensor.randomUniform([m, k], using: &g)
+        let w = bf16Weights ? Tensor.randomUniform([n, k], using: &g).converted(to: .bf16) : Tensor.randomUniform([n, k], using: &g)
         let seconds = Measure.best(repeats: 3) { _ = a.linear(w) }
         return 2.0 * Double(m * n * k) / seconds / 1e9
     }

@@ -43,6 +43,7 @@ struct KernelBenchmark {
         let threads = Compute.threads
         var lines = ["# Kernel benchmark", "",
                      "`kino bench kernels` on \(Measure.cpuDescription()), \(threads) threads, \(Date().formatted(.iso8601)).", "",
+                     "\(CPUFeatures.summary).", "",
                      "## GEMM (fp32), C[M,N] = A[M,K]·W[N,K]ᵀ", "",
                      "| M | K | N | OpenBLAS own threading GFLOP/s | oneDNN sgemm GFLOP/s | Kino `Tensor.linear` GFLOP/s | Kino / best BLAS |",
                      "|---|---|---|---|---|---|---|"]
@@ -61,6 +62,20 @@ struct KernelBenchmark {
             lines.append("| \(m) | \(k) | \(n) | \(gf(flops, blas)) | \(gf(flops, dnnl)) | \(gf(flops, kino)) | \(pct(best / kino)) |")
         }
         lines += ["", "Kino's GEMM is oneDNN's sgemm, one single-threaded call per worker on its share of the output; the worst shape reaches \(pct(worstRatio)) of the faster BLAS's own multithreaded throughput.", ""]
+
+        lines += ["## GEMM with bf16 weights, C[M,N] = A[M,K]·W[N,K]ᵀ (A and C f32)", "",
+                  "Path on this CPU: \(BF16GEMM.path.rawValue). GFLOP/s counts the same 2·M·N·K as fp32.", "",
+                  "| M | K | N | Kino fp32 weights GFLOP/s | Kino bf16 weights GFLOP/s | bf16 / fp32 |", "|---|---|---|---|---|---|"]
+        for (m, k, n) in gemmShapes {
+            var g = SeededGenerator(seed: 1)
+            let a = Tensor.randomUniform([m, k], using: &g), w = Tensor.randomUniform([n, k], using: &g)
+            let wb = w.converted(to: .bf16)
+            let flops = 2.0 * Double(m * n * k)
+            let f32 = Measure.best { _ = a.linear(w) }
+            let bf16 = Measure.best { _ = a.linear(wb) }
+            lines.append("| \(m) | \(k) | \(n) | \(gf(flops, f32)) | \(gf(flops, bf16)) | \(String(format: "%.2fx", f32 / bf16)) |")
+        }
+        lines.append("")
 
         lines += ["## Attention (fp32, tiled, online softmax), head dim 128", "",
                   "| N (tokens) | heads | seconds | GFLOP/s |", "|---|---|---|---|"]

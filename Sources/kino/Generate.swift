@@ -45,6 +45,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Also keep the clean latents here (safetensors), for remixing the clip later.") var latentsOut: String?
     @Option(help: "H.264 quality (CRF, lower is better; default 18).") var crf: Int?
     @Flag(help: "Skip the visible watermark (local CLI use only).") var noWatermark = false
+    @Option(help: "Write each stage's seconds and peak memory (and each denoising step's seconds) here as JSON.")
+    var timings: String?
     @Flag(help: "Turbo mode: the model's short schedule plus first-block step caching (docs/engine.md).") var turbo = false
     @OptionGroup var dataOption: DataOption
 
@@ -80,10 +82,15 @@ struct Generate: AsyncParsableCommand {
         let outputs = ClipOutputs(video: URL(fileURLWithPath: output), thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
                                   spritesheet: spritesheet.map { URL(fileURLWithPath: $0) },
                                   latents: latentsOut.map { URL(fileURLWithPath: $0) }, rawVideo: rawOut.map { URL(fileURLWithPath: $0) })
+        let stageTimings = timings.map { _ in StageTimings() }
         let clip = try await runOnThread {
-            try renderer.render(spec, to: outputs, progress: { bar.update(stage: $0.stage.rawValue, fraction: $0.stageFraction, detail: $0.detail) })
+            try renderer.render(spec, to: outputs, progress: {
+                stageTimings?.observe($0)
+                bar.update(stage: $0.stage.rawValue, fraction: $0.stageFraction, detail: $0.detail)
+            })
         }
         bar.finish()
+        if let timings, let stageTimings { try stageTimings.write(to: timings) }
         let plan = clip.plan
         let exported = clip.export.map { "\($0.width)x\($0.height), \($0.frameCount) frames at \(plan.fps) fps " + String(format: "(%.2f s)", $0.durationSeconds) } ?? ""
         print("wrote \(output): \(exported), generated at \(plan.width)x\(plan.height) in \(clip.steps) steps, seed \(seed)"

@@ -45,7 +45,8 @@ struct PipelineGoldenTests {
     /// bf16 weights (text encoder and transformer): Kino matches diffusers running the same bf16-rounded weights
     /// (Tooling/make_bf16_golden.py) within 2e-2 relative, in fact within the fp32 pipeline tolerance. diffusers'
     /// all-bf16 run (`video_bf16_compute`, bf16 activations too) is 0.126 relative from either: this tiny random
-    /// model amplifies bf16 activation rounding, so that number is recorded, not asserted.
+    /// model amplifies bf16 activation rounding, so that number is recorded, not asserted. On CPUs where bf16 GEMMs
+    /// run natively the activations entering each GEMM are rounded too (see below).
     @Test func bf16WeightsMatchDiffusers() throws {
         let pipeline = try TextToVideoPipeline.load(folder: Fixtures.tinyPipeline, dtype: .bf16)
         let goldens = try Fixtures.tensors("pipelines.safetensors"), bf16 = try Fixtures.tensors("pipelines_bf16.safetensors")
@@ -53,9 +54,16 @@ struct PipelineGoldenTests {
                                         steps: 3, guidance: 1, scheduler: .unipc, seed: 0, noise: try goldens.tensor("initial_latents"))
         let video = try pipeline.generate(request).video
         let sameWeights = video.maxAbsDifference(try bf16.tensor("video_bf16_weights"))
-        #expect(sameWeights < 1e-3, "vs diffusers with bf16-rounded weights: max abs \(sameWeights)")
         let relative = video.relativeError(to: try bf16.tensor("video_bf16_weights"))
         #expect(relative < 2e-2, "vs diffusers with bf16-rounded weights: relative \(relative)")
+        if BF16GEMM.path == .native {
+            // Native bf16 GEMMs round their inputs to bf16 (as PyTorch's bf16 linear does), so Kino sits between
+            // diffusers' f32-activation run and its all-bf16 run, much nearer the first (measured 0.013 max abs).
+            let allBF16 = video.relativeError(to: try bf16.tensor("video_bf16_compute"))
+            #expect(relative < allBF16 / 4, "relative \(relative) vs f32 activations, \(allBF16) vs all-bf16")
+        } else {
+            #expect(sameWeights < 1e-3, "vs diffusers with bf16-rounded weights: max abs \(sameWeights)")
+        }
     }
 
     @Test func sameSeedGivesBitIdenticalFrames() throws {

@@ -83,3 +83,25 @@ struct AttentionConvTests {
         #expect(a.scalars == b.scalars)
     }
 }
+
+/// The VAE's tap-by-tap causal convolution against the general convolution of [cached ++ current] frames.
+struct CausalConvolutionTests {
+    /// (cached frames, kernel, H, W): wide rows (one row per tile), narrow ones (many rows per tile, the last
+    /// tile ragged), a chunk at the start of a clip (no cache: zero frames in front) and a 1×3×3 kernel.
+    @Test(arguments: [(2, [3, 3, 3], 5, 700), (2, [3, 3, 3], 45, 30), (0, [3, 3, 3], 7, 9), (0, [1, 3, 3], 6, 11), (1, [3, 3, 3], 4, 5)])
+    func matchesTheGeneralConvolution(cached: Int, kernel: [Int], h: Int, w: Int) {
+        let (cin, cout, t) = (3, 4, 2)
+        let x = Reference.random([1, cin, t, h, w], seed: 31)
+        let previous = cached > 0 ? Reference.random([1, cin, cached, h, w], seed: 32) : nil
+        let weight = Reference.random([cout, cin] + kernel, seed: 33), bias = Reference.random([cout], seed: 34)
+        let taps = weight.reshaped([cout, cin, kernel.reduce(1, *)]).permuted([2, 0, 1]).contiguous()
+        let front = 2 * (kernel[0] / 2) - cached
+        let y = x.causalConv3d(previous: previous, taps: taps, kernel: (kernel[0], kernel[1], kernel[2]), bias: bias,
+                               front: max(0, front), padH: 1, padW: 1)
+        let whole = previous.map { Tensor.concatenate([$0, x], axis: 2) } ?? x
+        let expected = Reference.conv3d(whole, weight, bias, stride: (1, 1, 1),
+                                        padding: Padding3D(front: max(0, front), top: 1, bottom: 1, left: 1, right: 1))
+        #expect(y.count == expected.count)
+        #expect(Reference.maxRelative(y.scalars, expected) < 1e-5)
+    }
+}

@@ -74,6 +74,21 @@ public struct WeightStore: Sendable {
 
     public var keys: [String] { (Array(location.keys) + Array(memory.keys)).sorted() }
 
+    /// Bytes of the memory-mapped weight files.
+    public var mappedBytes: Int { files.reduce(0) { $0 + $1.byteCount } }
+
+    /// Drops the mapped weights from the process's resident set when they are large (a full-size text encoder or
+    /// transformer): a model used once per clip then does not hold gigabytes while the next stage runs. The files
+    /// stay in the page cache, so the next use faults them back without reading the disk when memory allows.
+    /// Small models are left alone (re-faulting would cost more than it frees).
+    public func releaseResidentPages(ifLargerThan threshold: Int = WeightStore.releaseThreshold) {
+        guard mappedBytes > threshold else { return }
+        for file in files { file.releaseResidentPages() }
+    }
+
+    /// 1 GB: above every bundled model, below every full-size component.
+    public static let releaseThreshold = 1 << 30
+
     public func shape(_ key: String) -> [Int]? {
         memory[key]?.shape ?? location[key].flatMap { files[$0].entries[key]?.shape }
     }

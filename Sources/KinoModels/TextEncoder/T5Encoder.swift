@@ -84,6 +84,7 @@ public struct T5Encoder: Sendable {
     let embedding: Tensor                                                  // [vocab, dModel]
     let layers: [T5Layer]
     let finalNorm: RMSNorm
+    let weights: WeightStore
 
     public init(directory: URL, dtype: DType? = nil) throws {
         let c = try ConfigFile.decode(T5Configuration.self, from: directory.appendingPathComponent("config.json"))
@@ -96,11 +97,16 @@ public struct T5Encoder: Sendable {
         }
         let p = ParameterReader(weights, dtype: dtype)
         configuration = c
+        self.weights = weights
         embedding = p("shared.weight", shape: [c.vocabSize, c.dModel])
         layers = (0..<c.numLayers).map { T5Layer(p.scope("encoder.block.\($0)"), c, hasBias: c.biasInEveryLayer || $0 == 0) }
         finalNorm = RMSNorm(p, "encoder.final_layer_norm", dim: c.dModel, eps: c.layerNormEpsilon)
         try p.finish(ignoringUnexpected: { $0 == "encoder.embed_tokens.weight" || $0 == "lm_head.weight" })
     }
+
+    /// Drops the memory-mapped weights from the resident set when they are large (umT5-XXL: 11 GB), after a
+    /// clip's prompts are encoded; the next encode faults them back from the page cache.
+    public func releaseResidentPages() { weights.releaseResidentPages() }
 
     /// T5's bidirectional relative-position bucket, computed in f32 as transformers does.
     static func bucket(_ relative: Int, buckets: Int, maxDistance: Int) -> Int {

@@ -10,9 +10,14 @@ public struct WanTransformer: Sendable {
     let blocks: [WanBlock]
     let outModulation: Tensor                                         // [1, 2, dim]
     let projectionOut: Linear
+    let weights: WeightStore
 
     /// Loads from a diffusers `transformer/` folder. `dtype` converts weights at load (nil: as stored);
     /// `loras` are merged into the weights they target (see `LoRAAdapter`).
+    /// Drops the memory-mapped weights from the resident set when they are large, once a clip's denoising is
+    /// done, so the VAE decode does not run beside gigabytes of idle transformer weights.
+    public func releaseResidentPages() { weights.releaseResidentPages() }
+
     public init(directory: URL, dtype: DType? = nil, loras: [LoRAAdapter] = []) throws {
         let configURL = directory.appendingPathComponent("config.json")
         let configuration = try ConfigFile.decode(WanTransformerConfiguration.self, from: configURL)
@@ -31,6 +36,7 @@ public struct WanTransformer: Sendable {
         let p = ParameterReader(weights, dtype: dtype, patches: loras.isEmpty ? nil : WeightPatches(loras))
         let dim = c.innerDim
         configuration = c
+        self.weights = weights
         patchEmbedding = p("patch_embedding.weight", shape: [dim, c.inChannels] + c.patchSize).toF32()
         patchBias = p("patch_embedding.bias", shape: [dim]).toF32()
         let cond = p.scope("condition_embedder")

@@ -93,6 +93,8 @@ public final class TextToVideoPipeline: Sendable {
         try validate(r)
         let (latents, caches, forwards) = try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled)
         if isCancelled() { throw CancellationError() }
+        try model(for: r).0.releaseResidentPages()
+        progress(.decoding(chunk: 0, of: latents.shape[2]))
         let video = try vae.decode(latents, progress: { progress(.decoding(chunk: $0, of: $1)) }, isCancelled: isCancelled)
         progress(.finished)
         var result = GenerationResult(video: video, latents: latents, seed: r.seed)
@@ -115,6 +117,8 @@ public final class TextToVideoPipeline: Sendable {
         let (transformer, cache) = try model(for: r)
         let cond = try context(for: r.prompt, transformer, cache)
         let uncond = guided ? try context(for: r.negativePrompt ?? defaults.negativePrompt ?? "", transformer, cache) : nil
+        // A full-size text encoder (11 GB) would otherwise stay resident beside the transformer.
+        textEncoder.releaseResidentPages()
         var config = scheduler
         if let kind = r.scheduler, kind != config.kind { config = SchedulerConfiguration(kind: kind, shift: config.shift) }
         if let shift = r.shift { config.shift = shift }
@@ -141,6 +145,7 @@ public final class TextToVideoPipeline: Sendable {
         let condCache = r.stepCacheThreshold.map { StepCache(threshold: $0) }
         let uncondCache = guided ? r.stepCacheThreshold.map { StepCache(threshold: $0) } : nil
         var forwards = 0
+        progress(.denoising(step: 0, of: total))
         for i in first..<r.steps {
             if isCancelled() { throw CancellationError() }
             let t = sampler.timesteps[i]

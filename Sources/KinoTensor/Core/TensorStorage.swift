@@ -91,6 +91,13 @@ public final class MappedFile: @unchecked Sendable {
         self.base = mapped
     }
 
+    /// Drops this mapping's pages from the process's resident set. The file stays in the page cache, so the
+    /// next access faults pages back in cheaply; nothing is lost (the mapping is read-only).
+    public func releaseResidentPages() {
+        guard size > 0 else { return }
+        _ = madvise(base, size, MADV_DONTNEED)
+    }
+
     deinit {
         if size == 0 {
             base.deallocate()

@@ -21,6 +21,12 @@ public struct SafeTensorsFile: Sendable {
     public let entries: [String: Entry]
     public let metadata: [String: String]
     private let mapping: MappedFile
+
+    /// Bytes of the file (the mapping's size).
+    public var byteCount: Int { mapping.size }
+
+    /// Drops the file's pages from the resident set (see `MappedFile.releaseResidentPages`).
+    public func releaseResidentPages() { mapping.releaseResidentPages() }
     private let dataStart: Int
 
     /// The largest header the reader accepts (the format's own limit is 100 MB).

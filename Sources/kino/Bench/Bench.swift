@@ -3,6 +3,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks; reports are written under bench/.",
-        subcommands: [BenchKernels.self, BenchTransformer.self, BenchWan.self, BenchEngine.self, BenchWatermark.self]
+        subcommands: [BenchKernels.self, BenchTransformer.self, BenchWan.self, BenchEngine.self, BenchRealScale.self, BenchWatermark.self]
     )
 }

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The PyTorch side of `kino bench real-scale` (offline tooling; tests never run it), on the full-size random folder
+of Tooling/make_wan_full_random.py. One invocation = one fresh process (its peak RSS is the measurement's own),
+printing one JSON object as its last line:
+
+    --part encoder   umT5-XXL (transformers' UMT5EncoderModel, bf16) on a prompt of --tokens tokens; writes the
+                     token ids and the embeddings of the real tokens (f32) to --tensors for Kino's agreement.
+    --part vae       AutoencoderKLWan.decode of random latents for --frames at --size (fp32); writes latents and
+                     frames to --tensors unless --no-output.
+    --part forward   one WanTransformer3DModel forward at --frames x --size, 512 text tokens (--dtype fp32|bf16).
+    --part clip      WanPipeline from prompt to MP4 at --size x --frames, --steps at guidance 1 (text encoder bf16,
+                     transformer --dtype, VAE fp32), with the time of each stage; writes the initial noise to
+                     --tensors so Kino starts from the same latents.
+"""
+import argparse
+import json
+import os
+import resource
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROMPT = "A red ball bounces across green grass"
+
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def long_prompt(tokenizer, tokens):
+    """A prompt that fills exactly `tokens` positions (end-of-sequence included), as a long user prompt would."""
+    words = ("a red ball bounces across green grass under a blue sky while a small dog runs beside it "
+             "and the camera slowly pans to the left over the hills ").split()
+    text, i = "", 0
+    while len(tokenizer(text).input_ids) < tokens:
+        text += (" " if text else "") + words[i % len(words)]
+        i += 1
+    ids = tokenizer(text, max_length=tokens, truncation=True).input_ids
+    return text, ids
+
+
+def encoder(a):
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer, UMT5EncoderModel
+    tokenizer = AutoTokenizer.from_pretrained(os.path.join(a.folder, "tokenizer"))
+    text, ids = long_prompt(tokenizer, a.tokens)
+    t0 = time.perf_counter()
+    model = UMT5EncoderModel.from_pretrained(os.path.join(a.folder, "text_encoder"), dtype=torch.bfloat16).eval()
+    load_s = time.perf_counter() - t0
+    # As WanPipeline does: pad to 512 with a mask and keep the real tokens' states.
+    padded = torch.zeros((1, 512), dtype=torch.long)
+    padded[0, :len(ids)] = torch.tensor(ids)
+    mask = torch.zeros((1, 512), dtype=torch.long)
+    mask[0, :len(ids)] = 1
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        out = model(padded, attention_mask=mask).last_hidden_state
+        seconds = time.perf_counter() - t0
+    peak = peak_mib()
+    tensors = {"ids": torch.tensor(ids, dtype=torch.int64), "embeddings": out[0, :len(ids)].float().contiguous()}
+    # The same weights computed in f32 (each block widened just for its own forward, as 23 GB of f32 weights
+    # would not fit), to tell bf16 arithmetic's own error from a disagreement.
+    def widen(module, args, kwargs):
+        module.float()
+        cast = lambda t: t.float() if torch.is_tensor(t) and t.is_floating_point() else t
+        return tuple(cast(x) for x in args), {k: cast(v) for k, v in kwargs.items()}
+
+    def narrow(module, args, kwargs, output):
+        module.to(torch.bfloat16)
+        return output
+
+    for block in list(model.encoder.block) + [model.encoder.final_layer_norm]:
+        block.register_forward_pre_hook(widen, with_kwargs=True)
+        block.register_forward_hook(narrow, with_kwargs=True)
+    with torch.no_grad():
+        exact = model(padded, attention_mask=mask).last_hidden_state[0, :len(ids)].float()
+    tensors["embeddings_f32"] = exact.contiguous()
+    bf16_error = (tensors["embeddings"] - exact).abs().max() / exact.abs().max()
+    if a.tensors:
+        save_file(tensors, a.tensors)
+    return {"part": "encoder", "tokens": len(ids), "load_s": round(load_s, 2), "encode_s": round(seconds, 3),
+            "peak_rss_mib": round(peak, 1), "bf16_vs_f32": float(bf16_error)}
+
+
+def vae(a):
+    from diffusers import AutoencoderKLWan
+    from safetensors.torch import save_file
+    w, h = (int(v) for v in a.size.split("x"))
+    model = AutoencoderKLWan.from_pretrained(os.path.join(a.folder, "vae")).eval()
+    z = torch.randn((1, 16, (a.frames - 1) // 4 + 1, h // 8, w // 8), generator=torch.Generator().manual_seed(5))
+    if a.tiled:
+        model.enable_tiling()
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        out = model.decode(z).sample
+        seconds = time.perf_counter() - t0
+    if a.tensors:
+        tensors = {"latents": z.contiguous()}
+        if not a.no_output:
+            tensors["video"] = out.contiguous()
+        save_file(tensors, a.tensors)
+    return {"part": "vae", "frames": int(out.shape[2]), "size": [int(out.shape[4]), int(out.shape[3])],
+            "tiled": a.tiled, "decode_s": round(seconds, 2), "peak_rss_mib": round(peak_mib(), 1)}
+
+
+def load_pipeline(a):
+    from diffusers import WanPipeline
+    dtype = torch.bfloat16 if a.dtype == "bf16" else torch.float32
+    return WanPipeline.from_pretrained(a.folder, torch_dtype={"text_encoder": torch.bfloat16, "transformer": dtype,
+                                                              "default": torch.float32})
+
+
+def forward(a):
+    w, h = (int(v) for v in a.size.split("x"))
+    pipe = load_pipeline(a)
+    dtype = pipe.transformer.dtype
+    latents = torch.randn((1, 16, (a.frames - 1) // 4 + 1, h // 8, w // 8), generator=torch.Generator().manual_seed(7))
+    context = torch.randn((1, 512, 4096), generator=torch.Generator().manual_seed(8)) * 0.1
+    with torch.no_grad():
+        pipe.transformer(torch.zeros((1, 16, 1, 4, 4), dtype=dtype), torch.tensor([1.0]), context.to(dtype),
+                         return_dict=False)                                     # warm-up
+        t0 = time.perf_counter()
+        pipe.transformer(latents.to(dtype), torch.tensor([757.0]), context.to(dtype), return_dict=False)
+        seconds = time.perf_counter() - t0
+    tokens = latents.shape[2] * (h // 16) * (w // 16)
+    return {"part": "forward", "video_tokens": int(tokens), "dtype": a.dtype, "forward_s": round(seconds, 2),
+            "peak_rss_mib": round(peak_mib(), 1)}
+
+
+def clip(a):
+    from diffusers.utils import export_to_video
+    from safetensors.torch import save_file
+    w, h = (int(v) for v in a.size.split("x"))
+    t0 = time.perf_counter()
+    pipe = load_pipeline(a)
+    pipe.set_progress_bar_config(disable=True)
+    stages = {"load_s": time.perf_counter() - t0, "text_s": 0.0, "forwards_s": [], "decode_s": 0.0}
+
+    def timing(module_call, key):
+        def wrapped(*args, **kwargs):
+            t = time.perf_counter()
+            out = module_call(*args, **kwargs)
+            elapsed = time.perf_counter() - t
+            if key == "forwards_s":
+                stages[key].append(round(elapsed, 2))
+            else:
+                stages[key] += elapsed
+            return out
+        return wrapped
+
+    pipe.text_encoder.forward = timing(pipe.text_encoder.forward, "text_s")
+    pipe.transformer.forward = timing(pipe.transformer.forward, "forwards_s")
+    pipe.vae.decode = timing(pipe.vae.decode, "decode_s")
+    latents = torch.randn((1, 16, (a.frames - 1) // 4 + 1, h // 8, w // 8), generator=torch.Generator().manual_seed(9))
+    if a.tensors:
+        save_file({"noise": latents.contiguous()}, a.tensors)
+    start = time.perf_counter()
+    with torch.no_grad():
+        frames = pipe(prompt=PROMPT, height=h, width=w, num_frames=a.frames, num_inference_steps=a.steps,
+                      guidance_scale=1.0, latents=latents, output_type="np").frames[0]
+    t = time.perf_counter()
+    export_to_video(list(frames), os.path.join("/tmp", "kino-real-scale-diffusers.mp4"), fps=16)
+    stages["export_s"] = time.perf_counter() - t
+    stages["generate_s"] = time.perf_counter() - start
+    stages["total_s"] = time.perf_counter() - t0
+    return {"part": "clip", **{k: (round(v, 2) if isinstance(v, float) else v) for k, v in stages.items()},
+            "peak_rss_mib": round(peak_mib(), 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--part", choices=["encoder", "vae", "forward", "clip"], required=True)
+    ap.add_argument("--folder", default=os.path.join(ROOT, "models-local", "wan21-full-random"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tokens", type=int, default=512)
+    ap.add_argument("--size", default="480x272")
+    ap.add_argument("--frames", type=int, default=33)
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
+    ap.add_argument("--tiled", action="store_true")
+    ap.add_argument("--no-output", action="store_true")
+    ap.add_argument("--tensors", default=None)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    result = {"encoder": encoder, "vae": vae, "forward": forward, "clip": clip}[a.part](a)
+    result.update({"threads": a.threads, "torch": torch.__version__, "loadavg": round(os.getloadavg()[0], 2)})
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -112,16 +112,17 @@ def load_pipeline(a):
 
 
 def forward(a):
+    from diffusers import WanTransformer3DModel
     w, h = (int(v) for v in a.size.split("x"))
-    pipe = load_pipeline(a)
-    dtype = pipe.transformer.dtype
+    dtype = torch.bfloat16 if a.dtype == "bf16" else torch.float32
+    transformer = WanTransformer3DModel.from_pretrained(os.path.join(a.folder, "transformer"), torch_dtype=dtype).eval()
     latents = torch.randn((1, 16, (a.frames - 1) // 4 + 1, h // 8, w // 8), generator=torch.Generator().manual_seed(7))
     context = torch.randn((1, 512, 4096), generator=torch.Generator().manual_seed(8)) * 0.1
     with torch.no_grad():
-        pipe.transformer(torch.zeros((1, 16, 1, 4, 4), dtype=dtype), torch.tensor([1.0]), context.to(dtype),
-                         return_dict=False)                                     # warm-up
+        transformer(torch.zeros((1, 16, 1, 4, 4), dtype=dtype), torch.tensor([1.0]), context.to(dtype),
+                    return_dict=False)                                          # warm-up
         t0 = time.perf_counter()
-        pipe.transformer(latents.to(dtype), torch.tensor([757.0]), context.to(dtype), return_dict=False)
+        transformer(latents.to(dtype), torch.tensor([757.0]), context.to(dtype), return_dict=False)
         seconds = time.perf_counter() - t0
     tokens = latents.shape[2] * (h // 16) * (w // 16)
     return {"part": "forward", "video_tokens": int(tokens), "dtype": a.dtype, "forward_s": round(seconds, 2),
@@ -129,8 +130,17 @@ def forward(a):
 
 
 def clip(a):
-    from diffusers.utils import export_to_video
+    import subprocess
     from safetensors.torch import save_file
+
+    def export_to_video(frames, path, fps):
+        """H.264 through ffmpeg (as diffusers' export_to_video does through imageio; neither imageio nor OpenCV is
+        installed here)."""
+        import numpy as np
+        height, width = frames[0].shape[:2]
+        raw = b"".join((np.clip(f, 0, 1) * 255).round().astype(np.uint8).tobytes() for f in frames)
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+                        "-r", str(fps), "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", path], input=raw, check=True)
     w, h = (int(v) for v in a.size.split("x"))
     t0 = time.perf_counter()
     pipe = load_pipeline(a)

@@ -42,7 +42,7 @@ const char *kino_onednn_isa(void) {
 // two threads ever share oneDNN's library scratchpad.
 typedef struct {
     long m, n, k, lda, ldb, ldc;
-    int accumulate;
+    int accumulate, trans_b;
     dnnl_primitive_t primitive;
     dnnl_memory_desc_t src, weights, dst, scratch;
 } kino_mm_entry;
@@ -59,17 +59,18 @@ typedef struct {
 
 static __thread kino_mm_cache *kino_cache;
 
-static kino_mm_entry *kino_mm_lookup(long m, long n, long k, long lda, long ldb, long ldc, int accumulate) {
+static kino_mm_entry *kino_mm_lookup(long m, long n, long k, long lda, long ldb, long ldc, int accumulate, int trans_b) {
     kino_mm_cache *cache = kino_cache;
     for (int i = 0; i < cache->count; i++) {
         kino_mm_entry *e = &cache->entries[i];
         if (e->m == m && e->n == n && e->k == k && e->lda == lda && e->ldb == ldb && e->ldc == ldc
-            && e->accumulate == accumulate)
+            && e->accumulate == accumulate && e->trans_b == trans_b)
             return e;
     }
-    kino_mm_entry fresh = {m, n, k, lda, ldb, ldc, accumulate, NULL};
+    kino_mm_entry fresh = {m, n, k, lda, ldb, ldc, accumulate, trans_b, NULL};
     dnnl_dims_t src_dims = {m, k}, src_strides = {lda, 1};
-    dnnl_dims_t w_dims = {k, n}, w_strides = {1, ldb};      // B is stored [n, k]: read it transposed
+    dnnl_dims_t w_dims = {k, n}, w_strides = {1, ldb};      // B stored [n, k] (a linear layer's weight): transposed
+    if (!trans_b) { w_strides[0] = ldb; w_strides[1] = 1; }  // B stored [k, n]
     dnnl_dims_t dst_dims = {m, n}, dst_strides = {ldc, 1};
     if (dnnl_memory_desc_init_by_strides(&fresh.src, 2, src_dims, dnnl_bf16, src_strides)
         || dnnl_memory_desc_init_by_strides(&fresh.weights, 2, w_dims, dnnl_bf16, w_strides)
@@ -108,8 +109,8 @@ static kino_mm_entry *kino_mm_lookup(long m, long n, long k, long lda, long ldb,
     return &cache->entries[slot];
 }
 
-int kino_bf16_matmul(long m, long n, long k, const uint16_t *a, long lda, const uint16_t *b, long ldb, float *c,
-                     long ldc, int accumulate) {
+int kino_bf16_matmul(long m, long n, long k, const uint16_t *a, long lda, const uint16_t *b, long ldb, int trans_b,
+                     float *c, long ldc, int accumulate) {
     if (m <= 0 || n <= 0) return 0;
     pthread_once(&kino_engine_once, kino_engine_create);
     if (!kino_engine_ok) return 1;
@@ -123,7 +124,7 @@ int kino_bf16_matmul(long m, long n, long k, const uint16_t *a, long lda, const 
         }
     }
     omp_set_num_threads(1);
-    kino_mm_entry *e = kino_mm_lookup(m, n, k, lda, ldb, ldc, accumulate != 0);
+    kino_mm_entry *e = kino_mm_lookup(m, n, k, lda, ldb, ldc, accumulate != 0, trans_b != 0);
     if (!e) return 4;
     size_t scratch_size = dnnl_memory_desc_get_size(&e->scratch);
     if (scratch_size > kino_cache->scratch_size) {

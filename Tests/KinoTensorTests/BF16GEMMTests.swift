@@ -23,13 +23,25 @@ struct BF16GEMMTests {
     @Test func widenedPathMatchesReference() {
         let (m, k, n) = (23, 200, 150)
         let x = Reference.random([m, k], seed: 14), w = Reference.random([n, k], seed: 15).converted(to: .bf16)
-        var out = Tensor(zeros: [m, n])
+        let out = Tensor(zeros: [m, n])
         let o = out.mutableF32
         let xc = x.contiguous(), wc = w.contiguous()
         Tensor.widenedLinear(o, x: xc.f32, m: m, k: k, weight: wc.rawPointer, dtype: .bf16, columns: 0..<n, n: n,
                              accumulate: false)
         let reference = Reference.linear(x.scalars, m: m, k: k, w.scalars, n: n, bias: nil)
         #expect(Reference.maxRelative(out.scalars, reference) < 1e-5)
+    }
+
+    /// bf16 attention (both products in bf16, softmax in f32) against the exact attention of the same bf16 inputs:
+    /// within the rounding of the probabilities to bf16. Key blocks and query tiles are ragged on purpose.
+    @Test func bf16AttentionMatchesReference() {
+        let q = Reference.random([1, 150, 2, 64], seed: 16).converted(to: .bf16)
+        let k = Reference.random([1, 1100, 2, 64], seed: 17).converted(to: .bf16)
+        let v = Reference.random([1, 1100, 2, 64], seed: 18).converted(to: .bf16)
+        let out = Tensor.attention(query: q, key: k, value: v)
+        let exact = Tensor.naiveAttention(query: q.toF32(), key: k.toF32(), value: v.toF32())
+        #expect(out.shape == [1, 150, 2, 64])
+        #expect(Reference.maxRelative(out.scalars, exact.scalars) < 1e-2)
     }
 
     /// The path follows the CPU: native exactly when oneDNN sees bf16 instructions (unless forced to widen).

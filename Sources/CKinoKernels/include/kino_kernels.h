@@ -28,9 +28,10 @@ int kino_bf16_native(void);
 /// The instruction set oneDNN dispatches to on this CPU ("avx512_core_bf16", "avx2", ...).
 const char *kino_onednn_isa(void);
 
-/// c[m, n] (+)= a[m, k] · b[n, k]ᵀ with a and b in bf16 and c in f32 (f32 accumulation), row-major with the given
-/// row strides, on the calling thread alone. Returns 0 on success, non-zero when oneDNN refused the shape.
-int kino_bf16_matmul(long m, long n, long k, const uint16_t *a, long lda, const uint16_t *b, long ldb, float *c,
-                     long ldc, int accumulate);
+/// c[m, n] (+)= a[m, k] · op(b) with a and b in bf16 and c in f32 (f32 accumulation), row-major with the given
+/// row strides, on the calling thread alone; op(b) = b[n, k]ᵀ when trans_b, else b[k, n]. Returns 0 on success,
+/// non-zero when oneDNN refused the shape.
+int kino_bf16_matmul(long m, long n, long k, const uint16_t *a, long lda, const uint16_t *b, long ldb, int trans_b,
+                     float *c, long ldc, int accumulate);
 
 #endif

@@ -102,6 +102,8 @@ public struct T5Encoder: Sendable {
         layers = (0..<c.numLayers).map { T5Layer(p.scope("encoder.block.\($0)"), c, hasBias: c.biasInEveryLayer || $0 == 0) }
         finalNorm = RMSNorm(p, "encoder.final_layer_norm", dim: c.dModel, eps: c.layerNormEpsilon)
         try p.finish(ignoringUnexpected: { $0 == "encoder.embed_tokens.weight" || $0 == "lm_head.weight" })
+        // Converted weights live in memory now; the file pages read to convert them are dead weight.
+        if dtype != nil { weights.releaseResidentPages() }
     }
 
     /// Drops the memory-mapped weights from the resident set when they are large (umT5-XXL: 11 GB), after a

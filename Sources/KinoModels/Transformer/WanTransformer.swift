@@ -84,6 +84,11 @@ struct WanAttention: Sendable {
             q = q.applyingRotary(cos: rotary.cos, sin: rotary.sin)
             k = k.applyingRotary(cos: rotary.cos, sin: rotary.sin)
         }
+        // With bf16 weights on a CPU that multiplies bf16 natively, attention's products run in bf16 too (as
+        // PyTorch's bf16 attention): at real sizes attention is half of a forward (bench/real-scale.md).
+        if toQ.weight.dtype == .bf16, BF16GEMM.path == .native {
+            (q, k, v) = (q.converted(to: .bf16), k.converted(to: .bf16), v.converted(to: .bf16))
+        }
         let o = Tensor.attention(query: q, key: k, value: v)              // [B, N, H, D]
         return toOut(o.reshaped([x.shape[0], x.shape[1], -1]))            // [B, N, dim]
     }

@@ -49,6 +49,8 @@ public struct WanTransformer: Sendable {
         outModulation = p("scale_shift_table", shape: [1, 2, dim]).toF32()
         projectionOut = Linear(p, "proj_out", in: dim, out: c.outChannels * c.patchSize.reduce(1, *))
         try p.finish(ignoringUnexpected: { $0.hasSuffix("norm_added_q.weight") })
+        // Converted weights live in memory now; the file pages read to convert them are dead weight.
+        if dtype != nil { weights.releaseResidentPages() }
     }
 
     /// Per-prompt state that does not change between denoising steps: the projected text and every block's

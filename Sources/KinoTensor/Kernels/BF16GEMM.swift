@@ -39,11 +39,11 @@ public enum BF16GEMM {
         Parallel.forEach(splitM ? m : n, minimumChunk: 32) { range in
             if splitM {
                 let rows = range.lowerBound
-                if kino_bf16_matmul(range.count, n, k, xb + rows * k, k, w, k, out + rows * n, n, accumulate ? 1 : 0) != 0 {
+                if kino_bf16_matmul(range.count, n, k, xb + rows * k, k, w, k, 1, out + rows * n, n, accumulate ? 1 : 0) != 0 {
                     Tensor.widenedLinear(out + rows * n, x: x + rows * k, m: range.count, k: k, weight: weight,
                                          dtype: .bf16, columns: 0..<n, n: n, accumulate: accumulate)
                 }
-            } else if kino_bf16_matmul(m, range.count, k, xb, k, w + range.lowerBound * k, k, out + range.lowerBound, n,
+            } else if kino_bf16_matmul(m, range.count, k, xb, k, w + range.lowerBound * k, k, 1, out + range.lowerBound, n,
                                        accumulate ? 1 : 0) != 0 {
                 Tensor.widenedLinear(out, x: x, m: m, k: k, weight: weight, dtype: .bf16, columns: range, n: n,
                                      accumulate: accumulate)

@@ -30,8 +30,9 @@ extension Tensor {
         let out = Tensor.uninitialized([b, cout, to, ho, wo])
         let op = out.mutableF32, tp = taps.toF32().f32
         let bp = bias?.toF32().f32
-        // About 1024 output columns per GEMM: a tile of Cout × 1024 accumulators stays in L2 over the taps.
-        let rowsPerTile = Swift.max(1, Swift.min(ho, 1024 / wp))
+        // About 1024 output columns per GEMM (a tile of Cout × 1024 accumulators stays in L2 over the taps), and
+        // at least two tiles per thread so that small frames still spread evenly over the pool.
+        let rowsPerTile = Convolution.rowsPerTile(rows: ho, rowWidth: wp, columns: 1024, frames: b * to)
         let tilesPerFrame = (ho + rowsPerTile - 1) / rowsPerTile
         let windowRows = rowsPerTile + kh - 1                // padded input rows one tile reads
         let windowPlane = windowRows * wp

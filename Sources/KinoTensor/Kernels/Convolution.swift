@@ -22,6 +22,15 @@ public struct Padding3D: Sendable, Equatable {
 /// bounded (`columnTile` pixels × Cin·kt·kh·kw), and the tiles are spread over the thread pool.
 public enum Convolution {
     public static let columnTile = 2048
+
+    /// Output rows per tile: about `columns` output columns per GEMM, but small enough that `frames` frames give
+    /// every worker at least two tiles (a 32x32 frame in one or two tiles left one of two cores idle).
+    static func rowsPerTile(rows: Int, rowWidth: Int, columns: Int, frames: Int) -> Int {
+        let bySize = Swift.max(1, Swift.min(rows, columns / Swift.max(rowWidth, 1)))
+        let tilesWanted = (2 * Parallel.threads + frames - 1) / Swift.max(frames, 1)
+        let byBalance = Swift.max(1, (rows + tilesWanted - 1) / tilesWanted)
+        return Swift.min(bySize, byBalance)
+    }
 }
 
 extension Tensor {
@@ -44,7 +53,7 @@ extension Tensor {
         let pixels = ho * wo
         // Tiles are whole output rows, so im2col copies row segments instead of indexing pixel by pixel
         // (the per-pixel division and bounds test cost as much as the GEMM on the VAE's shapes).
-        let rowsPerTile = Swift.max(1, Convolution.columnTile / Swift.max(wo, 1))
+        let rowsPerTile = Convolution.rowsPerTile(rows: ho, rowWidth: wo, columns: Convolution.columnTile, frames: b * to)
         let tilesPerFrame = (ho + rowsPerTile - 1) / rowsPerTile
         let frameItems = b * to
         Parallel.forEach(frameItems * tilesPerFrame) { items in

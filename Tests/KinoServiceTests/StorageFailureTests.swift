@@ -62,6 +62,14 @@ struct StorageFailureTests {
         #expect(full.calls.withLock { $0 } == 4)
     }
 
+    @Test func whatCountsAsAStorageFault() {
+        #expect(StorageRetry.isStorage(POSIXError(.EACCES)) && StorageRetry.isStorage(CocoaError(.fileWriteNoPermission)))
+        #expect(StorageRetry.isStorage(KinoServiceError(.storage, "disk")))
+        #expect(!StorageRetry.isStorage(CocoaError(.coderReadCorrupt)) && !StorageRetry.isStorage(ScriptedRenderer.Failure(description: "x")))
+        #expect(StorageRetry.isTransient(POSIXError(.EAGAIN)) && StorageRetry.isTransient(POSIXError(.ENOSPC)))
+        #expect(!StorageRetry.isTransient(POSIXError(.EACCES)) && !StorageRetry.isTransient(POSIXError(.EROFS)))
+    }
+
     /// The output root replaced by a plain file: creating a video's folder under it fails (ENOTDIR), for good.
     @Test func aJobThatCannotStoreItsFilesFailsWithoutNamingThem() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kino-broken-\(UUID().uuidString)")

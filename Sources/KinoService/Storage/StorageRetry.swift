@@ -49,7 +49,10 @@ public struct StorageRetry: Sendable {
     /// Whether `error` is a storage fault (file system or database) rather than something about the request.
     public static func isStorage(_ error: any Error) -> Bool {
         if let error = error as? KinoServiceError { return error.kind == .storage }
-        return error is CocoaError || posixCode(error) != nil
+        // Foundation's file errors are CocoaError codes 0...1023 (NSFileErrorMinimum...NSFileErrorMaximum); its
+        // other codes (a JSON decoding error, say) are not about storage.
+        if let error = error as? CocoaError, (0...1023).contains(error.code.rawValue) { return true }
+        return posixCode(error) != nil
     }
 
     static func posixCode(_ error: any Error) -> POSIXErrorCode? {

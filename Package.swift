@@ -64,7 +64,10 @@ let package = Package(
         // Test aids shared by the test targets and the test server; never linked into `kino`.
         .target(
             name: "KinoTestSupport",
-            dependencies: ["KinoRender", "KinoService", "KinoMedia", "KinoProvenance", "KinoTensor"],
+            dependencies: [
+                "KinoRender", "KinoService", "KinoMedia", "KinoProvenance", "KinoTensor",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/KinoTestSupport"
         ),
         // `kino serve` with the test-pattern renderer, for the integration tests that need controlled timing.

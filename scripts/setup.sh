@@ -14,7 +14,7 @@ packages=(libopenblas-dev libdnnl-dev ffmpeg libsqlite3-dev sqlite3 pkg-config)
 python_packages=()
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium chromium-driver python3-pip)
-  python_packages+=(openai selenium openapi-spec-validator pyyaml c2pa-python)
+  python_packages+=(openai selenium openapi-spec-validator pyyaml c2pa-python schemathesis)
 fi
 
 missing=()

@@ -19,11 +19,16 @@ public struct KinoServerConfiguration: Sendable {
     /// Marks the studio cookie `Secure` (set this behind a TLS reverse proxy).
     public var secureCookies: Bool
     public var maxBodyBytes: Int
+    /// A connection that sends nothing (or only part of a request head) for this long is closed.
+    public var idleTimeout: Duration
+    /// Connections beyond this many open ones get a 503 and are closed.
+    public var maxConnections: Int
     public var logger: Logger
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, service: VideoService, renderer: any VideoRenderer, workers: Int = 1,
-        insecureNoAuth: Bool = false, secureCookies: Bool = false, maxBodyBytes: Int = 50 << 20,
+        insecureNoAuth: Bool = false, secureCookies: Bool = false, maxBodyBytes: Int = ServerLimits.maxBodyBytes,
+        idleTimeout: Duration = ServerLimits.idleTimeout, maxConnections: Int = ServerLimits.maxConnections,
         logger: Logger = Logger(label: "kino.server")
     ) {
         self.host = host
@@ -34,8 +39,18 @@ public struct KinoServerConfiguration: Sendable {
         self.insecureNoAuth = insecureNoAuth
         self.secureCookies = secureCookies
         self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
         self.logger = logger
     }
+}
+
+/// The defaults of the server's limits, in one place (`kino serve`'s options and docs/serve.md use them).
+public enum ServerLimits {
+    /// Largest create/remix body (multipart with an input image included).
+    public static let maxBodyBytes = 50 << 20
+    public static let idleTimeout = Duration.seconds(60)
+    public static let maxConnections = 1024
 }
 
 public struct KinoServerError: Error, CustomStringConvertible {
@@ -53,9 +68,12 @@ public func buildApplication(configuration: KinoServerConfiguration) throws -> s
         throw KinoServerError(description: "--insecure-no-auth is allowed only on a loopback address (127.0.0.1, ::1), not on \(configuration.host). Use API keys instead.")
     }
     let router = try buildRouter(configuration: configuration)
-    let workers = WorkerPool(service: configuration.service, renderer: configuration.renderer, count: configuration.workers)
+    let workers = WorkerPool(service: configuration.service, renderer: configuration.renderer, count: configuration.workers,
+                             logger: configuration.logger)
     return Application(
         responder: HeadResponder(base: router.buildResponder()),
+        server: CappedHTTP1Channel.builder(
+            idleTimeout: configuration.idleTimeout, maxConnections: configuration.maxConnections, logger: configuration.logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kino"),
         services: [WorkerService(pool: workers), RescuerService(rescuer: Rescuer(service: configuration.service))],
         logger: configuration.logger)
@@ -67,6 +85,8 @@ public func buildRouter(configuration: KinoServerConfiguration) throws -> Router
     let assets = try ServerAssets.load(configuration: service.configuration)
     let router = Router(context: KinoRequestContext.self)
     router.add(middleware: APIResponseMiddleware(logger: configuration.logger))
+    let routeMethods = RouteMethods()
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routeMethods))
     router.get("healthz") { _, _ -> Response in
         let counts = try await service.store.counts()
         struct Health: Encodable { var status = "ok"; var queued: Int; var in_progress: Int }
@@ -83,6 +103,7 @@ public func buildRouter(configuration: KinoServerConfiguration) throws -> Router
         .add(middleware: RateLimitMiddleware(service: service))
     VideoRoutes(service: service, renderer: configuration.renderer, maxBodyBytes: configuration.maxBodyBytes).register(on: api)
     TrustRoutes(service: service).register(on: api)
+    routeMethods.load(router.routes)
     return router
 }
 

@@ -14,6 +14,9 @@ public struct ServeSettings: Sendable {
     public var leaseSeconds: Double = 30
     public var insecureNoAuth = false
     public var secureCookies = false
+    /// Seconds a connection may stay silent (or stop halfway through a request head) before it is closed.
+    public var idleTimeoutSeconds = Double(ServerLimits.idleTimeout.components.seconds)
+    public var maxConnections = ServerLimits.maxConnections
 
     public init(data: DataFolder) {
         self.data = data
@@ -31,6 +34,9 @@ public enum ServerLauncher {
             return handler
         }
         let logger = Logger(label: "kino.serve")
+        guard settings.idleTimeoutSeconds > 0, settings.idleTimeoutSeconds.isFinite, settings.maxConnections > 0 else {
+            throw KinoServerError(description: "--idle-timeout and --max-connections must be positive (got \(settings.idleTimeoutSeconds) and \(settings.maxConnections)).")
+        }
         if settings.insecureNoAuth, !isLoopback(settings.host) {
             throw KinoServerError(description: "--insecure-no-auth is allowed only on a loopback address (127.0.0.1, ::1), not on \(settings.host).")
         }
@@ -52,7 +58,8 @@ public enum ServerLauncher {
         }
         let app = try buildApplication(configuration: KinoServerConfiguration(
             host: settings.host, port: settings.port, service: service, renderer: renderer, workers: settings.workers,
-            insecureNoAuth: settings.insecureNoAuth, secureCookies: settings.secureCookies, logger: logger))
+            insecureNoAuth: settings.insecureNoAuth, secureCookies: settings.secureCookies,
+            idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)), maxConnections: settings.maxConnections, logger: logger))
         say("Kino is serving on http://\(settings.host):\(settings.port) (data: \(folder.url.path))")
         try await app.runService()
     }

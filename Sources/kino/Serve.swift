@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Hours finished videos stay downloadable before their files are deleted.") var retentionHours: Double = 24
     @Flag(help: "Allow requests without an API key. Refused unless --host is a loopback address.") var insecureNoAuth = false
     @Flag(help: "Mark the studio session cookie Secure (set this behind an HTTPS reverse proxy).") var secureCookies = false
+    @Option(help: "Seconds a connection may send nothing (or only part of a request) before it is closed.")
+    var idleTimeout = Double(ServerLimits.idleTimeout.components.seconds)
+    @Option(help: "Open connections served at once; more get 503 and are closed.") var maxConnections = ServerLimits.maxConnections
     @Option(help: .hidden) var leaseSeconds: Double = 30
 
     func run() async throws {
@@ -40,6 +43,8 @@ struct Serve: AsyncParsableCommand {
         settings.leaseSeconds = leaseSeconds
         settings.insecureNoAuth = insecureNoAuth
         settings.secureCookies = secureCookies
+        settings.idleTimeoutSeconds = idleTimeout
+        settings.maxConnections = maxConnections
         try await ServerLauncher.run(settings) { folder in
             try EngineRenderer(model: try engine.selection(data: folder.url), signing: try ClipProvenance.identity(dataFolder: folder.url))
         }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import KinoServer
 import KinoService
 import KinoTestSupport
+import Testing
 
 /// An in-process Kino app on an in-memory store, with two projects' keys.
 struct TestApp {
@@ -31,6 +32,12 @@ struct TestApp {
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = try buildApplication(configuration: configuration)
         try await app.test(.router, test)
+    }
+
+    /// The app on a real socket (localhost, a free port), for tests of connection handling; the test gets the port.
+    func runLive(_ test: @escaping @Sendable (any TestClientProtocol, Int) async throws -> Void) async throws {
+        let app = try buildApplication(configuration: configuration)
+        try await app.test(.live) { client in try await test(client, try #require(client.port)) }
     }
 }
 

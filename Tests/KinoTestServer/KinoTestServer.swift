@@ -23,6 +23,8 @@ struct KinoTestServer: AsyncParsableCommand {
     @Option var leaseSeconds: Double = 30
     @Flag var insecureNoAuth = false
     @Flag var secureCookies = false
+    @Option var idleTimeout = Double(ServerLimits.idleTimeout.components.seconds)
+    @Option var maxConnections = ServerLimits.maxConnections
     @Option(help: "Milliseconds each of the pattern's steps takes.") var stepMs = 250
 
     func run() async throws {
@@ -35,6 +37,8 @@ struct KinoTestServer: AsyncParsableCommand {
         settings.leaseSeconds = leaseSeconds
         settings.insecureNoAuth = insecureNoAuth
         settings.secureCookies = secureCookies
+        settings.idleTimeoutSeconds = idleTimeout
+        settings.maxConnections = maxConnections
         try await ServerLauncher.run(settings) { folder in
             TestPatternRenderer(stepDelay: Double(stepMs) / 1000, threads: threads,
                                 signing: try ClipProvenance.identity(dataFolder: folder.url))

@@ -62,6 +62,8 @@ enum ErrorMapping {
 
     /// `retry-after` and any `x-ratelimit-*` headers the error carries.
     static func headers(for error: any Error) -> HTTPFields {
+        // A router error's own headers (405's `Allow`) are the client's to see.
+        if let error = error as? HTTPError { return error.headers }
         guard let error = error as? KinoServiceError else { return [:] }
         var fields = HTTPFields()
         if let retry = error.retryAfterSeconds { fields[HTTPField.Name("retry-after")!] = String(retry) }
@@ -89,13 +91,21 @@ enum ErrorMapping {
         case let error as HTTPError:
             status = error.status
             let message = error.body ?? defaultMessage(for: status)
-            detail = .init(message: message, type: type(for: status), param: nil, code: status.code == 404 ? "not_found" : nil)
+            detail = .init(message: message, type: type(for: status), param: nil, code: code(for: status))
         default:
             status = .internalServerError
             logger.error("unexpected error: \(error)")
             detail = .init(message: "The server had an error while processing your request. Check the server log.", type: "server_error", param: nil, code: nil)
         }
         return (status, encodeJSON(Body(error: detail)))
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String? {
+        switch status.code {
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        default: nil
+        }
     }
 
     static func defaultMessage(for status: HTTPResponse.Status) -> String {

@@ -28,6 +28,8 @@ enum RequestBody {
         } catch {
             throw KinoServiceError(.invalidRequest, "The request body is not a valid JSON object. Send a JSON object or multipart/form-data.", code: "invalid_json")
         }
+        // After decoding, so a body that is not JSON at all gets the JSON error rather than a duplicate-key one.
+        if let key = JSONDuplicateKeys.firstDuplicate(in: body) { throw duplicate(key) }
         var fields = RequestFields()
         for (name, value) in object {
             switch value {

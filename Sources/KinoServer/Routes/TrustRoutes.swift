@@ -35,7 +35,7 @@ struct TrustRoutes {
     @Sendable func pause(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.require(.admin)
-        let fields = try await Self.jsonFields(request)
+        let fields = try await Self.jsonFields(request, accepting: ["message"])
         let state = try await service.trust.pause(message: fields["message"] ?? "", principal: principal)
         return json(PauseObject(paused: true, message: state.message, since: state.since / 1000))
     }
@@ -52,7 +52,15 @@ struct TrustRoutes {
             var category: String?; var rule: String?; var video_id: String?; var prompt: String
         }
         struct Log: Encodable { var object = "list"; var data: [Entry] }
-        let limit = min(500, max(1, Int(request.uri.queryParameters.get("limit") ?? "") ?? 50))
+        // Refused rather than clamped or defaulted, as on GET /v1/videos: a client that sent limit=true or
+        // limit=9999 learns its mistake instead of getting a page it did not ask for.
+        var limit = 50
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), (1...500).contains(value) else {
+                throw KinoServiceError(.invalidRequest, "limit must be a whole number from 1 to 500, got '\(text)'.", param: "limit", code: "invalid_value")
+            }
+            limit = value
+        }
         let entries = try await service.trust.recentModeration(limit: limit).map {
             Entry(at: $0.at / 1000, key_id: $0.keyID, project: $0.project, route: $0.route, decision: $0.decision,
                   category: $0.category, rule: $0.rule, video_id: $0.videoID, prompt: $0.prompt)
@@ -78,7 +86,7 @@ struct TrustRoutes {
 
     @Sendable func reviewContent(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let id = try context.parameters.require("video_id")
-        let variant = VideoVariant(rawValue: request.uri.queryParameters.get("variant") ?? "video") ?? .video
+        let variant = try VideoRoutes.variant(request)
         let file = try await service.trust.reviewContent(id, variant: variant, principal: try context.requirePrincipal())
         return try await fileResponse(file, contentType: variant.contentType, headers: [.cacheControl: "private, no-store"],
                                       request: request, context: context)
@@ -87,17 +95,28 @@ struct TrustRoutes {
     func decide(_ request: Request, _ context: KinoRequestContext, approve: Bool) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.require(.moderator)
-        let fields = try await Self.jsonFields(request)
+        let fields = try await Self.jsonFields(request, accepting: ["reason"])
         let record = try await service.trust.decide(
             try context.parameters.require("video_id"), approve: approve, reason: fields["reason"], principal: principal)
         return json(ShareObject(record, forReviewer: true))
     }
 
-    /// A small optional JSON body (`{"message": ...}`, `{"reason": ...}`) as text fields.
-    static func jsonFields(_ request: Request) async throws -> RequestFields {
+    /// A small optional JSON body (`{"message": ...}`, `{"reason": ...}`) as text fields. Like the create
+    /// routes, a field the route does not take, or an object or array where text belongs, is a 400 naming it
+    /// rather than silently ignored.
+    static func jsonFields(_ request: Request, accepting names: Set<String>) async throws -> RequestFields {
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         guard buffer.readableBytes > 0 else { return RequestFields() }
-        return try RequestBody.fields(contentType: request.headers[.contentType] ?? "application/json", body: Array(buffer.readableBytesView))
+        let fields = try RequestBody.fields(contentType: request.headers[.contentType] ?? "application/json", body: Array(buffer.readableBytesView))
+        let sent = Set(fields.values.keys).union(fields.files).union(fields.objects)
+        if let name = sent.subtracting(names).sorted().first {
+            throw KinoServiceError(.invalidRequest, "Unknown parameter '\(name)'. This route accepts: \(names.sorted().joined(separator: ", ")).",
+                                   param: name, code: "unknown_parameter")
+        }
+        if let name = fields.objects.union(fields.files).sorted().first {
+            throw KinoServiceError(.invalidRequest, "'\(name)' must be a string.", param: name, code: "invalid_type")
+        }
+        return fields
     }
 }
 

@@ -31,6 +31,15 @@ struct VideoRoutes {
         group.get("models", use: models)
     }
 
+    /// The `variant` query parameter (default `video`); an unknown one is a 400 naming it.
+    static func variant(_ request: Request) throws -> VideoVariant {
+        let text = request.uri.queryParameters.get("variant") ?? "video"
+        guard let variant = VideoVariant(rawValue: text) else {
+            throw KinoServiceError(.invalidRequest, "variant must be one of video, thumbnail, spritesheet; got '\(text)'.", param: "variant", code: "invalid_value")
+        }
+        return variant
+    }
+
     static func unsupported(_ what: String) -> KinoServiceError {
         KinoServiceError(.unsupported, "\(what) is not supported by this Kino server yet.", code: "unsupported")
     }
@@ -102,12 +111,14 @@ struct VideoRoutes {
 
     @Sendable func content(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let id = try context.parameters.require("video_id")
-        let variantText = request.uri.queryParameters.get("variant") ?? "video"
-        guard let variant = VideoVariant(rawValue: variantText) else {
-            throw KinoServiceError(.invalidRequest, "variant must be one of video, thumbnail, spritesheet; got '\(variantText)'.", param: "variant", code: "invalid_value")
+        let variant = try Self.variant(request)
+        // Only "1" asks for an attachment; anything else was a guess at the API, not a silent "inline".
+        let download = request.uri.queryParameters.get("download")
+        guard download == nil || download == "1" else {
+            throw KinoServiceError(.invalidRequest, "download must be 1 (or left out); got '\(download ?? "")'.", param: "download", code: "invalid_value")
         }
         let file = try await service.content(id, variant: variant, principal: try context.requirePrincipal())
-        let disposition = request.uri.queryParameters.get("download") == "1" ? "attachment" : "inline"
+        let disposition = download == "1" ? "attachment" : "inline"
         let headers: HTTPFields = [.contentDisposition: "\(disposition); filename=\"\(id)-\(variant.fileName)\"",
                                    .cacheControl: "private, max-age=3600"]
         return try await fileResponse(file, contentType: variant.contentType, headers: headers, request: request, context: context)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The downloadable assets of a video.
 public enum VideoVariant: String, Sendable, CaseIterable {
@@ -25,9 +26,12 @@ public enum VideoVariant: String, Sendable, CaseIterable {
 /// the same shape can come later for workers on other machines.
 public struct OutputStore: Sendable {
     public let root: URL
+    /// Creates a folder and its parents. A seam for tests that need a disk that fails (full, busy, read-only).
+    let createDirectory: @Sendable (URL) throws -> Void
 
-    public init(root: URL) throws {
+    public init(root: URL, createDirectory: @escaping @Sendable (URL) throws -> Void = OutputStore.createDirectoryOnDisk) throws {
         self.root = root
+        self.createDirectory = createDirectory
         do {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         } catch {
@@ -47,16 +51,41 @@ public struct OutputStore: Sendable {
         directory(for: videoID).appendingPathComponent(RenderOutput.latents)
     }
 
-    /// Empties (or creates) the folder a render writes into.
+    public static let createDirectoryOnDisk: @Sendable (URL) throws -> Void = { url in
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// Empties (or creates) the folder a render writes into; one attempt.
     public func prepare(videoID: String) throws -> URL {
         let directory = directory(for: videoID)
-        try? FileManager.default.removeItem(at: directory)
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try attemptPrepare(directory)
         } catch {
-            throw KinoServiceError.storage("Cannot create \(directory.path): \(error.localizedDescription)")
+            throw Self.cannotCreate(directory, error)
         }
         return directory
+    }
+
+    /// Empties (or creates) the folder a render writes into, retrying transient failures (a full or busy disk,
+    /// an interrupted call: see `StorageRetry`) with backoff; each failed attempt is logged with its path.
+    public func prepare(videoID: String, retry: StorageRetry = StorageRetry(), logger: Logger) async throws -> URL {
+        let directory = directory(for: videoID)
+        do {
+            try await retry.run("create \(directory.path)", logger: logger) { try attemptPrepare(directory) }
+        } catch {
+            throw Self.cannotCreate(directory, error)
+        }
+        return directory
+    }
+
+    private func attemptPrepare(_ directory: URL) throws {
+        try? FileManager.default.removeItem(at: directory)
+        try createDirectory(directory)
+    }
+
+    /// For the operator's log: names the path. Clients never see it (`StorageRetry.clientMessage`).
+    private static func cannotCreate(_ directory: URL, _ error: any Error) -> KinoServiceError {
+        KinoServiceError.storage("Cannot create \(directory.path): \(error.localizedDescription)")
     }
 
     public func remove(videoID: String) {

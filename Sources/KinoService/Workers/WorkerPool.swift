@@ -95,7 +95,7 @@ public final class WorkerPool: Sendable {
         }
         var outcome: Result<RenderResult, any Error>
         do {
-            let directory = try service.outputs.prepare(videoID: job.id)
+            let directory = try await service.outputs.prepare(videoID: job.id, logger: log)
             let request = renderJob(for: job)
             let renderer = self.renderer
             outcome = .success(try await onOwnThread(named: "kino-render") {
@@ -126,9 +126,10 @@ public final class WorkerPool: Sendable {
                 service.outputs.remove(videoID: job.id)
                 log.info("cancelled")
             case .failure(let error):
-                try await store.fail(lease, code: "generation_failed", message: "\(error)", now: now)
+                let (code, message) = clientFacing(error)
+                try await store.fail(lease, code: code, message: message, now: now)
                 service.outputs.remove(videoID: job.id)
-                log.error("render failed: \(error)")
+                log.error("render failed: \(error)", metadata: ["code": "\(code)"])
             }
         } catch let error as KinoServiceError where error.kind == .leaseLost {
             log.warning("\(error.message)")
@@ -136,6 +137,21 @@ public final class WorkerPool: Sendable {
             log.error("could not record the result: \(error)")
         }
     }
+
+    /// The code and message a failed job shows its client. A renderer's own messages are written for users and
+    /// pass through; storage faults, and any message that names a path on this server, become a generic message
+    /// (the full error goes to the operator's log) so clients never see the server's files or internals.
+    func clientFacing(_ error: any Error) -> (code: String, message: String) {
+        if StorageRetry.isStorage(error) { return (StorageRetry.clientCode, StorageRetry.clientMessage) }
+        let message = "\(error)"
+        if message.contains(service.outputs.root.path) || message.firstMatch(of: Self.absolutePath) != nil {
+            return ("generation_failed", "The video failed because of an error on the server. The server's operator can find the details in its log.")
+        }
+        return ("generation_failed", message)
+    }
+
+    /// `/a/b` at the start of the text or after a space, quote or parenthesis: a file path, not a ratio like 16/9.
+    nonisolated(unsafe) static let absolutePath = #/(^|[\s'"(])/[^\s/]+/[^\s]/#
 
     func renderJob(for job: VideoJob) -> RenderJob {
         let remix = job.remixOf.map {

@@ -73,6 +73,32 @@ struct WanVAETests {
         #expect(values.contains(1) || values.contains(-1), "the golden is meant to exercise the clamp")
     }
 
+    /// Tiled decoding (diffusers' enable_tiling scheme) against diffusers' own tiled decode of the same latents,
+    /// with tiny tiles so that every seam case occurs; and the seams cost about what they cost diffusers.
+    @Test func tiledDecodeMatchesDiffusersTiled() throws {
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
+        let input = try Self.golden("decode_input")
+        var reports = 0
+        let tiled = try vae.decode(input, tiling: .always(WanVAE.Tiling(tile: 2, stride: 1)), progress: { _ in reports += 1 })
+        let expected = try SafeTensorsFile(path: Self.fixture.appendingPathComponent("goldens-tiled.safetensors").path)
+            .tensor("decode_output_tiled")
+        #expect(tiled.shape == [1, 3, 13, 32, 48])
+        let error = tiled.relativeError(to: expected)
+        #expect(error < 1e-4, "tiled decode relative error vs diffusers' tiled decode: \(error)")
+        #expect(reports == 4 * 6 * 4)                               // tiles × latent frames
+        let untiled = try vae.decode(input, tiling: .never)
+        let ours = tiled.relativeError(to: untiled), theirs = expected.relativeError(to: try Self.golden("decode_output"))
+        #expect(ours > 0 && ours <= theirs * 1.01, "tiled vs untiled: Kino \(ours), diffusers \(theirs)")
+    }
+
+    /// `.automatic` decodes whole frames while they fit the memory budget and tiles beyond it.
+    @Test func automaticTilingFollowsTheMemoryEstimate() throws {
+        let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
+        #expect(WanVAE.TilingChoice.automatic.tiles(for: Tensor(zeros: [1, 4, 1, 4, 6]), vae: vae) == nil)
+        #expect(WanVAE.TilingChoice.automatic.tiles(for: Tensor(zeros: [1, 4, 1, 1000, 1000]), vae: vae) == WanVAE.Tiling())
+        #expect(WanVAE.TilingChoice.always(WanVAE.Tiling(tile: 8, stride: 6)).tiles(for: Tensor(zeros: [1, 4, 1, 4, 6]), vae: vae) == nil)
+    }
+
     @Test func latentNormalisationMatchesThePipelines() throws {
         let vae = try WanVAE(directory: URL(fileURLWithPath: Self.vaeFolder))
         let normalized = vae.normalizeLatents(try Self.golden("encode_mean"))

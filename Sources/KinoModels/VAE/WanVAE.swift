@@ -102,7 +102,8 @@ public struct WanVAE: Sendable {
         public let totalChunks: Int
         /// The output frames this chunk produced.
         public let frames: Range<Int>
-        /// Those frames, [B, out_channels, frames.count, H, W], clamped to [-1, 1].
+        /// Those frames, [B, out_channels, frames.count, H, W], clamped to [-1, 1] (in a tiled decode: the current
+        /// tile's part of them, before blending and clamping).
         public let video: Tensor
     }
 
@@ -115,14 +116,20 @@ public struct WanVAE: Sendable {
     /// [B, out_channels, 1 + 4(T - 1), 8h, 8w] clamped to [-1, 1], one latent frame at a time.
     /// `progress` runs after each latent frame; `isCancelled` is checked before each, and cancelling
     /// throws `CancellationError`.
+    /// `tiling` decides whether the frames are decoded in overlapping spatial tiles (see `Tiling`): by default
+    /// only when decoding whole frames would need more than `Tiling.memoryBudget`.
     public func decode(
         _ latents: Tensor,
+        tiling: TilingChoice = .automatic,
         progress: (DecodeProgress) -> Void = { _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> Tensor {
         let c = configuration
         guard latents.rank == 5, latents.shape[1] == c.zDim, latents.shape[2] >= 1, latents.shape[3] >= 1, latents.shape[4] >= 1 else {
             throw ModelError.invalidInput("decode expects latents [B, \(c.zDim), T, h, w] with T, h, w >= 1, got \(latents.shape)")
+        }
+        if let tiles = tiling.tiles(for: latents, vae: self) {
+            return try decodeTiled(latents, tiling: tiles, progress: progress, isCancelled: isCancelled)
         }
         let (batch, chunks) = (latents.shape[0], latents.shape[2])
         let (height, width) = (latents.shape[3] * c.spatialCompression, latents.shape[4] * c.spatialCompression)

@@ -105,3 +105,55 @@ extension Tensor {
         return out
     }
 }
+
+extension Tensor {
+    /// Cross-fades the first `extent` rows (axis 3) or columns (axis 4) of self [B, C, F, H, W] with the last
+    /// `extent` of `previous`, linearly (weight y/extent on self's own value): how overlapping tiles of a decoded
+    /// video are joined (as diffusers' `blend_v` / `blend_h`). The extent is capped by both sizes.
+    public mutating func blendLeadingEdge(with previous: Tensor, axis: Int, extent: Int) {
+        precondition(rank == 5 && previous.rank == 5 && (axis == 3 || axis == 4), "blendLeadingEdge: [B, C, F, H, W] tensors and axis 3 or 4")
+        let across = axis == 3 ? 4 : 3
+        precondition(Array(shape[0..<3]) == Array(previous.shape[0..<3]) && shape[across] == previous.shape[across],
+                     "blendLeadingEdge: \(previous.shape) does not border \(shape) along axis \(axis)")
+        let e = Swift.min(extent, shape[axis], previous.shape[axis])
+        guard e > 0 else { return }
+        let prev = previous.toF32()
+        let (h, w, ph, pw) = (shape[3], shape[4], prev.shape[3], prev.shape[4])
+        let planes = shape[0] * shape[1] * shape[2]
+        let dp = mutableF32, sp = prev.f32
+        Parallel.forEach(planes) { range in
+            for plane in range {
+                let d = dp + plane * h * w, s = sp + plane * ph * pw
+                for step in 0..<e {
+                    let mine = Float(step) / Float(e), theirs = 1 - mine
+                    if axis == 3 {
+                        let drow = d + step * w, srow = s + (ph - e + step) * pw
+                        for x in 0..<w { drow[x] = srow[x] * theirs + drow[x] * mine }
+                    } else {
+                        for y in 0..<h { d[y * w + step] = s[y * pw + pw - e + step] * theirs + d[y * w + step] * mine }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes rows 0..<height and columns 0..<width of `tile` [B, C, F, h, w], clamped to [lower, upper], into
+    /// self [B, C, F, H, W] at (top, left), every frame: the kept part of one decoded tile.
+    public mutating func writeClamped(_ tile: Tensor, top: Int, left: Int, height: Int, width: Int,
+                                      lower: Float = -1, upper: Float = 1) {
+        precondition(rank == 5 && tile.rank == 5 && Array(tile.shape[0..<3]) == Array(shape[0..<3])
+                     && height <= tile.shape[3] && width <= tile.shape[4] && top + height <= shape[3] && left + width <= shape[4],
+                     "tile \(tile.shape) (\(height)x\(width) at \(top), \(left)) does not fit \(shape)")
+        let src = tile.toF32()
+        let (h, w, th, tw) = (shape[3], shape[4], tile.shape[3], tile.shape[4])
+        let sp = src.f32, dp = mutableF32
+        Parallel.forEach(shape[0] * shape[1] * shape[2]) { range in
+            for plane in range {
+                let s = sp + plane * th * tw, d = dp + plane * h * w + top * w + left
+                for y in 0..<height {
+                    for x in 0..<width { d[y * w + x] = Swift.min(Swift.max(s[y * tw + x], lower), upper) }
+                }
+            }
+        }
+    }
+}

@@ -72,6 +72,7 @@ public final class ClipRenderer: Sendable {
                                              steps: spec.steps, guidance: spec.guidance, shift: spec.shift,
                                              scheduler: spec.scheduler, seed: spec.seed, turbo: spec.turbo)
         if let guidanceSteps = spec.guidanceSteps { request.guidanceSteps = guidanceSteps }
+        request.vaeTiling = spec.vaeTiling
         if let noise = spec.noise { request.noise = noise.toF32() }
         switch spec.conditioning {
         case .remix(let latentsFile, let strength)?:

@@ -1,4 +1,5 @@
 import Foundation
+import KinoModels
 import KinoPipeline
 import KinoTensor
 
@@ -117,6 +118,8 @@ public struct ClipSpec: Sendable {
     public var marks: ClipMarks
     /// H.264 quality (CRF); nil: the encoder's default.
     public var crf: Int?
+    /// Spatial tiling of the VAE decode (memory against a little time; see `WanVAE.Tiling`).
+    public var vaeTiling: WanVAE.TilingChoice = .automatic
 
     public init(model: ModelSelection, prompt: String, negativePrompt: String? = nil, width: Int? = nil, height: Int? = nil,
                 frames: Int? = nil, seconds: Double? = nil, fps: Int? = nil, seed: UInt64, steps: Int? = nil,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinoModels
 import KinoPipeline
 import KinoProvenance
 import KinoRender
@@ -45,6 +46,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Also keep the clean latents here (safetensors), for remixing the clip later.") var latentsOut: String?
     @Option(help: "H.264 quality (CRF, lower is better; default 18).") var crf: Int?
     @Flag(help: "Skip the visible watermark (local CLI use only).") var noWatermark = false
+    @Option(help: "VAE decode in spatial tiles: auto (only when whole frames would need more than 4.5 GB), on or off.")
+    var vaeTiling: VAETiling = .auto
     @Option(help: "Write each stage's seconds and peak memory (and each denoising step's seconds) here as JSON.")
     var timings: String?
     @Flag(help: "Turbo mode: the model's short schedule plus first-block step caching (docs/engine.md).") var turbo = false
@@ -73,12 +76,14 @@ struct Generate: AsyncParsableCommand {
             return parsed
         }
         let seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        let spec = ClipSpec(
+        var draft = ClipSpec(
             model: try engine.selection(data: data), prompt: prompt, negativePrompt: negativePrompt,
             width: dimensions?.width, height: dimensions?.height, frames: frames, seconds: seconds, fps: fps, seed: seed,
             steps: steps, guidance: guidance, guidanceSteps: guidanceSteps, shift: shift, scheduler: scheduler, style: style,
             turbo: turbo, noise: try noise.map { try SafeTensorsFile(path: $0).tensor("latents").copied(to: .f32) },
             marks: ClipMarks(visible: !noWatermark), crf: crf)
+        draft.vaeTiling = vaeTiling.choice
+        let spec = draft
         let outputs = ClipOutputs(video: URL(fileURLWithPath: output), thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
                                   spritesheet: spritesheet.map { URL(fileURLWithPath: $0) },
                                   latents: latentsOut.map { URL(fileURLWithPath: $0) }, rawVideo: rawOut.map { URL(fileURLWithPath: $0) })
@@ -100,3 +105,15 @@ struct Generate: AsyncParsableCommand {
 }
 
 extension SchedulerConfiguration.Kind: ExpressibleByArgument {}
+
+enum VAETiling: String, ExpressibleByArgument, CaseIterable {
+    case auto, on, off
+
+    var choice: WanVAE.TilingChoice {
+        switch self {
+        case .auto: .automatic
+        case .on: .always(WanVAE.Tiling())
+        case .off: .never
+        }
+    }
+}

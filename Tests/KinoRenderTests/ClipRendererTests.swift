@@ -1,5 +1,6 @@
 import Foundation
 import KinoMedia
+import KinoModels
 import KinoProvenance
 import KinoTestSupport
 import Synchronization
@@ -33,6 +34,17 @@ import Testing
         #expect([.trusted, .valid].contains(try C2PAVerifier.verify(fileAt: try #require(outputs.video), trustAnchors: []).state))
         let seen = stages.withLock { $0 }
         #expect(seen.contains(.denoising) && seen.contains(.decoding) && seen.contains(.encodingVideo) && seen.last == .signing)
+    }
+
+    /// The VAE tiling choice reaches the pipeline's request unchanged (default: automatic).
+    @Test func vaeTilingReachesTheRequest() throws {
+        let renderer = try Self.renderer.get()
+        #expect(try renderer.prepare(spec()).request.vaeTiling == .automatic)
+        for choice in [WanVAE.TilingChoice.never, .always(WanVAE.Tiling(tile: 16, stride: 12))] {
+            var tiled = spec()
+            tiled.vaeTiling = choice
+            #expect(try renderer.prepare(tiled).request.vaeTiling == choice)
+        }
     }
 
     @Test func aStyleChangesThePromptAndAnUnknownOneIsRefused() throws {

@@ -13,8 +13,8 @@ public protocol LatentCodec: Sendable {
     var latentChannels: Int { get }
     var temporalFactor: Int { get }
     var spatialFactor: Int { get }
-    /// Pipeline latents (normalised) -> video [1, 3, F, H, W] in [-1, 1].
-    func decode(_ latents: Tensor, progress: (Int, Int) -> Void, isCancelled: () -> Bool) throws -> Tensor
+    /// Pipeline latents (normalised) -> video [1, 3, F, H, W] in [-1, 1], in spatial tiles as `tiling` says.
+    func decode(_ latents: Tensor, tiling: WanVAE.TilingChoice, progress: (Int, Int) -> Void, isCancelled: () -> Bool) throws -> Tensor
     /// Video [1, 3, F, H, W] in [-1, 1] -> normalised latents.
     func encode(_ video: Tensor, isCancelled: () -> Bool) throws -> Tensor
 }

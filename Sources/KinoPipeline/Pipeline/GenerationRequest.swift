@@ -1,3 +1,4 @@
+import KinoModels
 import KinoTensor
 
 /// One text-to-video generation at the model's generation size (post-processing resizes elsewhere).
@@ -27,6 +28,8 @@ public struct GenerationRequest: Sendable {
     public var guidanceSteps: Int?
     /// Run the pipeline's turbo transformer (the model's `turbo_lora` merged in) instead of the default one.
     public var turboWeights = false
+    /// Whether the VAE decodes in spatial tiles: by default only when whole frames would not fit its memory budget.
+    public var vaeTiling: WanVAE.TilingChoice = .automatic
 
     public init(prompt: String, negativePrompt: String? = nil, width: Int, height: Int, frames: Int, steps: Int,
                 guidance: Float, shift: Double? = nil, scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64,

@@ -95,7 +95,8 @@ public final class TextToVideoPipeline: Sendable {
         if isCancelled() { throw CancellationError() }
         try model(for: r).0.releaseResidentPages()
         progress(.decoding(chunk: 0, of: latents.shape[2]))
-        let video = try vae.decode(latents, progress: { progress(.decoding(chunk: $0, of: $1)) }, isCancelled: isCancelled)
+        let video = try vae.decode(latents, tiling: r.vaeTiling, progress: { progress(.decoding(chunk: $0, of: $1)) },
+                                   isCancelled: isCancelled)
         progress(.finished)
         var result = GenerationResult(video: video, latents: latents, seed: r.seed)
         result.reusedForwards = caches.reduce(0) { $0 + $1.reused }

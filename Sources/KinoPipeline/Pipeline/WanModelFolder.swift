@@ -17,8 +17,8 @@ struct WanLatentCodec: LatentCodec {
     var temporalFactor: Int { vae.configuration.temporalCompression }
     var spatialFactor: Int { vae.configuration.spatialCompression }
 
-    func decode(_ latents: Tensor, progress: (Int, Int) -> Void, isCancelled: () -> Bool) throws -> Tensor {
-        try vae.decode(vae.denormalizeLatents(latents), progress: { progress($0.completedChunks, $0.totalChunks) },
+    func decode(_ latents: Tensor, tiling: WanVAE.TilingChoice, progress: (Int, Int) -> Void, isCancelled: () -> Bool) throws -> Tensor {
+        try vae.decode(vae.denormalizeLatents(latents), tiling: tiling, progress: { progress($0.completedChunks, $0.totalChunks) },
                        isCancelled: isCancelled)
     }
 

@@ -6,7 +6,7 @@ import KinoTensor
 /// causal cache of its own, and neighbouring tiles are cross-faded over their overlap (`tile − stride` latent
 /// pixels, times 8 in the output) before the kept part of each is written. Memory then follows the tile, not the
 /// frame: the decoder's widest activations are about 300 bytes per output pixel and base channel (28 KB per pixel
-/// for Wan 2.1, measured: 3.7 GB for whole 480x272 frames, 11 GB for 832x480), so an 832x480 clip decodes within
+/// for Wan 2.1, measured: 3.7 GB for whole 480x272 frames; bench/real-scale.md has 832x480), so an 832x480 clip decodes within
 /// a few GB whatever its length. The price is the overlap, decoded twice (about 1.8x the work at the default
 /// sizes), and small differences near tile seams (measured in bench/real-scale.md against diffusers' own).
 extension WanVAE {

@@ -70,6 +70,36 @@ struct DuplicateJSONKeyTests {
         }
     }
 
+    /// JSON values keep their type: a null, a number where text belongs or text where a number or boolean
+    /// belongs is a 400 naming the field, never converted or dropped; the right types are accepted.
+    @Test func jsonTypesAreChecked() async throws {
+        let app = try await TestApp()
+        try await app.run { client in
+            let bodies: [(String, String?)] = [
+                (#"{"prompt":"a cat","turbo":null}"#, "turbo"),
+                (#"{"prompt":"a cat","seconds":8}"#, "seconds"),
+                (#"{"prompt":"a cat","turbo":"true"}"#, "turbo"),
+                (#"{"prompt":"a cat","seed":"7"}"#, "seed"),
+                (#"{"prompt":"a cat","seed":true}"#, "seed"),
+                (#"{"prompt":1}"#, "prompt"),
+                (#"{"prompt":"a cat","seed":1,"steps":0.5e1,"guidance":1,"turbo":false,"seconds":"4"}"#, nil),
+            ]
+            for (json, param) in bodies {
+                try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: ByteBuffer(string: json)) { response in
+                    if let param {
+                        let error = try errorBody(response)
+                        #expect(response.status == .badRequest, "\(json)")
+                        #expect(error["code"] as? String == "invalid_type" && error["param"] as? String == param, "\(json): \(error)")
+                    } else {
+                        #expect(response.status == .ok, "\(json): \(String(buffer: response.body))")
+                    }
+                }
+            }
+        }
+        #expect(throws: KinoServiceError.self) { try KinoServer.RequestBody.json(Array(#"{"reason":true}"#.utf8)) }
+        #expect(try KinoServer.RequestBody.json(Array(#"{"reason":"blurry"}"#.utf8)).values["reason"] == "blurry")
+    }
+
     @Test func theScannerKeepsObjectsApart() {
         #expect(JSONDuplicateKeys.firstDuplicate(in: Array(#"{"a":{"b":1},"b":{"a":2},"c":[{"a":1},{"a":2}]}"#.utf8)) == nil)
         #expect(JSONDuplicateKeys.firstDuplicate(in: Array(#"{"a":"\"a\":","a":1}"#.utf8)) == "a")

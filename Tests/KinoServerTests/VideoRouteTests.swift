@@ -12,7 +12,7 @@ struct VideoRouteTests {
         let app = try await TestApp()
         try await app.run { client in
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
-                                     body: body(["prompt": "a cat", "seconds": 8, "size": "1280x720", "seed": 7, "style": "noir", "turbo": true])) { response in
+                                     body: body(["prompt": "a cat", "seconds": "8", "size": "1280x720", "seed": 7, "style": "noir", "turbo": true])) { response in
                 #expect(response.status == .ok)
                 let video = try object(response)
                 #expect(video["object"] as? String == "video" && video["status"] as? String == "queued")

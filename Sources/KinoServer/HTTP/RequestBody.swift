@@ -31,15 +31,31 @@ enum RequestBody {
         // After decoding, so a body that is not JSON at all gets the JSON error rather than a duplicate-key one.
         if let key = JSONDuplicateKeys.firstDuplicate(in: body) { throw duplicate(key) }
         var fields = RequestFields()
-        for (name, value) in object {
+        for (name, value) in object.sorted(by: { $0.key < $1.key }) {
+            let expected = jsonKinds[name] ?? .string
             switch value {
-            case .null: continue
-            case .text(let text): fields.values[name] = text
+            case .null:
+                throw KinoServiceError(.invalidRequest, "'\(name)' is null. Leave it out to use the default, or send a \(expected.rawValue).",
+                                       param: name, code: "invalid_type")
+            case .scalar(let text, let kind):
+                guard kind == expected else {
+                    throw KinoServiceError(.invalidRequest, "'\(name)' must be a JSON \(expected.rawValue), got a \(kind.rawValue)"
+                                           + (expected == .string ? " (write it in quotes, e.g. \"\(text)\")." : "."),
+                                           param: name, code: "invalid_type")
+                }
+                fields.values[name] = text
             case .structured: fields.objects.insert(name)
             }
         }
         return fields
     }
+
+    /// The JSON type of each non-string field a route takes (OpenAPI document: CreateVideo, RemixVideo); every
+    /// other field is a string. A value of another type is refused rather than converted: `"turbo": "yes"` or
+    /// `"reason": true` is a client bug to report, not a guess to make.
+    static let jsonKinds: [String: JSONValue.Kind] = [
+        "seed": .number, "steps": .number, "guidance": .number, "strength": .number, "turbo": .boolean, "watermark": .boolean,
+    ]
 
     /// The value of `name=` in a header such as `multipart/form-data; boundary=xyz`.
     static func parameter(_ name: String, in header: String) -> String? {
@@ -157,19 +173,22 @@ enum Multipart {
     }
 }
 
-/// A JSON value reduced to what request validation needs: scalars as their text, containers as "structured".
+/// A JSON value reduced to what request validation needs: scalars as their text and JSON type, containers as
+/// "structured".
 enum JSONValue: Decodable {
+    enum Kind: String { case string, number, boolean }
+
     case null
-    case text(String)
+    case scalar(String, Kind)
     case structured
 
     init(from decoder: any Decoder) throws {
         if let container = try? decoder.singleValueContainer() {
             if container.decodeNil() { self = .null; return }
-            if let value = try? container.decode(Bool.self) { self = .text(value ? "true" : "false"); return }
-            if let value = try? container.decode(Int64.self) { self = .text(String(value)); return }
-            if let value = try? container.decode(Double.self) { self = .text(String(value)); return }
-            if let value = try? container.decode(String.self) { self = .text(value); return }
+            if let value = try? container.decode(Bool.self) { self = .scalar(value ? "true" : "false", .boolean); return }
+            if let value = try? container.decode(Int64.self) { self = .scalar(String(value), .number); return }
+            if let value = try? container.decode(Double.self) { self = .scalar(String(value), .number); return }
+            if let value = try? container.decode(String.self) { self = .scalar(value, .string); return }
         }
         self = .structured
     }

@@ -70,8 +70,10 @@ public final class ClipRenderer: Sendable {
         let prompt = try StylePresets.apply(spec.style, to: spec.prompt)
         var request = GenerationRequest.make(prompt: prompt, negativePrompt: spec.negativePrompt, plan: plan, defaults: d,
                                              steps: spec.steps, guidance: spec.guidance, shift: spec.shift,
-                                             scheduler: spec.scheduler, seed: spec.seed, turbo: spec.turbo)
+                                             scheduler: spec.scheduler, timesteps: spec.timesteps, seed: spec.seed,
+                                             turbo: spec.turbo)
         if let guidanceSteps = spec.guidanceSteps { request.guidanceSteps = guidanceSteps }
+        if let cache = spec.cache { request.cache = cache.mode }
         request.vaeTiling = spec.vaeTiling
         if let noise = spec.noise { request.noise = noise.toF32() }
         switch spec.conditioning {

@@ -109,6 +109,10 @@ public struct ClipSpec: Sendable {
     public var guidanceSteps: Int?
     public var shift: Double?
     public var scheduler: SchedulerConfiguration.Kind?
+    /// The step-distill samplers' training timesteps, one per step.
+    public var timesteps: [Int]?
+    /// Step caching (nil: the default, which is none, or turbo's).
+    public var cache: CacheSetting?
     /// A style preset name (`StylePresets`).
     public var style: String?
     public var turbo: Bool

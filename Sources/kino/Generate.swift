@@ -36,7 +36,10 @@ struct Generate: AsyncParsableCommand {
     var guidanceSteps: Int?
     @Option(help: "Classifier-free guidance scale; 1 turns guidance off.") var guidance: Float?
     @Option(help: "Flow shift (default: the scheduler config's).") var shift: Double?
-    @Option(help: "Sampler: unipc or euler (default: the model's).") var scheduler: SchedulerConfiguration.Kind?
+    @Option(help: "Sampler: unipc, euler, step-distill or step-distill-deterministic (default: the model's; docs/engine.md).")
+    var scheduler: SchedulerConfiguration.Kind?
+    @Option(help: "The step-distill samplers' training timesteps, one per step (default: evenly spaced, e.g. 1000,750,500,250).")
+    var timesteps: TimestepList?
     @Option(help: "Style preset: \(StylePresets.names.joined(separator: ", ")) (words added to the prompt).") var style: String?
     @Option(help: "Random seed (default: a random one, printed).") var seed: UInt64?
     @Option(help: "safetensors file whose tensor `latents` replaces the seeded initial noise.") var noise: String?
@@ -50,7 +53,9 @@ struct Generate: AsyncParsableCommand {
     var vaeTiling: VAETiling = .auto
     @Option(help: "Write each stage's seconds and peak memory (and each denoising step's seconds) here as JSON.")
     var timings: String?
-    @Flag(help: "Turbo mode: the model's short schedule plus first-block step caching (docs/engine.md).") var turbo = false
+    @Flag(help: "Turbo mode: the model's short schedule plus its step caching (docs/engine.md).") var turbo = false
+    @Option(help: "Step caching: easycache, teacache (Wan 2.1 1.3B), magcache (calibrated models), firstblock, each optionally :THRESHOLD, or off (default: none; turbo: the model's).")
+    var cache: String?
     @OptionGroup var dataOption: DataOption
 
     func validate() throws {
@@ -83,6 +88,8 @@ struct Generate: AsyncParsableCommand {
             turbo: turbo, noise: try noise.map { try SafeTensorsFile(path: $0).tensor("latents").copied(to: .f32) },
             marks: ClipMarks(visible: !noWatermark), crf: crf)
         draft.vaeTiling = vaeTiling.choice
+        draft.timesteps = timesteps?.values
+        do { draft.cache = try cache.map(CacheSetting.init(parsing:)) } catch { throw ValidationError("--cache: \(error)") }
         let spec = draft
         let outputs = ClipOutputs(video: URL(fileURLWithPath: output), thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
                                   spritesheet: spritesheet.map { URL(fileURLWithPath: $0) },
@@ -99,12 +106,22 @@ struct Generate: AsyncParsableCommand {
         let plan = clip.plan
         let exported = clip.export.map { "\($0.width)x\($0.height), \($0.frameCount) frames at \(plan.fps) fps " + String(format: "(%.2f s)", $0.durationSeconds) } ?? ""
         print("wrote \(output): \(exported), generated at \(plan.width)x\(plan.height) in \(clip.steps) steps, seed \(seed)"
-              + (turbo || guidanceSteps != nil
+              + (turbo || guidanceSteps != nil || cache != nil
                  ? ", \(clip.reusedForwards + clip.fullForwards) transformer calls (\(clip.reusedForwards) from the step cache)" : ""))
     }
 }
 
 extension SchedulerConfiguration.Kind: ExpressibleByArgument {}
+
+/// `1000,750,500,250`: a comma-separated list of training timesteps.
+struct TimestepList: ExpressibleByArgument {
+    let values: [Int]
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        values = parts.compactMap { $0 }
+    }
+}
 
 enum VAETiling: String, ExpressibleByArgument, CaseIterable {
     case auto, on, off

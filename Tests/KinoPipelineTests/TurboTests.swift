@@ -12,7 +12,7 @@ struct TurboTests {
     func request(threshold: Float?, guidance: Float = 5) throws -> GenerationRequest {
         var r = GenerationRequest(prompt: "A red ball bounces across green grass", width: 48, height: 32, frames: 9, steps: 6,
                                   guidance: guidance, seed: 3)
-        r.stepCacheThreshold = threshold
+        r.cache = threshold.map { .firstBlock(threshold: $0) }
         return r
     }
 
@@ -36,15 +36,15 @@ struct TurboTests {
         #expect(unguided.fullForwards == 1 && unguided.reusedForwards == 5)
     }
 
-    @Test func stepCacheComparesRelativeChange() {
+    @Test func firstBlockCacheComparesRelativeChange() {
         let cache = StepCache(threshold: 0.1)
-        #expect(cache.change([1, 2, 3]) == .infinity, "nothing cached yet")
         let x = Tensor(shape: [1, 2, 3], values: [1, 1, 1, 1, 1, 1])
+        let embedding = Tensor(zeros: [1, 3])
         var calls = 0
         func rest(_ t: Tensor) -> Tensor { calls += 1; return t * 2 }
-        let a = cache.run(x, first: { $0 + 1 }, rest: rest)                       // residual 1, full
-        let b = cache.run(x, first: { $0 + 1.05 }, rest: rest)                    // 5% change: reused
-        let c = cache.run(x, first: { $0 + 1.5 }, rest: rest)                     // 50% change: full
+        let a = cache.runBlocks(x, embedding: embedding, first: { $0 + 1 }, rest: rest)      // residual 1, full
+        let b = cache.runBlocks(x, embedding: embedding, first: { $0 + 1.05 }, rest: rest)   // 5% change: reused
+        let c = cache.runBlocks(x, embedding: embedding, first: { $0 + 1.5 }, rest: rest)    // 50% change: full
         #expect(calls == 2 && cache.reused == 1 && cache.computed == 2)
         #expect(a.scalars.allSatisfy { $0 == 4 })
         #expect(b.scalars.allSatisfy { abs($0 - 4.05) < 1e-6 }, "block 0's output plus the cached residual 2")
@@ -58,7 +58,7 @@ struct TurboTests {
         d.turboCacheThreshold = 0.05
         let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: d, temporalFactor: 4)
         let turbo = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true)
-        #expect(turbo.steps == 8 && turbo.stepCacheThreshold == 0.05)
+        #expect(turbo.steps == 8 && turbo.cache == .firstBlock(threshold: 0.05))
         #expect(turbo.guidanceSteps == 8, "guidance on every turbo step unless kino.json says otherwise")
         d.turboGuidanceFraction = 0.3
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).guidanceSteps == 3, "rounded up")
@@ -67,7 +67,7 @@ struct TurboTests {
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).shift == 8)
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, shift: 5, seed: 1, turbo: true).shift == 5, "explicit wins")
         let normal = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1)
-        #expect(normal.steps == 20 && normal.stepCacheThreshold == nil && normal.guidanceSteps == nil && normal.shift == 3)
+        #expect(normal.steps == 20 && normal.cache == nil && normal.guidanceSteps == nil && normal.shift == 3)
         #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, steps: 3, seed: 1, turbo: true).steps == 3)
         d.turboSteps = nil
         #expect(d.steps(explicit: nil, turbo: true) == 8, "two fifths of the default when kino.json has no turbo_steps")
@@ -120,7 +120,7 @@ struct TurboTests {
         #expect(!normal.turboWeights && normal.guidance == 5)
 
         var fast = turbo
-        fast.stepCacheThreshold = nil
+        fast.cache = nil
         let result = try pipeline.generate(fast)
         #expect(result.fullForwards == 4, "guidance 1: one transformer call per step")
         // The same request through a pipeline that merged the LoRA with --lora, on its normal weights.

@@ -18,6 +18,9 @@ public struct WanTransformer: Sendable {
     /// done, so the VAE decode does not run beside gigabytes of idle transformer weights.
     public func releaseResidentPages() { weights.releaseResidentPages() }
 
+    /// Whether TeaCache's published coefficients apply: they were fitted on Wan 2.1 1.3B (dim 1536, 30 blocks).
+    public var matchesTeaCacheCoefficients: Bool { configuration.innerDim == 1536 && configuration.numLayers == 30 }
+
     public init(directory: URL, dtype: DType? = nil, loras: [LoRAAdapter] = []) throws {
         let configURL = directory.appendingPathComponent("config.json")
         let configuration = try ConfigFile.decode(WanTransformerConfiguration.self, from: configURL)
@@ -79,7 +82,7 @@ public struct WanTransformer: Sendable {
     }
 
     /// Predicts the flow velocity. latents [B, C, F, H, W]; one timestep per batch item (0...1000).
-    /// `cache` enables first-block step caching (turbo mode; see `StepCache`).
+    /// `cache` lets the call reuse work of earlier steps (see `StepCache`; one per guidance branch).
     public func callAsFunction(_ latents: Tensor, timesteps: [Float], context: TextContext, cache: StepCache? = nil,
                                isCancelled: () -> Bool = { false }) throws -> Tensor {
         let c = configuration
@@ -88,6 +91,7 @@ public struct WanTransformer: Sendable {
         guard f % pt == 0, h % ph == 0, w % pw == 0, latents.shape[1] == c.inChannels, timesteps.count == b else {
             throw ModelError.invalidInput("latents \(latents.shape) do not fit patch size \(c.patchSize) and \(c.inChannels) channels")
         }
+        if let cache, let reused = cache.reuseWholeOutput(latents) { return reused }
         let (fp, hp, wp) = (f / pt, h / ph, w / pw)
         let rotary = Rotary.tables3D(frames: fp, height: hp, width: wp, axisDims: Rotary.wanAxisDims(headDim: c.attentionHeadDim))
         var x = latents.conv3d(weight: patchEmbedding, bias: patchBias, stride: (pt, ph, pw))   // [B, dim, F', H', W']
@@ -103,8 +107,9 @@ public struct WanTransformer: Sendable {
             return h
         }
         if let cache, blocks.count > 1 {
-            x = try cache.run(x, first: { blocks[0]($0, timeProjection: tproj, crossKV: context.crossKV[0], rotary: rotary) },
-                              rest: { try runBlocks($0, from: 1) })
+            x = try cache.runBlocks(x, embedding: temb,
+                                    first: { blocks[0]($0, timeProjection: tproj, crossKV: context.crossKV[0], rotary: rotary) },
+                                    rest: { try runBlocks($0, from: 1) })
         } else {
             x = try runBlocks(x, from: 0)
         }
@@ -113,7 +118,9 @@ public struct WanTransformer: Sendable {
         x = projectionOut(x)                                                                    // [B, N, pt·ph·pw·Cout]
         // Unpatchify: [B, F', H', W', pt, ph, pw, C] -> [B, C, F'·pt, H'·ph, W'·pw].
         let y = x.reshaped([b, fp, hp, wp, pt, ph, pw, c.outChannels]).permuted([0, 7, 1, 4, 2, 5, 3, 6]).contiguous()
-        return y.reshaped([b, c.outChannels, f, h, w])
+        let out = y.reshaped([b, c.outChannels, f, h, w])
+        cache?.finish(input: latents, output: out)
+        return out
     }
 }
 

@@ -13,15 +13,24 @@ public struct GenerationRequest: Sendable {
     public var guidance: Float
     public var shift: Double?
     public var scheduler: SchedulerConfiguration.Kind?
+    /// The step-distill samplers' training timesteps, one per step (nil: the model's list, else evenly spaced).
+    public var timesteps: [Int]?
     public var seed: UInt64
     /// Replaces the seeded initial noise: [1, C, T, H/8, W/8] float32.
     public var noise: Tensor?
+    /// Replaces the seeded noise the stochastic step-distill sampler adds after each step but the last
+    /// (one tensor of the latent shape per step), for comparisons with a reference run.
+    public var stepNoise: [Tensor]?
     /// SDEdit (remix): start from these clean latents, re-noised to `strength` (0 keeps them, 1 ignores them).
     public var initialLatents: Tensor?
     public var strength: Float
-    /// Turbo mode's first-block step caching: the relative-change threshold below which a step reuses the
-    /// previous step's deep-block residual (nil: every step runs every block). See `StepCache`.
-    public var stepCacheThreshold: Float?
+    /// Training-free step caching (`--cache`; turbo mode picks the model's): some transformer calls reuse what an
+    /// earlier step computed (nil: every call runs every block). See `StepCacheMode`.
+    public var cache: StepCacheMode?
+    /// MagCache's calibrated magnitude ratios per guidance branch (nil: the model's, from kino.json).
+    public var magRatios: MagnitudeRatios?
+    /// Compute every call and measure MagCache's magnitude ratios (returned in `GenerationResult.magnitudeRatios`).
+    public var calibratesMagCache = false
     /// Classifier-free guidance only on the first `guidanceSteps` steps of the schedule; later steps run the
     /// conditional branch alone (half the transformer calls). nil: guidance on every step. Turbo mode sets it:
     /// the late, low-noise steps refine detail the prompt no longer steers much.
@@ -58,15 +67,17 @@ extension GenerationRequest {
     /// guidance to the early steps.
     public static func make(prompt: String, negativePrompt: String? = nil, plan: GenerationPlan, defaults d: ModelDefaults,
                             steps: Int? = nil, guidance: Float? = nil, shift: Double? = nil,
-                            scheduler: SchedulerConfiguration.Kind? = nil, seed: UInt64, turbo: Bool = false) -> GenerationRequest {
+                            scheduler: SchedulerConfiguration.Kind? = nil, timesteps: [Int]? = nil, seed: UInt64,
+                            turbo: Bool = false) -> GenerationRequest {
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
-                                  frames: plan.frames, steps: d.steps(explicit: steps, turbo: turbo),
+                                  frames: plan.frames, steps: d.steps(explicit: steps ?? timesteps?.count, turbo: turbo),
                                   guidance: guidance ?? (turbo ? d.turboGuidance : nil) ?? d.guidance ?? 5,
                                   shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
                                   scheduler: scheduler ?? d.scheduler, seed: seed)
+        r.timesteps = timesteps ?? ((scheduler ?? d.scheduler) == d.scheduler && steps == nil && !turbo ? d.timesteps : nil)
         if turbo {
             r.turboWeights = d.turboLora != nil
-            r.stepCacheThreshold = d.turboCacheThreshold ?? ModelDefaults.defaultTurboCacheThreshold
+            r.cache = d.turboCacheMode
             let fraction = d.turboGuidanceFraction ?? ModelDefaults.defaultTurboGuidanceFraction
             r.guidanceSteps = max(1, Int((Double(r.steps) * fraction).rounded(.up)))
         }
@@ -79,6 +90,8 @@ public struct GenerationResult: Sendable {
     /// Transformer calls that reused cached residuals (turbo mode), and those that ran every block.
     public var reusedForwards = 0
     public var fullForwards = 0
+    /// The measured ratios of a calibration run (`GenerationRequest.calibratesMagCache`).
+    public var magnitudeRatios: MagnitudeRatios?
     /// [1, 3, F, H, W] in [-1, 1], f32.
     public let video: Tensor
     /// Final (clean) latents in the pipeline's normalised space.

@@ -20,11 +20,19 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var guidance: Float?
     public var shift: Double?
     public var scheduler: SchedulerConfiguration.Kind?
+    /// The step-distill samplers' training timesteps (e.g. `[1000, 750, 500, 250]`); used when a request keeps
+    /// the model's sampler and step count.
+    public var timesteps: [Int]?
     public var negativePrompt: String?
     /// Turbo mode: its step count, the first-block step-cache threshold (see `StepCache`) and the leading
     /// fraction of its steps that use classifier-free guidance (see `GenerationRequest.guidanceSteps`).
     public var turboSteps: Int?
     public var turboCacheThreshold: Float?
+    /// Turbo mode's step cache, e.g. `easycache:0.05` (nil: first-block caching at `turbo_cache_threshold`);
+    /// `off` turns caching off for turbo.
+    public var turboCache: String?
+    /// MagCache's calibrated ratios for this model (`kino bench caching` measures them).
+    public var magcacheRatios: MagnitudeRatios?
     public var turboGuidanceFraction: Double?
     /// Turbo mode's flow shift (nil: the normal one). A larger shift spends the few steps at high noise, which
     /// kept kino-tiny's 7-step clips closest to its 20-step ones (docs/engine.md).
@@ -42,7 +50,7 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var loras: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler
+        case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler, timesteps
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
         case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
         case turboLora = "turbo_lora", turboGuidance = "turbo_guidance", precision, loras
@@ -50,8 +58,16 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
     public func steps(explicit: Int?, turbo: Bool) -> Int {
-        let normal = steps ?? 50
+        let normal = steps ?? timesteps?.count ?? 50
         return explicit ?? (turbo ? turboSteps ?? max(4, normal * 2 / 5) : normal)
+    }
+
+    /// The step cache turbo requests run with.
+    public var turboCacheMode: StepCacheMode? {
+        if let text = turboCache {
+            return text.lowercased() == "off" ? nil : try? StepCacheMode(parsing: text)
+        }
+        return .firstBlock(threshold: turboCacheThreshold ?? Self.defaultTurboCacheThreshold)
     }
 
     /// Turbo mode's step-cache threshold when none is configured in kino.json.
@@ -88,6 +104,19 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
                                                 + "restore it or remove turbo_lora to run turbo without it")
             }
         }
+        if let list = defaults.timesteps {
+            guard defaults.scheduler?.takesTimestepList == true else {
+                throw ModelError.invalidConfig(path: url.path, message: "timesteps are used only with scheduler step-distill or step-distill-deterministic")
+            }
+            do { try StepDistillScheduler.validate(list: list, steps: defaults.steps ?? list.count) } catch {
+                throw ModelError.invalidConfig(path: url.path, message: "\(error)")
+            }
+        }
+        if let text = defaults.turboCache, text.lowercased() != "off" {
+            do { _ = try StepCacheMode(parsing: text) } catch {
+                throw ModelError.invalidConfig(path: url.path, message: "turbo_cache: \(error)")
+            }
+        }
         if let g = defaults.turboGuidance, !(g.isFinite && g >= 1) {
             throw ModelError.invalidConfig(path: url.path, message: "turbo_guidance must be a number >= 1, got \(g)")
         }
@@ -104,5 +133,23 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
             return da != db ? da < db : a[0] * a[1] > b[0] * b[1]
         }
         return best.map { ($0[0], $0[1]) }
+    }
+}
+
+/// MagCache's calibration: per guidance branch, the mean ratio of each step's block-stack residual magnitude to the
+/// previous step's (the first entry is 1). Runs with another step count resample it to the nearest entries.
+public struct MagnitudeRatios: Codable, Sendable, Equatable {
+    public var cond: [Float]
+    public var uncond: [Float]?
+
+    public init(cond: [Float], uncond: [Float]?) {
+        self.cond = cond
+        self.uncond = uncond
+    }
+
+    /// `ratios` resampled to `steps` entries by nearest index, as MagCache does for other step counts.
+    public static func resample(_ ratios: [Float], steps: Int) -> [Float] {
+        guard ratios.count > 1, steps > 1, ratios.count != steps else { return steps == 1 ? Array(ratios.prefix(1)) : ratios }
+        return (0..<steps).map { ratios[Int((Double($0) * Double(ratios.count - 1) / Double(steps - 1)).rounded())] }
     }
 }

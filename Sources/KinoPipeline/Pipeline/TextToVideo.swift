@@ -71,14 +71,36 @@ public final class TextToVideoPipeline: Sendable {
         }
         guard (1...1000).contains(r.steps) else { throw PipelineError.invalidRequest("steps must be between 1 and 1000, got \(r.steps)") }
         guard r.guidance.isFinite, r.guidance >= 0 else { throw PipelineError.invalidRequest("guidance must be >= 0") }
-        if let threshold = r.stepCacheThreshold, !(threshold.isFinite && threshold >= 0) {
-            throw PipelineError.invalidRequest("the step-cache threshold must be a number >= 0")
+        if let cache = r.cache {
+            guard cache.threshold.isFinite, cache.threshold >= 0 else {
+                throw PipelineError.invalidRequest("the step-cache threshold must be a number >= 0")
+            }
+            if case .teaCache = cache, !(try model(for: r).0.matchesTeaCacheCoefficients) {
+                throw PipelineError.invalidRequest("teacache's published coefficients fit Wan 2.1 1.3B only (1536 wide, 30 blocks); "
+                                                   + "this model differs, use --cache easycache")
+            }
+            if case .magCache = cache, (r.magRatios ?? defaults.magcacheRatios) == nil {
+                throw PipelineError.invalidRequest("magcache needs this model's magnitude ratios (kino.json magcache_ratios, "
+                                                   + "measured by `kino bench caching --calibrate`); use --cache easycache")
+            }
         }
         if let g = r.guidanceSteps, g < 0 {
             throw PipelineError.invalidRequest("guidance steps must be >= 0 (0 runs the prompt branch only), got \(g)")
         }
         guard (0...1).contains(r.strength) else { throw PipelineError.invalidRequest("strength must be between 0 and 1") }
+        let kind = r.scheduler ?? scheduler.kind
+        if let list = r.timesteps {
+            guard kind.takesTimestepList else {
+                throw PipelineError.invalidRequest("timesteps are used only by the step-distill samplers; add --scheduler step-distill or leave them out")
+            }
+            try StepDistillScheduler.validate(list: list, steps: r.steps, trainTimesteps: scheduler.numTrainTimesteps)
+        } else if kind.takesTimestepList, let list = scheduler.stepList, r.scheduler == nil || r.scheduler == scheduler.kind {
+            try StepDistillScheduler.validate(list: list, steps: r.steps)
+        }
         let shape = latentShape(width: r.width, height: r.height, frames: r.frames)
+        if let given = r.stepNoise, kind == .stepDistill, given.count < r.steps - 1 || given.contains(where: { $0.shape != shape }) {
+            throw PipelineError.invalidRequest("step noise must hold \(r.steps - 1) tensors of shape \(shape)")
+        }
         if let noise = r.noise, noise.shape != shape {
             throw PipelineError.invalidRequest("noise tensor has shape \(noise.shape) but this request needs \(shape)")
         }
@@ -101,6 +123,9 @@ public final class TextToVideoPipeline: Sendable {
         var result = GenerationResult(video: video, latents: latents, seed: r.seed)
         result.reusedForwards = caches.reduce(0) { $0 + $1.reused }
         result.fullForwards = caches.isEmpty ? forwards : caches.reduce(0) { $0 + $1.computed }
+        if r.calibratesMagCache, let cond = caches.first {
+            result.magnitudeRatios = MagnitudeRatios(cond: cond.magnitudeRatios, uncond: caches.count > 1 ? caches[1].magnitudeRatios : nil)
+        }
         return result
     }
 
@@ -123,15 +148,17 @@ public final class TextToVideoPipeline: Sendable {
         var config = scheduler
         if let kind = r.scheduler, kind != config.kind { config = SchedulerConfiguration(kind: kind, shift: config.shift) }
         if let shift = r.shift { config.shift = shift }
-        var sampler = config.makeScheduler(steps: r.steps)
+        if let list = r.timesteps { config.stepList = list }
         let shape = latentShape(width: r.width, height: r.height, frames: r.frames)
         var noise: Tensor
+        // One seeded stream: the initial noise first, then whatever a stochastic sampler draws between steps.
+        var generator = SeededGenerator(seed: r.seed)
         if let given = r.noise {
             noise = given.toF32()
         } else {
-            var generator = SeededGenerator(seed: r.seed)
             noise = Tensor.randomNormal(shape, using: &generator)
         }
+        var sampler = config.makeScheduler(steps: r.steps, noise: r.stepNoise.map { .given($0) } ?? .generator(generator))
         var latents = noise
         var first = 0
         if let clean = r.initialLatents, r.strength < 1 {
@@ -143,8 +170,18 @@ public final class TextToVideoPipeline: Sendable {
             sampler.begin(at: first)
         }
         let total = r.steps - first
-        let condCache = r.stepCacheThreshold.map { StepCache(threshold: $0) }
-        let uncondCache = guided ? r.stepCacheThreshold.map { StepCache(threshold: $0) } : nil
+        // MagCache's ratios were calibrated over the whole schedule: resample to it, then skip what SDEdit skips.
+        let ratios = r.magRatios ?? defaults.magcacheRatios
+        func magRatios(_ list: [Float]?, steps: Int) -> [Float] {
+            Array(MagnitudeRatios.resample(list ?? [], steps: r.steps).dropFirst(first).prefix(steps))
+        }
+        let mode: StepCacheMode? = r.calibratesMagCache ? .magCache(threshold: 0, maxSkips: 0) : r.cache
+        let condCache = mode.map { StepCache(mode: $0, steps: total, magRatios: magRatios(ratios?.cond, steps: total)) }
+        let guidedSteps = max(0, min(r.guidanceSteps ?? r.steps, r.steps) - first)
+        let uncondCache = guided ? mode.map {
+            StepCache(mode: $0, steps: guidedSteps, magRatios: magRatios(ratios?.uncond ?? ratios?.cond, steps: guidedSteps))
+        } : nil
+        for cache in [condCache, uncondCache].compactMap({ $0 }) { cache.recordsMagnitudes = r.calibratesMagCache }
         var forwards = 0
         progress(.denoising(step: 0, of: total))
         for i in first..<r.steps {

@@ -16,11 +16,14 @@ public protocol FlowScheduler: Sendable {
 }
 
 extension SchedulerConfiguration {
-    /// A fresh scheduler for `steps` denoising steps.
-    public func makeScheduler(steps: Int) -> any FlowScheduler {
+    /// A fresh scheduler for `steps` denoising steps; `noise` feeds the stochastic step-distill sampler.
+    public func makeScheduler(steps: Int, noise: StepNoise = .generator(SeededGenerator(seed: 0))) -> any FlowScheduler {
         switch kind {
         case .euler: FlowMatchEulerScheduler(configuration: self, steps: steps)
         case .unipc: UniPCFlowScheduler(configuration: self, steps: steps)
+        case .stepDistill, .stepDistillDeterministic:
+            StepDistillScheduler(list: stepList ?? StepDistillScheduler.defaultList(steps: steps), shift: shift,
+                                 trainTimesteps: numTrainTimesteps, stochastic: kind == .stepDistill, noise: noise)
         }
     }
 }

@@ -1,11 +1,26 @@
 import Foundation
 import KinoModels
 
-/// `scheduler/scheduler_config.json` for the two flow-matching schedulers Kino implements:
-/// diffusers' `UniPCMultistepScheduler` (with `use_flow_sigmas`) and `FlowMatchEulerDiscreteScheduler`.
+/// `scheduler/scheduler_config.json` for the flow-matching samplers Kino implements: diffusers'
+/// `UniPCMultistepScheduler` (with `use_flow_sigmas`) and `FlowMatchEulerDiscreteScheduler`, and the sampler of
+/// step-distilled Wan (`StepDistillScheduler`, stochastic or deterministic; no diffusers class).
 public struct SchedulerConfiguration: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case unipc, euler
+        case stepDistill = "step-distill"
+        case stepDistillDeterministic = "step-distill-deterministic"
+
+        var className: String {
+            switch self {
+            case .unipc: "UniPCMultistepScheduler"
+            case .euler: "FlowMatchEulerDiscreteScheduler"
+            case .stepDistill: "KinoStepDistillScheduler"
+            case .stepDistillDeterministic: "KinoStepDistillDeterministicScheduler"
+            }
+        }
+
+        /// Whether the sampler takes a list of training timesteps (`--timesteps`) instead of a step count alone.
+        public var takesTimestepList: Bool { self == .stepDistill || self == .stepDistillDeterministic }
     }
 
     public var className: String = "UniPCMultistepScheduler"
@@ -21,16 +36,19 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
     public var finalSigmasType: String = "zero"
     public var disableCorrector: [Int] = []
     public var useDynamicShifting: Bool = false
+    /// The step-distill samplers' training timesteps, one per step (nil: evenly spaced from 1000).
+    public var stepList: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case className = "_class_name", numTrainTimesteps = "num_train_timesteps", flowShift = "flow_shift", shift
         case solverOrder = "solver_order", predictionType = "prediction_type", useFlowSigmas = "use_flow_sigmas"
         case solverType = "solver_type", lowerOrderFinal = "lower_order_final", predictX0 = "predict_x0"
         case finalSigmasType = "final_sigmas_type", disableCorrector = "disable_corrector", useDynamicShifting = "use_dynamic_shifting"
+        case stepList = "denoising_step_list"
     }
 
     public init(kind: Kind = .unipc, shift: Double = 3.0) {
-        className = kind == .unipc ? "UniPCMultistepScheduler" : "FlowMatchEulerDiscreteScheduler"
+        className = kind.className
         self.shift = shift
     }
 
@@ -48,6 +66,7 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
         finalSigmasType = try c.decodeIfPresent(String.self, forKey: .finalSigmasType) ?? "zero"
         disableCorrector = try c.decodeIfPresent([Int].self, forKey: .disableCorrector) ?? []
         useDynamicShifting = try c.decodeIfPresent(Bool.self, forKey: .useDynamicShifting) ?? false
+        stepList = try c.decodeIfPresent([Int].self, forKey: .stepList)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -61,15 +80,22 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
         try c.encode(solverType, forKey: .solverType)
         try c.encode(lowerOrderFinal, forKey: .lowerOrderFinal)
         try c.encode(finalSigmasType, forKey: .finalSigmasType)
+        try c.encodeIfPresent(stepList, forKey: .stepList)
     }
 
-    public var kind: Kind { className.contains("Euler") ? .euler : .unipc }
+    public var kind: Kind { Kind.allCases.first { $0.className == className } ?? .unipc }
 
     /// Rejects configurations whose behaviour Kino does not implement, naming the field.
     public func validate(path: String) throws {
         func bad(_ message: String) -> ModelError { .invalidConfig(path: path, message: message) }
-        guard className == "UniPCMultistepScheduler" || className == "FlowMatchEulerDiscreteScheduler" else {
-            throw bad("scheduler '\(className)' is not supported; use UniPCMultistepScheduler or FlowMatchEulerDiscreteScheduler")
+        guard Kind.allCases.contains(where: { $0.className == className }) else {
+            throw bad("scheduler '\(className)' is not supported; use one of " + Kind.allCases.map(\.className).joined(separator: ", "))
+        }
+        if let list = stepList {
+            guard kind.takesTimestepList else { throw bad("denoising_step_list is used only by the step-distill samplers") }
+            do { try StepDistillScheduler.validate(list: list, steps: list.count, trainTimesteps: numTrainTimesteps) } catch {
+                throw bad("denoising_step_list: \(error)")
+            }
         }
         guard !useDynamicShifting else { throw bad("use_dynamic_shifting is not supported") }
         if kind == .unipc {

@@ -161,6 +161,16 @@ extension Tensor {
         return s
     }
 
+    /// mean |x| (Double accumulation): the scale step caches compare changes against.
+    public func meanAbs() -> Float {
+        guard count > 0 else { return 0 }
+        let x = toF32()
+        let p = x.f32
+        var s = 0.0
+        for i in 0..<count { s += Double(abs(p[i])) }
+        return Float(s / Double(count))
+    }
+
     /// max |self - other| / max |other|: the relative error the parity tests use.
     public func relativeError(to reference: Tensor) -> Float {
         precondition(shape == reference.shape, "relativeError: \(shape) vs \(reference.shape)")

@@ -1,4 +1,5 @@
 import Foundation
+import KinoModels
 import KinoProvenance
 import KinoRender
 import KinoService
@@ -19,15 +20,17 @@ struct EngineRenderer: VideoRenderer {
         _ = try renderer.pipeline(for: model)
     }
 
-    func spec(for render: RenderJob) -> ClipSpec {
+    func spec(for render: RenderJob) throws -> ClipSpec {
         let job = render.job, settings = job.settings
         let serials = render.watermarkSerials
-        return ClipSpec(model: model, prompt: job.prompt, negativePrompt: settings.negativePrompt, width: job.size.width,
+        var spec = ClipSpec(model: model, prompt: job.prompt, negativePrompt: settings.negativePrompt, width: job.size.width,
                         height: job.size.height, seconds: Double(job.seconds), seed: UInt64(settings.seed),
                         steps: settings.steps, guidance: settings.guidance.map { Float($0) }, style: settings.style,
                         turbo: settings.turbo,
                         conditioning: render.remix.map { .remix(latents: $0.latentsFile, strength: $0.strength) },
                         marks: ClipMarks(visible: job.watermark, keySerial: serials.key, videoSerial: serials.video))
+        spec.cache = try settings.cache.map(CacheSetting.init(parsing:))
+        return spec
     }
 
     func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
@@ -37,7 +40,7 @@ struct EngineRenderer: VideoRenderer {
                                   spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
                                   latents: outputDirectory.appendingPathComponent(RenderOutput.latents))
         do {
-            _ = try renderer.render(spec(for: render), to: outputs, progress: { progress($0.overall) }, isCancelled: isCancelled)
+            _ = try renderer.render(try spec(for: render), to: outputs, progress: { progress($0.overall) }, isCancelled: isCancelled)
         } catch ClipRenderError.cancelled {
             throw RenderCancelled()
         }

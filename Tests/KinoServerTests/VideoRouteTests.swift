@@ -12,13 +12,14 @@ struct VideoRouteTests {
         let app = try await TestApp()
         try await app.run { client in
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
-                                     body: body(["prompt": "a cat", "seconds": "8", "size": "1280x720", "seed": 7, "style": "noir", "turbo": true])) { response in
+                                     body: body(["prompt": "a cat", "seconds": "8", "size": "1280x720", "seed": 7, "style": "noir", "turbo": true,
+                                                 "cache": "easycache:0.05"])) { response in
                 #expect(response.status == .ok)
                 let video = try object(response)
                 #expect(video["object"] as? String == "video" && video["status"] as? String == "queued")
                 #expect(video["seconds"] as? String == "8" && video["size"] as? String == "1280x720" && video["progress"] as? Int == 0)
                 #expect(video["seed"] as? Int == 7 && video["style"] as? String == "noir" && video["queue_position"] as? Int == 1)
-                #expect(video["turbo"] as? Bool == true)
+                #expect(video["turbo"] as? Bool == true && video["cache"] as? String == "easycache:0.05")
                 #expect(video["model"] as? String == "test-pattern")
                 #expect((video["id"] as? String)?.hasPrefix("video_") == true)
                 #expect(video.keys.contains("completed_at") && video["completed_at"] is NSNull, "null fields are present, as OpenAI sends them")

@@ -70,6 +70,14 @@ struct ValidationTests {
         #expect(error(["prompt": "x", "watermark": "false"])?.kind == .permissionDenied)
         #expect(error(["prompt": "x", "turbo": "fast"])?.param == "turbo")
         #expect(error(["prompt": "x", "turbo": "true"]) == nil)
+        // Step caching: a name the engine knows, an optional plain-decimal threshold, or off; anything else is a 400
+        // at once rather than a job that fails later.
+        for good in ["easycache", "easycache:0.05", "teacache:0.08", "magcache:1", "firstblock", "off"] {
+            #expect(error(["prompt": "x", "cache": good]) == nil, "\(good)")
+        }
+        for bad in ["fastcache", "EasyCache", "easycache:", "easycache:-1", "easycache:1e-3", "easycache:0.05:1", "off:1"] {
+            #expect(error(["prompt": "x", "cache": bad])?.param == "cache", "\(bad)")
+        }
     }
 
     @Test func unsupportedFieldsSayUnsupported() {

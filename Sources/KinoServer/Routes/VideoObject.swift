@@ -29,6 +29,7 @@ struct VideoObject {
     var guidance: Double?
     var style: String?
     var turbo = false
+    var cache: String?
     var remix_strength: Double?
 
     init(_ job: VideoJob) {
@@ -54,6 +55,7 @@ struct VideoObject {
         guidance = job.settings.guidance
         style = job.settings.style
         turbo = job.settings.turbo
+        cache = job.settings.cache
         remix_strength = job.remixStrength
     }
 
@@ -88,6 +90,7 @@ struct VideoObject {
         if let guidance { w.field("guidance", guidance) }
         if let style { w.field("style", style) }
         if turbo { w.field("turbo", true) }
+        if let cache { w.field("cache", cache) }
         if let remix_strength { w.field("remix_strength", remix_strength) }
         w.endObject()
     }

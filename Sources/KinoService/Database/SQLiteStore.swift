@@ -33,7 +33,8 @@ public final class SQLiteStore: Sendable {
             steps: row.int("steps").map(Int.init),
             guidance: row.double("guidance"),
             style: row.string("style"),
-            turbo: (row.int("turbo") ?? 0) != 0)
+            turbo: (row.int("turbo") ?? 0) != 0,
+            cache: row.string("cache"))
         let request = NewVideoJob(
             id: id,
             project: row.string("project") ?? "",

@@ -32,10 +32,13 @@ public struct GenerationSettings: Sendable, Equatable {
     public var style: String?
     /// Turbo mode: the model's short schedule plus step caching.
     public var turbo: Bool
+    /// Step caching (`easycache`, `teacache:0.08`, `off`, ...); nil: the default (none, or turbo's).
+    public var cache: String?
 
     public init(negativePrompt: String? = nil, seed: UInt32, steps: Int? = nil, guidance: Double? = nil, style: String? = nil,
-                turbo: Bool = false) {
+                turbo: Bool = false, cache: String? = nil) {
         self.turbo = turbo
+        self.cache = cache
         self.negativePrompt = negativePrompt
         self.seed = seed
         self.steps = steps

@@ -37,6 +37,8 @@ public struct ValidatedVideoRequest: Sendable, Equatable {
     public var guidance: Double?
     public var style: String?
     public var turbo = false
+    /// Step caching, as `kino generate --cache` takes it (`easycache`, `teacache:0.08`, `off`); nil: the default.
+    public var cache: String?
     public var watermark: Bool
 }
 
@@ -51,7 +53,7 @@ let unsupportedFields: [String: String] = [
 
 /// The fields a create or remix request may carry; anything else is refused by name, never ignored.
 let requestFields: Set<String> = ["prompt", "model", "seconds", "size", "negative_prompt", "seed", "steps", "guidance", "style",
-                                  "turbo", "watermark", "strength", "n"]
+                                  "turbo", "cache", "watermark", "strength", "n"]
 
 /// Fields only the server sets (OWASP API3: clients cannot set them).
 let readOnlyFields: Set<String> = ["id", "object", "status", "progress", "created_at", "completed_at", "expires_at", "error",
@@ -160,6 +162,9 @@ extension ServiceConfiguration {
             }
             request.turbo = value
         }
+        if let text = fields["cache"] {
+            request.cache = try Self.validateCache(text)
+        }
         if let text = fields["watermark"] {
             guard let value = Bool(text.lowercased()) else {
                 throw KinoServiceError.invalid("watermark must be true or false, got '\(text)'.", param: "watermark")
@@ -169,6 +174,25 @@ extension ServiceConfiguration {
             }
             request.watermark = value
         }
+    }
+
+    /// The step-cache names the engine knows (`StepCacheMode`), checked here so a typo is a 400, not a failed job.
+    static let cacheNames = ["easycache", "teacache", "magcache", "firstblock"]
+
+    static func validateCache(_ text: String) throws -> String {
+        let value = text
+        let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        // A plain decimal (0.05, 1): what the OpenAPI document's pattern allows, no exponents or signs.
+        func decimal(_ t: String) -> Bool {
+            let halves = t.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            return !halves[0].isEmpty && halves.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+        }
+        let thresholdOK = parts.count == 1 || decimal(parts[1])
+        guard value == "off" || (cacheNames.contains(parts[0]) && thresholdOK) else {
+            throw KinoServiceError.invalid("cache must be off or one of \(cacheNames.joined(separator: ", ")), optionally with "
+                                           + ":THRESHOLD (a number >= 0), e.g. easycache:0.05; got '\(text)'.", param: "cache")
+        }
+        return value
     }
 
     /// Validates the remix strength: 0 < strength <= 1.

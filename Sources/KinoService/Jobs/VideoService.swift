@@ -79,7 +79,8 @@ public final class VideoService: Sendable {
             size: request.size,
             settings: GenerationSettings(
                 negativePrompt: request.negativePrompt, seed: request.seed ?? seedSource(), steps: request.steps,
-                guidance: request.guidance, style: request.style, turbo: request.turbo),
+                guidance: request.guidance, style: request.style, turbo: request.turbo,
+                cache: request.cache),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
         let stored = try await trust.admit(job, principal: principal, route: route, now: now)

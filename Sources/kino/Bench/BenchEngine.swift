@@ -23,6 +23,12 @@ struct BenchEngine: AsyncParsableCommand {
     @Option(help: "Worker threads for both engines (default: all cores).") var threads: Int?
     @Option(help: "Measurement rounds (each alternates PyTorch and Kino); the best of each is reported.") var rounds = 1
     @Option(help: "Sections (comma-separated): fp32, bf16, vae, tiny, turbo.") var only = "fp32,bf16,vae,tiny,turbo"
+    @Option(help: ArgumentHelp("Turbo section: also score these settings against the default (';'-separated candidates of "
+                               + "key=value pairs: steps, gsteps, guidance, shift, scheduler, cache), e.g. \"steps=8,gsteps=3,cache=easycache:0.1\".",
+                               valueName: "candidates"))
+    var turboCandidates: String?
+    @Option(help: "Turbo section: score only this many of the eval prompts (evenly spread), for quick comparisons.") var turboPrompts: Int?
+    @Flag(help: "Turbo section: skip the whole-process timing (quick candidate comparisons).") var candidatesOnly = false
 
     static let prompt = "A red ball bounces across green grass"
 

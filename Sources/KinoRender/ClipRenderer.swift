@@ -68,10 +68,10 @@ public final class ClipRenderer: Sendable {
         let plan = try GenerationPlan.make(size: size, frames: spec.frames, seconds: spec.seconds, fps: spec.fps, defaults: d,
                                            temporalFactor: pipeline.vae.temporalFactor)
         let prompt = try StylePresets.apply(spec.style, to: spec.prompt)
-        var request = GenerationRequest.make(prompt: prompt, negativePrompt: spec.negativePrompt, plan: plan, defaults: d,
+        var request = try GenerationRequest.make(prompt: prompt, negativePrompt: spec.negativePrompt, plan: plan, defaults: d,
                                              steps: spec.steps, guidance: spec.guidance, shift: spec.shift,
                                              scheduler: spec.scheduler, timesteps: spec.timesteps, seed: spec.seed,
-                                             turbo: spec.turbo)
+                                             turbo: spec.turbo, recipe: spec.recipe)
         if let guidanceSteps = spec.guidanceSteps { request.guidanceSteps = guidanceSteps }
         if let cache = spec.cache { request.cache = cache.mode }
         request.vaeTiling = spec.vaeTiling

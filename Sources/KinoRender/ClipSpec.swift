@@ -111,8 +111,10 @@ public struct ClipSpec: Sendable {
     public var scheduler: SchedulerConfiguration.Kind?
     /// The step-distill samplers' training timesteps, one per step.
     public var timesteps: [Int]?
-    /// Step caching (nil: the default, which is none, or turbo's).
+    /// Step caching (nil: the default, which is none, or the recipe's).
     public var cache: CacheSetting?
+    /// A recipe from the model's kino.json (`turbo` is the same as `turbo: true`).
+    public var recipe: String?
     /// A style preset name (`StylePresets`).
     public var style: String?
     public var turbo: Bool

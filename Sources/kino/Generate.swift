@@ -56,6 +56,8 @@ struct Generate: AsyncParsableCommand {
     @Flag(help: "Turbo mode: the model's short schedule plus its step caching (docs/engine.md).") var turbo = false
     @Option(help: "Step caching: easycache, teacache (Wan 2.1 1.3B), magcache (calibrated models), firstblock, each optionally :THRESHOLD, or off (default: none; turbo: the model's).")
     var cache: String?
+    @Option(help: "A recipe from the model's kino.json (a LoRA, sampler, steps, guidance and caching in one name; docs/engine.md). --turbo is --recipe turbo.")
+    var recipe: String?
     @OptionGroup var dataOption: DataOption
 
     func validate() throws {
@@ -89,6 +91,7 @@ struct Generate: AsyncParsableCommand {
             marks: ClipMarks(visible: !noWatermark), crf: crf)
         draft.vaeTiling = vaeTiling.choice
         draft.timesteps = timesteps?.values
+        draft.recipe = recipe
         do { draft.cache = try cache.map(CacheSetting.init(parsing:)) } catch { throw ValidationError("--cache: \(error)") }
         let spec = draft
         let outputs = ClipOutputs(video: URL(fileURLWithPath: output), thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
@@ -106,7 +109,7 @@ struct Generate: AsyncParsableCommand {
         let plan = clip.plan
         let exported = clip.export.map { "\($0.width)x\($0.height), \($0.frameCount) frames at \(plan.fps) fps " + String(format: "(%.2f s)", $0.durationSeconds) } ?? ""
         print("wrote \(output): \(exported), generated at \(plan.width)x\(plan.height) in \(clip.steps) steps, seed \(seed)"
-              + (turbo || guidanceSteps != nil || cache != nil
+              + (turbo || guidanceSteps != nil || cache != nil || recipe != nil
                  ? ", \(clip.reusedForwards + clip.fullForwards) transformer calls (\(clip.reusedForwards) from the step cache)" : ""))
     }
 }

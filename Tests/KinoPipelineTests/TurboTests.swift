@@ -57,18 +57,18 @@ struct TurboTests {
         d.turboSteps = 8
         d.turboCacheThreshold = 0.05
         let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: d, temporalFactor: 4)
-        let turbo = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true)
+        let turbo = try GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true)
         #expect(turbo.steps == 8 && turbo.cache == .firstBlock(threshold: 0.05))
         #expect(turbo.guidanceSteps == 8, "guidance on every turbo step unless kino.json says otherwise")
         d.turboGuidanceFraction = 0.3
-        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).guidanceSteps == 3, "rounded up")
+        #expect(try GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).guidanceSteps == 3, "rounded up")
         d.shift = 3
         d.turboShift = 8
-        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).shift == 8)
-        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, shift: 5, seed: 1, turbo: true).shift == 5, "explicit wins")
-        let normal = GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1)
+        #expect(try GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1, turbo: true).shift == 8)
+        #expect(try GenerationRequest.make(prompt: "p", plan: plan, defaults: d, shift: 5, seed: 1, turbo: true).shift == 5, "explicit wins")
+        let normal = try GenerationRequest.make(prompt: "p", plan: plan, defaults: d, seed: 1)
         #expect(normal.steps == 20 && normal.cache == nil && normal.guidanceSteps == nil && normal.shift == 3)
-        #expect(GenerationRequest.make(prompt: "p", plan: plan, defaults: d, steps: 3, seed: 1, turbo: true).steps == 3)
+        #expect(try GenerationRequest.make(prompt: "p", plan: plan, defaults: d, steps: 3, seed: 1, turbo: true).steps == 3)
         d.turboSteps = nil
         #expect(d.steps(explicit: nil, turbo: true) == 8, "two fifths of the default when kino.json has no turbo_steps")
     }
@@ -112,12 +112,12 @@ struct TurboTests {
         let pipeline = try TextToVideoPipeline.load(folder: folder)
         #expect(pipeline.turboTransformer != nil)
         let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: pipeline.defaults, temporalFactor: 4)
-        let turbo = GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, seed: 3, turbo: true)
-        #expect(turbo.turboWeights && turbo.guidance == 1 && turbo.steps == 4)
-        #expect(GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, guidance: 3, seed: 3,
+        let turbo = try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, seed: 3, turbo: true)
+        #expect(turbo.recipeLoRA == "turbo.safetensors" && turbo.guidance == 1 && turbo.steps == 4)
+        #expect(try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, guidance: 3, seed: 3,
                                        turbo: true).guidance == 3, "an explicit guidance wins")
-        let normal = GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, seed: 3)
-        #expect(!normal.turboWeights && normal.guidance == 5)
+        let normal = try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: pipeline.defaults, seed: 3)
+        #expect(normal.recipeLoRA == nil && normal.guidance == 5)
 
         var fast = turbo
         fast.cache = nil
@@ -127,7 +127,7 @@ struct TurboTests {
         let merged = try TextToVideoPipeline.load(folder: Fixtures.tinyPipeline, loras: [
             LoRAAdapter(path: folder.appendingPathComponent("turbo.safetensors").path)])
         var same = fast
-        same.turboWeights = false
+        same.recipeLoRA = nil
         #expect(try merged.generate(same).latents.maxAbsDifference(result.latents) == 0)
         #expect(try pipeline.generate(same).latents.maxAbsDifference(result.latents) > 1e-3, "the LoRA changes the clip")
         // A pipeline without turbo weights refuses a request for them instead of silently running the plain ones.

@@ -35,8 +35,9 @@ public struct GenerationRequest: Sendable {
     /// conditional branch alone (half the transformer calls). nil: guidance on every step. Turbo mode sets it:
     /// the late, low-noise steps refine detail the prompt no longer steers much.
     public var guidanceSteps: Int?
-    /// Run the pipeline's turbo transformer (the model's `turbo_lora` merged in) instead of the default one.
-    public var turboWeights = false
+    /// Run the transformer with this recipe LoRA merged in (a path in the model folder, loaded with the pipeline)
+    /// instead of the default one.
+    public var recipeLoRA: String?
     /// Whether the VAE decodes in spatial tiles: by default only when whole frames would not fit its memory budget.
     public var vaeTiling: WanVAE.TilingChoice = .automatic
 
@@ -61,24 +62,36 @@ public struct GenerationRequest: Sendable {
 
 extension GenerationRequest {
     /// A request at `plan`'s generation size with the model's defaults for everything not given: the one place
-    /// that turns user options (CLI flags, API fields) into a request. `turbo` picks the model's turbo step count
-    /// (unless `steps` is given), its flow shift (unless `shift` is given) and, when the model has a turbo LoRA, the
-    /// turbo weights and turbo guidance (unless `guidance` is given); it enables first-block step caching and limits
-    /// guidance to the early steps.
+    /// that turns user options (CLI flags, API fields) into a request. A recipe (`recipe`, or `turbo`, the recipe
+    /// named turbo) fills what the request leaves out before the model's defaults do: its LoRA'd transformer,
+    /// sampler and timesteps, steps, guidance, shift, step caching and guided fraction (see `Recipe`).
     public static func make(prompt: String, negativePrompt: String? = nil, plan: GenerationPlan, defaults d: ModelDefaults,
                             steps: Int? = nil, guidance: Float? = nil, shift: Double? = nil,
                             scheduler: SchedulerConfiguration.Kind? = nil, timesteps: [Int]? = nil, seed: UInt64,
-                            turbo: Bool = false) -> GenerationRequest {
+                            turbo: Bool = false, recipe name: String? = nil) throws -> GenerationRequest {
+        if turbo, let name, name != "turbo" {
+            throw PipelineError.invalidRequest("turbo is the recipe named turbo; give turbo or recipe '\(name)', not both")
+        }
+        let recipeName = turbo ? "turbo" : name
+        let recipe = try recipeName.map { n -> Recipe in
+            guard let found = d.recipe(n) else {
+                throw PipelineError.invalidRequest("this model has no recipe '\(n)'; its recipes: \(d.recipeNames.joined(separator: ", "))")
+            }
+            return found
+        }
+        let chosenScheduler = scheduler ?? recipe?.scheduler ?? d.scheduler
+        let list = timesteps ?? (scheduler == nil && steps == nil ? recipe?.timesteps : nil)
+            ?? (recipe == nil && chosenScheduler == d.scheduler && steps == nil ? d.timesteps : nil)
+        let normal = d.steps ?? d.timesteps?.count ?? 50
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
-                                  frames: plan.frames, steps: d.steps(explicit: steps ?? timesteps?.count, turbo: turbo),
-                                  guidance: guidance ?? (turbo ? d.turboGuidance : nil) ?? d.guidance ?? 5,
-                                  shift: shift ?? (turbo ? d.turboShift : nil) ?? d.shift,
-                                  scheduler: scheduler ?? d.scheduler, seed: seed)
-        r.timesteps = timesteps ?? ((scheduler ?? d.scheduler) == d.scheduler && steps == nil && !turbo ? d.timesteps : nil)
-        if turbo {
-            r.turboWeights = d.turboLora != nil
-            r.cache = d.turboCacheMode
-            let fraction = d.turboGuidanceFraction ?? ModelDefaults.defaultTurboGuidanceFraction
+                                  frames: plan.frames, steps: steps ?? list?.count ?? recipe?.steps ?? normal,
+                                  guidance: guidance ?? recipe?.guidance ?? d.guidance ?? 5,
+                                  shift: shift ?? recipe?.shift ?? d.shift, scheduler: chosenScheduler, seed: seed)
+        r.timesteps = list
+        if let recipe {
+            r.recipeLoRA = recipe.lora
+            if let cache = recipe.cache { r.cache = try CacheSetting(parsing: cache).mode }
+            let fraction = recipe.guidanceFraction ?? ModelDefaults.defaultTurboGuidanceFraction
             r.guidanceSteps = max(1, Int((Double(r.steps) * fraction).rounded(.up)))
         }
         return r

@@ -48,26 +48,20 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     /// LoRAs merged into the transformer for every request, `PATH` or `PATH:WEIGHT`, relative to the model folder;
     /// `--lora` flags add to them.
     public var loras: [String]?
+    /// Named sampling bundles (`--recipe NAME`; `turbo` is `--turbo`): see `Recipe`.
+    public var recipes: [String: Recipe]?
 
     enum CodingKeys: String, CodingKey {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler, timesteps
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
         case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
-        case turboLora = "turbo_lora", turboGuidance = "turbo_guidance", precision, loras
+        case turboLora = "turbo_lora", turboGuidance = "turbo_guidance", precision, loras, recipes
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
     public func steps(explicit: Int?, turbo: Bool) -> Int {
         let normal = steps ?? timesteps?.count ?? 50
-        return explicit ?? (turbo ? turboSteps ?? max(4, normal * 2 / 5) : normal)
-    }
-
-    /// The step cache turbo requests run with.
-    public var turboCacheMode: StepCacheMode? {
-        if let text = turboCache {
-            return text.lowercased() == "off" ? nil : try? StepCacheMode(parsing: text)
-        }
-        return .firstBlock(threshold: turboCacheThreshold ?? Self.defaultTurboCacheThreshold)
+        return explicit ?? (turbo ? recipe("turbo")?.steps ?? max(4, normal * 2 / 5) : normal)
     }
 
     /// Turbo mode's step-cache threshold when none is configured in kino.json.
@@ -117,6 +111,8 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
                 throw ModelError.invalidConfig(path: url.path, message: "turbo_cache: \(error)")
             }
         }
+        let problems = try (defaults.recipes ?? [:]).sorted { $0.key < $1.key }.flatMap { try $0.value.validate(name: $0.key, folder: folder) }
+        if !problems.isEmpty { throw ModelError.invalidConfig(path: url.path, message: problems.joined(separator: "; ")) }
         if let g = defaults.turboGuidance, !(g.isFinite && g >= 1) {
             throw ModelError.invalidConfig(path: url.path, message: "turbo_guidance must be a number >= 1, got \(g)")
         }

@@ -8,22 +8,26 @@ public final class TextToVideoPipeline: Sendable {
     public let tokenizer: any PromptTokenizer
     public let textEncoder: T5Encoder
     public let transformer: WanTransformer
-    /// The transformer with the model's turbo LoRA merged (nil: turbo requests use `transformer`).
-    public let turboTransformer: WanTransformer?
+    /// The transformer with each recipe LoRA merged, by the recipe's `lora` value.
+    public let recipeTransformers: [String: WanTransformer]
+    /// The turbo recipe's transformer, when it has a LoRA.
+    public var turboTransformer: WanTransformer? { defaults.recipe("turbo")?.lora.flatMap { recipeTransformers[$0] } }
     public let vae: any LatentCodec
     public let scheduler: SchedulerConfiguration
     public let defaults: ModelDefaults
     /// Text length the transformer attends over (Wan: 512, padded with zero embeddings).
     public let maxTextLength: Int
-    private let contextCache = ContextCache(), turboContextCache = ContextCache()
+    private let contextCache = ContextCache()
+    private let recipeContextCaches: [String: ContextCache]
 
     public init(tokenizer: any PromptTokenizer, textEncoder: T5Encoder, transformer: WanTransformer,
-                turboTransformer: WanTransformer? = nil, vae: any LatentCodec,
+                recipeTransformers: [String: WanTransformer] = [:], vae: any LatentCodec,
                 scheduler: SchedulerConfiguration, defaults: ModelDefaults, maxTextLength: Int = 512) {
         self.tokenizer = tokenizer
         self.textEncoder = textEncoder
         self.transformer = transformer
-        self.turboTransformer = turboTransformer
+        self.recipeTransformers = recipeTransformers
+        recipeContextCaches = recipeTransformers.mapValues { _ in ContextCache() }
         self.vae = vae
         self.scheduler = scheduler
         self.defaults = defaults
@@ -39,13 +43,14 @@ public final class TextToVideoPipeline: Sendable {
         return Tensor.concatenate([encoded, Tensor(zeros: [1, maxTextLength - ids.count, d])], axis: 1)  // [1, L, d]
     }
 
-    /// The transformer a request runs: the turbo one when it asks for turbo weights.
+    /// The transformer a request runs: its recipe's LoRA'd copy when it names one.
     func model(for r: GenerationRequest) throws -> (WanTransformer, ContextCache) {
-        guard r.turboWeights else { return (transformer, contextCache) }
-        guard let turboTransformer else {
-            throw PipelineError.invalidRequest("this pipeline has no turbo weights (its kino.json names no turbo_lora); run without turbo weights")
+        guard let lora = r.recipeLoRA else { return (transformer, contextCache) }
+        guard let model = recipeTransformers[lora], let cache = recipeContextCaches[lora] else {
+            throw PipelineError.invalidRequest("this pipeline has no transformer with '\(lora)' merged (no recipe in its kino.json names it); "
+                                               + "run without that recipe")
         }
-        return (turboTransformer, turboContextCache)
+        return (model, cache)
     }
 
     /// A transformer's per-prompt state, cached for the last few prompts (cross-attention K/V included).

@@ -54,9 +54,13 @@ extension TextToVideoPipeline {
         let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)
         try scheduler.validate(path: schedulerURL.path)
         let defaults = try known ?? ModelDefaults.load(from: folder) ?? .wan
-        let turboTransformer = try defaults.turboLora.map {
-            try WanTransformer(directory: folder.appendingPathComponent("transformer"), dtype: dtype,
-                               loras: loras + [LoRAAdapter(path: folder.appendingPathComponent($0).path)])
+        // One more copy of the transformer per recipe LoRA: recipe requests must not pay a merge per clip.
+        var recipeTransformers: [String: WanTransformer] = [:]
+        for lora in defaults.recipeLoRAs {
+            guard let file = Recipe(lora: lora).loraFile else { continue }
+            recipeTransformers[lora] = try WanTransformer(
+                directory: folder.appendingPathComponent("transformer"), dtype: dtype,
+                loras: loras + [LoRAAdapter(path: folder.appendingPathComponent(file.path).path, weight: file.weight)])
         }
         guard textEncoder.configuration.dModel == transformer.configuration.textDim else {
             throw ModelError.invalidConfig(path: folder.appendingPathComponent("transformer/config.json").path,
@@ -67,6 +71,6 @@ extension TextToVideoPipeline {
                                            message: "in_channels \(transformer.configuration.inChannels) does not match the VAE's z_dim \(vae.configuration.zDim)")
         }
         return TextToVideoPipeline(tokenizer: tokenizer, textEncoder: textEncoder, transformer: transformer,
-                                   turboTransformer: turboTransformer, vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults)
+                                   recipeTransformers: recipeTransformers, vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults)
     }
 }

@@ -38,7 +38,11 @@ let package = Package(
             dependencies: ["CKinoBLAS", "CKinoKernels", .product(name: "Logging", package: "swift-log")],
             swiftSettings: kernelOptimisation
         ),
-        .target(name: "KinoModels", dependencies: ["KinoTensor"], swiftSettings: kernelOptimisation),
+        .target(
+            name: "KinoModels",
+            dependencies: ["KinoTensor", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: kernelOptimisation
+        ),
         .target(name: "KinoPipeline", dependencies: ["KinoModels"], swiftSettings: engineOptimisation),
         .executableTarget(
             name: "kino",

@@ -46,6 +46,7 @@ public enum ServerLauncher {
         let aliases = try settings.modelAliases.map(ModelCatalog.parseAliases)
         var configuration = ServiceConfiguration(catalog: ModelCatalog(models: renderer.models, aliases: aliases))
         configuration.styles = renderer.styles
+        configuration.recipes = renderer.recipes
         configuration.retentionSeconds = Int64(settings.retentionHours * 3600)
         configuration.leaseMillis = Int64(settings.leaseSeconds * 1000)
         let trust = try TrustSettings.load(folder: folder.url)

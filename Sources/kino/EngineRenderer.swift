@@ -12,12 +12,13 @@ struct EngineRenderer: VideoRenderer {
     var models: [String] { [model.name] }
     let supportsRemix = true
     var styles: [String] { StylePresets.names }
+    let recipes: [String]
 
     /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
     init(model: ModelSelection, signing: SigningIdentity) throws {
         self.model = model
         renderer = ClipRenderer(signing: signing)
-        _ = try renderer.pipeline(for: model)
+        recipes = try renderer.pipeline(for: model).defaults.recipeNames
     }
 
     func spec(for render: RenderJob) throws -> ClipSpec {
@@ -30,6 +31,7 @@ struct EngineRenderer: VideoRenderer {
                         conditioning: render.remix.map { .remix(latents: $0.latentsFile, strength: $0.strength) },
                         marks: ClipMarks(visible: job.watermark, keySerial: serials.key, videoSerial: serials.video))
         spec.cache = try settings.cache.map(CacheSetting.init(parsing:))
+        spec.recipe = settings.recipe
         return spec
     }
 

@@ -13,13 +13,14 @@ struct VideoRouteTests {
         try await app.run { client in
             try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice),
                                      body: body(["prompt": "a cat", "seconds": "8", "size": "1280x720", "seed": 7, "style": "noir", "turbo": true,
-                                                 "cache": "easycache:0.05"])) { response in
+                                                 "cache": "easycache:0.05", "recipe": "turbo"])) { response in
                 #expect(response.status == .ok)
                 let video = try object(response)
                 #expect(video["object"] as? String == "video" && video["status"] as? String == "queued")
                 #expect(video["seconds"] as? String == "8" && video["size"] as? String == "1280x720" && video["progress"] as? Int == 0)
                 #expect(video["seed"] as? Int == 7 && video["style"] as? String == "noir" && video["queue_position"] as? Int == 1)
-                #expect(video["turbo"] as? Bool == true && video["cache"] as? String == "easycache:0.05")
+                #expect(video["turbo"] as? Bool == true && video["cache"] as? String == "easycache:0.05"
+                        && video["recipe"] as? String == "turbo")
                 #expect(video["model"] as? String == "test-pattern")
                 #expect((video["id"] as? String)?.hasPrefix("video_") == true)
                 #expect(video.keys.contains("completed_at") && video["completed_at"] is NSNull, "null fields are present, as OpenAI sends them")

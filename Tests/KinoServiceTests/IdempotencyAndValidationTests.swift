@@ -78,6 +78,9 @@ struct ValidationTests {
         for bad in ["fastcache", "EasyCache", "easycache:", "easycache:-1", "easycache:1e-3", "easycache:0.05:1", "off:1"] {
             #expect(error(["prompt": "x", "cache": bad])?.param == "cache", "\(bad)")
         }
+        // Recipes: only the served model's (the test configuration has turbo alone).
+        #expect(error(["prompt": "x", "recipe": "turbo"]) == nil)
+        #expect(error(["prompt": "x", "recipe": "fast"])?.param == "recipe")
     }
 
     @Test func unsupportedFieldsSayUnsupported() {

@@ -30,6 +30,7 @@ struct VideoObject {
     var style: String?
     var turbo = false
     var cache: String?
+    var recipe: String?
     var remix_strength: Double?
 
     init(_ job: VideoJob) {
@@ -56,6 +57,7 @@ struct VideoObject {
         style = job.settings.style
         turbo = job.settings.turbo
         cache = job.settings.cache
+        recipe = job.settings.recipe
         remix_strength = job.remixStrength
     }
 
@@ -91,6 +93,7 @@ struct VideoObject {
         if let style { w.field("style", style) }
         if turbo { w.field("turbo", true) }
         if let cache { w.field("cache", cache) }
+        if let recipe { w.field("recipe", recipe) }
         if let remix_strength { w.field("remix_strength", remix_strength) }
         w.endObject()
     }

@@ -67,6 +67,7 @@ struct ServerAssets: Sendable {
             "seconds_enum": yamlList(c.secondsChoices.map(String.init)),
             "default_seconds": String(c.defaultSeconds),
             "style_enum": yamlList(c.styles),
+            "recipe_enum": yamlList(c.recipes),
             // "" too: an empty field (a form left blank) means the default model.
             "model_enum": yamlList(c.catalog.models + c.catalog.aliases.keys.sorted() + [""]),
         ]

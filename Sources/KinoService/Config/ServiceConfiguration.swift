@@ -50,6 +50,8 @@ public struct ServiceConfiguration: Sendable {
     public var guidanceRange: ClosedRange<Double> = 0...30
     /// Style presets the API accepts: the served renderer's (`VideoRenderer.styles`), set where the two are paired.
     public var styles: [String] = []
+    /// Recipes the API accepts: the served model's (`VideoRenderer.recipes`).
+    public var recipes: [String] = ["turbo"]
     public var defaultRemixStrength = 0.6
     /// How long finished assets stay downloadable.
     public var retentionSeconds: Int64 = 24 * 3600

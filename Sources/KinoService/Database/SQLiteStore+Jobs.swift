@@ -10,16 +10,16 @@ extension SQLiteStore: JobStore {
         try db.execute(
             """
             INSERT INTO videos (id, project, key_id, key_serial, model, engine_model, prompt, negative_prompt,
-                seconds, width, height, seed, steps, guidance, style, turbo, cache, watermark, remix_of, remix_strength,
+                seconds, width, height, seed, steps, guidance, style, turbo, cache, recipe, watermark, remix_of, remix_strength,
                 status, progress, created_at, attempt, max_attempts, run_after)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, 0, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, 0, ?, ?)
             """,
             [.text(job.id), .text(job.project), job.keyID.sql, .integer(job.keySerial), .text(job.model),
              .text(job.engineModel), .text(job.prompt), job.settings.negativePrompt.sql,
              .integer(Int64(job.seconds)), .integer(Int64(job.size.width)), .integer(Int64(job.size.height)),
              .integer(Int64(job.settings.seed)), job.settings.steps.map { .integer(Int64($0)) } ?? .null,
              job.settings.guidance.map(SQLValue.real) ?? .null, job.settings.style.sql, .integer(job.settings.turbo ? 1 : 0),
-             job.settings.cache.sql,
+             job.settings.cache.sql, job.settings.recipe.sql,
              .integer(job.watermark ? 1 : 0), job.remixOf.sql, job.remixStrength.map(SQLValue.real) ?? .null,
              .integer(job.createdAt), .integer(Int64(job.maxAttempts)), .integer(job.createdAt)])
         try self.appendEvent(db, video: job.id, event: "queued", attempt: 0, worker: nil, at: job.createdAt)

@@ -34,7 +34,8 @@ public final class SQLiteStore: Sendable {
             guidance: row.double("guidance"),
             style: row.string("style"),
             turbo: (row.int("turbo") ?? 0) != 0,
-            cache: row.string("cache"))
+            cache: row.string("cache"),
+            recipe: row.string("recipe"))
         let request = NewVideoJob(
             id: id,
             project: row.string("project") ?? "",

@@ -108,8 +108,8 @@ enum Schema {
         trust,
         // Turbo mode: the model's short schedule plus step caching, per job.
         (3, ["ALTER TABLE videos ADD COLUMN turbo INTEGER NOT NULL DEFAULT 0"]),
-        // Step caching per job (`easycache`, `teacache:0.08`, `off`; NULL: the default).
-        (4, ["ALTER TABLE videos ADD COLUMN cache TEXT"]),
+        // Step caching (`easycache`, `teacache:0.08`, `off`; NULL: the default) and kino.json recipe, per job.
+        (4, ["ALTER TABLE videos ADD COLUMN cache TEXT", "ALTER TABLE videos ADD COLUMN recipe TEXT"]),
     ]
 
     /// Brings the database up to the newest schema version.

@@ -34,11 +34,14 @@ public struct GenerationSettings: Sendable, Equatable {
     public var turbo: Bool
     /// Step caching (`easycache`, `teacache:0.08`, `off`, ...); nil: the default (none, or turbo's).
     public var cache: String?
+    /// A recipe of the model's kino.json.
+    public var recipe: String?
 
     public init(negativePrompt: String? = nil, seed: UInt32, steps: Int? = nil, guidance: Double? = nil, style: String? = nil,
-                turbo: Bool = false, cache: String? = nil) {
+                turbo: Bool = false, cache: String? = nil, recipe: String? = nil) {
         self.turbo = turbo
         self.cache = cache
+        self.recipe = recipe
         self.negativePrompt = negativePrompt
         self.seed = seed
         self.steps = steps

@@ -39,6 +39,8 @@ public struct ValidatedVideoRequest: Sendable, Equatable {
     public var turbo = false
     /// Step caching, as `kino generate --cache` takes it (`easycache`, `teacache:0.08`, `off`); nil: the default.
     public var cache: String?
+    /// A recipe of the served model's kino.json (`turbo` is the same as `turbo: true`).
+    public var recipe: String?
     public var watermark: Bool
 }
 
@@ -53,7 +55,7 @@ let unsupportedFields: [String: String] = [
 
 /// The fields a create or remix request may carry; anything else is refused by name, never ignored.
 let requestFields: Set<String> = ["prompt", "model", "seconds", "size", "negative_prompt", "seed", "steps", "guidance", "style",
-                                  "turbo", "cache", "watermark", "strength", "n"]
+                                  "turbo", "cache", "recipe", "watermark", "strength", "n"]
 
 /// Fields only the server sets (OWASP API3: clients cannot set them).
 let readOnlyFields: Set<String> = ["id", "object", "status", "progress", "created_at", "completed_at", "expires_at", "error",
@@ -164,6 +166,15 @@ extension ServiceConfiguration {
         }
         if let text = fields["cache"] {
             request.cache = try Self.validateCache(text)
+        }
+        if let text = fields["recipe"] {
+            guard recipes.contains(text) else {
+                throw KinoServiceError.invalid("Unknown recipe '\(text)'. This model's recipes: \(recipes.joined(separator: ", ")).", param: "recipe")
+            }
+            guard !request.turbo || text == "turbo" else {
+                throw KinoServiceError.invalid("turbo is the recipe named turbo; send turbo or recipe '\(text)', not both.", param: "recipe")
+            }
+            request.recipe = text
         }
         if let text = fields["watermark"] {
             guard let value = Bool(text.lowercased()) else {

@@ -80,7 +80,7 @@ public final class VideoService: Sendable {
             settings: GenerationSettings(
                 negativePrompt: request.negativePrompt, seed: request.seed ?? seedSource(), steps: request.steps,
                 guidance: request.guidance, style: request.style, turbo: request.turbo,
-                cache: request.cache),
+                cache: request.cache, recipe: request.recipe),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
         let stored = try await trust.admit(job, principal: principal, route: route, now: now)

@@ -71,6 +71,8 @@ public protocol VideoRenderer: Sendable {
     var supportsRemix: Bool { get }
     /// The style presets `render` applies (the API accepts exactly these names).
     var styles: [String] { get }
+    /// The recipes of the model's kino.json (`turbo` always), which the API's `recipe` field accepts.
+    var recipes: [String] { get }
 
     func render(
         _ job: RenderJob,
@@ -78,4 +80,8 @@ public protocol VideoRenderer: Sendable {
         progress: @Sendable (Double) -> Void,
         isCancelled: @Sendable () -> Bool
     ) throws -> RenderResult
+}
+
+extension VideoRenderer {
+    public var recipes: [String] { ["turbo"] }
 }

@@ -34,6 +34,15 @@ struct RecipeTests {
         #expect(turbo.steps == 3 && turbo.cache == .easyCache(threshold: 0.2) && turbo.guidanceSteps == 2 && turbo.recipeLoRA == nil)
     }
 
+    /// Every kino.json field this engine reads is decoded (a field left out of the coding keys would be ignored).
+    @Test func cachingFieldsAreRead() throws {
+        let folder = try TurboTests.folderWithTurboLoRA(#"{"turbo_cache": "easycache:0.2", "magcache_ratios": {"cond": [1, 0.9], "uncond": [1, 0.8]}}"#)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let d = try #require(try ModelDefaults.load(from: folder))
+        #expect(d.turboCache == "easycache:0.2" && d.recipe("turbo")?.cache == "easycache:0.2")
+        #expect(d.magcacheRatios == MagnitudeRatios(cond: [1, 0.9], uncond: [1, 0.8]))
+    }
+
     @Test func unknownOrConflictingRecipesAreRefused() throws {
         let d = try #require(try JSONDecoder().decode(ModelDefaults.self, from: Data(Self.recipes.utf8)))
         let plan = try GenerationPlan.make(size: (48, 32), frames: 9, seconds: nil, fps: 8, defaults: d, temporalFactor: 4)
@@ -48,7 +57,9 @@ struct RecipeTests {
     @Test(arguments: [(#"{"recipes": {"fast": {"cache": "fastcache"}}}"#, "recipes.fast.cache"),
                       (#"{"recipes": {"fast": {"lora": "missing.safetensors"}}}"#, "recipes.fast.lora"),
                       (#"{"recipes": {"fast": {"timesteps": [1000, 500]}}}"#, "recipes.fast.timesteps"),
-                      (#"{"recipes": {"fast": {"steps": 0}}}"#, "recipes.fast.steps")])
+                      (#"{"recipes": {"fast": {"steps": 0}}}"#, "recipes.fast.steps"),
+                      (#"{"recipes": {"fast": {"step": 4}}}"#, "recipes.fast: unknown field 'step'"),
+                      (#"{"turbo_stpes": 4}"#, "unknown field 'turbo_stpes'")])
     func badRecipesNameTheField(json: String, field: String) throws {
         let folder = try TurboTests.folderWithTurboLoRA(json)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -51,11 +51,12 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     /// Named sampling bundles (`--recipe NAME`; `turbo` is `--turbo`): see `Recipe`.
     public var recipes: [String: Recipe]?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler, timesteps
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
         case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
         case turboLora = "turbo_lora", turboGuidance = "turbo_guidance", precision, loras, recipes
+        case turboCache = "turbo_cache", magcacheRatios = "magcache_ratios"
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
@@ -88,6 +89,24 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
         let url = folder.appendingPathComponent("kino.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let defaults = try ConfigFile.decode(ModelDefaults.self, from: url)
+        // A misspelt field would otherwise be ignored and its setting silently not applied.
+        if let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] {
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
+            let unknown = object.keys.filter { !known.contains($0) && !$0.hasPrefix("_") }.sorted()
+            if !unknown.isEmpty {
+                throw ModelError.invalidConfig(path: url.path, message: "unknown field\(unknown.count == 1 ? "" : "s") "
+                    + unknown.map { "'\($0)'" }.joined(separator: ", ") + "; the fields are listed in docs/models.md")
+            }
+            let recipeKeys = Set(Recipe.CodingKeys.allCases.map(\.rawValue))
+            for (name, value) in (object["recipes"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let bad = ((value as? [String: Any])?.keys.filter { !recipeKeys.contains($0) } ?? []).sorted()
+                if !bad.isEmpty {
+                    throw ModelError.invalidConfig(path: url.path, message: "recipes.\(name): unknown field"
+                        + "\(bad.count == 1 ? "" : "s") " + bad.map { "'\($0)'" }.joined(separator: ", ")
+                        + "; a recipe has \(recipeKeys.sorted().joined(separator: ", "))")
+                }
+            }
+        }
         for size in defaults.nativeSizes ?? [] where size.count != 2 || size[0] % 16 != 0 || size[1] % 16 != 0 || size[0] <= 0 || size[1] <= 0 {
             throw ModelError.invalidConfig(path: url.path, message: "native_sizes entries must be [width, height] in positive multiples of 16, got \(size)")
         }

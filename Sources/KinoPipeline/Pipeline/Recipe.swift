@@ -23,7 +23,7 @@ public struct Recipe: Codable, Sendable, Equatable {
     /// Classifier-free guidance on this leading fraction of the steps only (1: every step).
     public var guidanceFraction: Double?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case lora, scheduler, timesteps, steps, guidance, shift, cache, guidanceFraction = "guidance_fraction"
     }
 

@@ -238,7 +238,7 @@ struct BenchEngine: AsyncParsableCommand {
         return ["## The default kino-tiny clip (\(plan.frames) frames, \(plan.fps) fps, guidance \(d.guidance ?? 5))", "",
                 "| run | steps | seconds |", "|---|---|---|"] + rows
             + ["", "Turbo speed-up on the whole clip (medians): **\(f2(medians[0] / medians[1]))x** (the target is >= 2x). "
-               + "Turbo encodes with x264 `veryfast` instead of `medium`.", ""]
+               + "Turbo encodes with x264 `superfast` instead of `medium`.", ""]
     }
 
     func f2(_ x: Double) -> String { String(format: "%.2f", x) }

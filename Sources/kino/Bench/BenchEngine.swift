@@ -24,7 +24,7 @@ struct BenchEngine: AsyncParsableCommand {
     @Option(help: "Measurement rounds (each alternates PyTorch and Kino); the best of each is reported.") var rounds = 1
     @Option(help: "Sections (comma-separated): fp32, bf16, vae, tiny, turbo.") var only = "fp32,bf16,vae,tiny,turbo"
     @Option(help: ArgumentHelp("Turbo section: also score these settings against the default (';'-separated candidates of "
-                               + "key=value pairs: steps, gsteps, guidance, shift, scheduler, cache), e.g. \"steps=8,gsteps=3,cache=easycache:0.1\".",
+                               + "key=value pairs: steps, gsteps, guidance, shift, scheduler, cache, recipe), e.g. \"steps=8,gsteps=3,cache=easycache:0.1\".",
                                valueName: "candidates"))
     var turboCandidates: String?
     @Option(help: "Turbo section: score only this many of the eval prompts (evenly spread), for quick comparisons.") var turboPrompts: Int?
@@ -238,7 +238,7 @@ struct BenchEngine: AsyncParsableCommand {
         return ["## The default kino-tiny clip (\(plan.frames) frames, \(plan.fps) fps, guidance \(d.guidance ?? 5))", "",
                 "| run | steps | seconds |", "|---|---|---|"] + rows
             + ["", "Turbo speed-up on the whole clip (medians): **\(f2(medians[0] / medians[1]))x** (the target is >= 2x). "
-               + "Turbo encodes with x264 `superfast` instead of `medium`.", ""]
+               + "Turbo encodes with x264 `ultrafast` instead of `medium`.", ""]
     }
 
     func f2(_ x: Double) -> String { String(format: "%.2f", x) }

@@ -99,7 +99,7 @@ extension BenchEngine {
                   + "(the target is within ±3).", "",
                   "PSNR of turbo against full steps: mean **\(String(format: "%.1f", sorted.reduce(0, +) / Double(max(1, sorted.count)))) dB**, "
                   + "median \(String(format: "%.1f", sorted.isEmpty ? .nan : sorted[sorted.count / 2])) dB, "
-                  + "min \(String(format: "%.1f", sorted.first ?? .nan)) dB over \(sorted.count) clips (the target is >= 25 dB).", ""]
+                  + "min \(String(format: "%.1f", sorted.first ?? .nan)) dB over \(sorted.count) clips.", ""]
         return [lines[0], lines[1], "### Whole process", ""] + process.lines + ["### Quality", ""] + lines.dropFirst(2) + candidateLines
     }
 }

@@ -28,7 +28,8 @@ struct TurboCandidate: CustomStringConvertible {
                 guard let v = SchedulerConfiguration.Kind(rawValue: value) else { throw ValidationError("--turbo-candidates: unknown scheduler \(value)") }
                 apply.append { $0.scheduler = v }
             case "cache": let v = try CacheSetting(parsing: value); apply.append { $0.cache = v }
-            default: throw ValidationError("--turbo-candidates: unknown key \(key); use steps, gsteps, guidance, shift, scheduler, cache")
+            case "recipe": apply.append { $0.recipe = value }
+            default: throw ValidationError("--turbo-candidates: unknown key \(key); use steps, gsteps, guidance, shift, scheduler, cache, recipe")
             }
         }
     }

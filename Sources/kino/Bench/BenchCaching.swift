@@ -74,11 +74,7 @@ struct BenchCaching: AsyncParsableCommand {
     func tinySection(_ cases: [StepCacheMode]) throws -> [String] {
         let (renderer, model) = try tinyModel()
         let pipeline = try renderer.pipeline(for: model)
-        var set = try EvalPromptSet.load(from: Eval.locate("training/eval_prompts.json"))
-        if let limit = prompts, limit < set.prompts.count {
-            let stride = Double(set.prompts.count) / Double(max(limit, 1))
-            set.prompts = (0..<max(limit, 1)).map { set.prompts[Int(Double($0) * stride)] }
-        }
+        let set = try EvalPromptSet.load(from: Eval.locate("training/eval_prompts.json")).spread(prompts)
         let seed = set.seeds.first ?? 0
         // Modes that cannot run on kino-tiny are reported with the engine's reason instead of a row of numbers.
         var runnable: [StepCacheMode?] = [nil], refused: [(StepCacheMode, String)] = []
@@ -113,15 +109,7 @@ struct BenchCaching: AsyncParsableCommand {
             Console.error("caching [\(index + 1)/\(set.prompts.count)]")
         }
         let n = Double(set.prompts.count)
-        func meanChange(_ m: Int) -> Double {
-            var total = 0.0, scored = 0
-            for c in Criterion.allCases {
-                guard let a = verdicts[0].tally(c).fraction, let b = verdicts[m].tally(c).fraction else { continue }
-                total += 100 * (b - a)
-                scored += 1
-            }
-            return total / Double(max(scored, 1))
-        }
+        func meanChange(_ m: Int) -> Double { verdicts[m].meanChange(from: verdicts[0]) }
         let d = pipeline.defaults
         var lines = ["## kino-tiny (\(set.prompts.count) eval prompts, seed \(seed), \(set.width)x\(set.height), \(set.frames) frames, "
                      + "\(d.steps ?? 50) steps, guidance \(d.guidance ?? 5))", "",

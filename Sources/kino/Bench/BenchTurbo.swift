@@ -13,12 +13,7 @@ extension BenchEngine {
         let model = ModelSelection(folder: try ModelLocator().resolve(nil), name: ModelLocator.defaultModel)
         let renderer = ClipRenderer(signing: nil)
         let d = try renderer.pipeline(for: model).defaults
-        var set = try EvalPromptSet.load(from: Eval.locate("training/eval_prompts.json"))
-        if let limit = turboPrompts, limit < set.prompts.count {
-            // An evenly spread subset, for quick comparisons of candidates; reports use every prompt.
-            let stride = Double(set.prompts.count) / Double(max(limit, 1))
-            set.prompts = (0..<max(limit, 1)).map { set.prompts[Int(Double($0) * stride)] }
-        }
+        let set = try EvalPromptSet.load(from: Eval.locate("training/eval_prompts.json")).spread(turboPrompts)
         let process = candidatesOnly ? (lines: [String](), speedUp: Double.nan) : try turboProcessLines()
         let seed = set.seeds.first ?? 0
         let spec = { (prompt: String, turbo: Bool) in
@@ -51,15 +46,7 @@ extension BenchEngine {
         let seconds: [Bool: Double] = [false: secondsByMode[0], true: secondsByMode[1]]
         let calls: [Bool: Int] = [false: callsByMode[0], true: callsByMode[1]]
         let psnrs = psnrsByMode[1]
-        func meanChange(_ mode: Int) -> Double {
-            var total = 0.0, scored = 0
-            for c in Criterion.allCases {
-                guard let fa = verdictsByMode[0].tally(c).fraction, let fb = verdictsByMode[mode].tally(c).fraction else { continue }
-                total += 100 * (fb - fa)
-                scored += 1
-            }
-            return total / Double(max(1, scored))
-        }
+        func meanChange(_ mode: Int) -> Double { verdictsByMode[mode].meanChange(from: verdictsByMode[0]) }
         var candidateLines: [String] = []
         if !candidates.isEmpty {
             let n = Double(set.prompts.count)

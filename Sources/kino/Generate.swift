@@ -66,6 +66,9 @@ struct Generate: AsyncParsableCommand {
         if prompt.count > VideoLimits.maximumPromptLength {
             throw ValidationError("the prompt has \(prompt.count) characters; the limit is \(VideoLimits.maximumPromptLength)")
         }
+        if let cache {
+            do { _ = try CacheSetting(parsing: cache) } catch { throw ValidationError("--cache: \(error) (or off)") }
+        }
         if let style, !StylePresets.acceptedNames.contains(style.lowercased()) {
             throw ValidationError("unknown --style '\(style)'; known styles: \(StylePresets.names.joined(separator: ", "))")
         }

@@ -139,7 +139,7 @@ public final class ClipRenderer: Sendable {
             let provenance = ClipProvenance(identity: signing, model: spec.model.name, keySerial: spec.marks.keySerial,
                                             videoSerial: spec.marks.videoSerial)
             clip.export = try ClipExport.export(frames, plan: plan, to: video, outputs: outputs, marks: spec.marks,
-                                                crf: spec.crf, turbo: spec.turbo, provenance: provenance,
+                                                crf: spec.crf, turbo: spec.turbo || spec.recipe == "turbo", provenance: provenance,
                                                 progress: progress, isCancelled: isCancelled)
         }
         try checkpoint()

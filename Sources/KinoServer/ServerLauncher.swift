@@ -47,6 +47,7 @@ public enum ServerLauncher {
         var configuration = ServiceConfiguration(catalog: ModelCatalog(models: renderer.models, aliases: aliases))
         configuration.styles = renderer.styles
         configuration.recipes = renderer.recipes
+        configuration.caches = renderer.caches
         configuration.retentionSeconds = Int64(settings.retentionHours * 3600)
         configuration.leaseMillis = Int64(settings.leaseSeconds * 1000)
         let trust = try TrustSettings.load(folder: folder.url)

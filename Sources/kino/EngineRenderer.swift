@@ -13,12 +13,17 @@ struct EngineRenderer: VideoRenderer {
     let supportsRemix = true
     var styles: [String] { StylePresets.names }
     let recipes: [String]
+    let caches: [String]
 
     /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
     init(model: ModelSelection, signing: SigningIdentity) throws {
         self.model = model
         renderer = ClipRenderer(signing: signing)
-        recipes = try renderer.pipeline(for: model).defaults.recipeNames
+        let pipeline = try renderer.pipeline(for: model)
+        recipes = pipeline.defaults.recipeNames
+        caches = ServiceConfiguration.cacheNames.filter {
+            ($0 != "teacache" || pipeline.transformer.matchesTeaCacheCoefficients) && ($0 != "magcache" || pipeline.defaults.magcacheRatios != nil)
+        }
     }
 
     func spec(for render: RenderJob) throws -> ClipSpec {

@@ -29,6 +29,13 @@ struct RecipeTests {
         // What the request gives wins over the recipe.
         let explicit = try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: d, steps: 2, guidance: 3, seed: 3, recipe: "fast")
         #expect(explicit.steps == 2 && explicit.guidance == 3)
+        // A recipe's own timestep list survives an explicit step count of the same length.
+        var withList = d
+        withList.recipes?["fast"]?.timesteps = [1000, 900, 700, 400]
+        let kept = try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: withList, steps: 4, seed: 3, recipe: "fast")
+        #expect(kept.timesteps == [1000, 900, 700, 400])
+        let other = try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: withList, steps: 3, seed: 3, recipe: "fast")
+        #expect(other.timesteps == nil && other.steps == 3)
         // recipes.turbo replaces the turbo_* fields.
         let turbo = try GenerationRequest.make(prompt: "a red ball", plan: plan, defaults: d, seed: 3, turbo: true)
         #expect(turbo.steps == 3 && turbo.cache == .easyCache(threshold: 0.2) && turbo.guidanceSteps == 2 && turbo.recipeLoRA == nil)
@@ -59,7 +66,10 @@ struct RecipeTests {
                       (#"{"recipes": {"fast": {"timesteps": [1000, 500]}}}"#, "recipes.fast.timesteps"),
                       (#"{"recipes": {"fast": {"steps": 0}}}"#, "recipes.fast.steps"),
                       (#"{"recipes": {"fast": {"step": 4}}}"#, "recipes.fast: unknown field 'step'"),
-                      (#"{"turbo_stpes": 4}"#, "unknown field 'turbo_stpes'")])
+                      (#"{"turbo_stpes": 4}"#, "unknown field 'turbo_stpes'"),
+                      (#"{"recipes": {"turbo": {"steps": 3}}, "turbo_steps": 4}"#, "recipes.turbo replaces turbo_steps"),
+                      (#"{"magcache_ratios": {"cond": []}}"#, "magcache_ratios.cond"),
+                      (#"{"magcache_ratios": {"cond": [1, -0.5]}}"#, "magcache_ratios.cond")])
     func badRecipesNameTheField(json: String, field: String) throws {
         let folder = try TurboTests.folderWithTurboLoRA(json)
         defer { try? FileManager.default.removeItem(at: folder) }

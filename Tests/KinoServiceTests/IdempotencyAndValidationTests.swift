@@ -78,6 +78,12 @@ struct ValidationTests {
         for bad in ["fastcache", "EasyCache", "easycache:", "easycache:-1", "easycache:1e-3", "easycache:0.05:1", "off:1"] {
             #expect(error(["prompt": "x", "cache": bad])?.param == "cache", "\(bad)")
         }
+        // A cache the served model cannot run is refused at create time, not left to fail in the queue.
+        var limited = config
+        limited.caches = ["easycache", "firstblock"]
+        let refused = Result { try limited.validateCreate(RequestFields(values: ["prompt": "x", "cache": "teacache:0.08"]), principal: user) }
+        #expect(throws: KinoServiceError.self) { try refused.get() }
+        #expect((try? limited.validateCreate(RequestFields(values: ["prompt": "x", "cache": "off"]), principal: user)) != nil)
         // Recipes: only the served model's (the test configuration has turbo alone).
         #expect(error(["prompt": "x", "recipe": "turbo"]) == nil)
         #expect(error(["prompt": "x", "recipe": "fast"])?.param == "recipe")

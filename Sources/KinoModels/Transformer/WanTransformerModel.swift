@@ -106,10 +106,10 @@ public struct WanTransformer: Sendable {
             }
             return h
         }
-        if let cache, blocks.count > 1 {
+        if let cache, !blocks.isEmpty {
             x = try cache.runBlocks(x, embedding: temb,
                                     first: { blocks[0]($0, timeProjection: tproj, crossKV: context.crossKV[0], rotary: rotary) },
-                                    rest: { try runBlocks($0, from: 1) })
+                                    rest: { blocks.count > 1 ? try runBlocks($0, from: 1) : $0 })
         } else {
             x = try runBlocks(x, from: 0)
         }

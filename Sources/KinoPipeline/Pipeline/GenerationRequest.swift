@@ -80,8 +80,10 @@ extension GenerationRequest {
             return found
         }
         let chosenScheduler = scheduler ?? recipe?.scheduler ?? d.scheduler
-        let list = timesteps ?? (scheduler == nil && steps == nil ? recipe?.timesteps : nil)
-            ?? (recipe == nil && chosenScheduler == d.scheduler && steps == nil ? d.timesteps : nil)
+        // A configured list stays when the request keeps its sampler and does not ask for another step count.
+        func keeps(_ list: [Int]?) -> [Int]? { list.flatMap { steps == nil || steps == $0.count ? $0 : nil } }
+        let list = timesteps ?? (scheduler == nil ? keeps(recipe?.timesteps) : nil)
+            ?? (recipe == nil && chosenScheduler == d.scheduler ? keeps(d.timesteps) : nil)
         let normal = d.steps ?? d.timesteps?.count ?? 50
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
                                   frames: plan.frames, steps: steps ?? list?.count ?? recipe?.steps ?? normal,

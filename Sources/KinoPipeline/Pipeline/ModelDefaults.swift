@@ -62,7 +62,8 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
     public func steps(explicit: Int?, turbo: Bool) -> Int {
         let normal = steps ?? timesteps?.count ?? 50
-        return explicit ?? (turbo ? recipe("turbo")?.steps ?? max(4, normal * 2 / 5) : normal)
+        guard turbo, let recipe = recipe("turbo") else { return explicit ?? normal }
+        return explicit ?? recipe.timesteps?.count ?? recipe.steps ?? normal
     }
 
     /// Turbo mode's step-cache threshold when none is configured in kino.json.
@@ -132,6 +133,23 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
         }
         let problems = try (defaults.recipes ?? [:]).sorted { $0.key < $1.key }.flatMap { try $0.value.validate(name: $0.key, folder: folder) }
         if !problems.isEmpty { throw ModelError.invalidConfig(path: url.path, message: problems.joined(separator: "; ")) }
+        if let ratios = defaults.magcacheRatios {
+            for (name, list) in [("cond", ratios.cond), ("uncond", ratios.uncond ?? [1])]
+            where list.isEmpty || !list.allSatisfy({ $0.isFinite && $0 > 0 }) {
+                throw ModelError.invalidConfig(path: url.path, message: "magcache_ratios.\(name) must list positive numbers, one per step "
+                                               + "(kino bench caching --calibrate measures them)")
+            }
+        }
+        if defaults.recipes?["turbo"] != nil {
+            let legacy = [("turbo_steps", defaults.turboSteps != nil), ("turbo_shift", defaults.turboShift != nil),
+                          ("turbo_lora", defaults.turboLora != nil), ("turbo_guidance", defaults.turboGuidance != nil),
+                          ("turbo_cache", defaults.turboCache != nil), ("turbo_cache_threshold", defaults.turboCacheThreshold != nil),
+                          ("turbo_guidance_fraction", defaults.turboGuidanceFraction != nil)].filter(\.1).map(\.0)
+            if !legacy.isEmpty {
+                throw ModelError.invalidConfig(path: url.path, message: "recipes.turbo replaces " + legacy.joined(separator: ", ")
+                                               + "; move those settings into recipes.turbo")
+            }
+        }
         if let g = defaults.turboGuidance, !(g.isFinite && g >= 1) {
             throw ModelError.invalidConfig(path: url.path, message: "turbo_guidance must be a number >= 1, got \(g)")
         }

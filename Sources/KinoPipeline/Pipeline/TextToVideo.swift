@@ -151,7 +151,10 @@ public final class TextToVideoPipeline: Sendable {
         // A full-size text encoder (11 GB) would otherwise stay resident beside the transformer.
         textEncoder.releaseResidentPages()
         var config = scheduler
-        if let kind = r.scheduler, kind != config.kind { config = SchedulerConfiguration(kind: kind, shift: config.shift) }
+        if let kind = r.scheduler, kind != config.kind {
+            config = SchedulerConfiguration(kind: kind, shift: config.shift)
+            config.numTrainTimesteps = scheduler.numTrainTimesteps
+        }
         if let shift = r.shift { config.shift = shift }
         if let list = r.timesteps { config.stepList = list }
         let shape = latentShape(width: r.width, height: r.height, frames: r.frames)

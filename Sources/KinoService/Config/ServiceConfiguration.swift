@@ -52,6 +52,10 @@ public struct ServiceConfiguration: Sendable {
     public var styles: [String] = []
     /// Recipes the API accepts: the served model's (`VideoRenderer.recipes`).
     public var recipes: [String] = ["turbo"]
+    /// Every step-cache method the engine knows (`StepCacheMode`), checked here so a typo is a 400, not a failed job.
+    public static let cacheNames = ["easycache", "teacache", "magcache", "firstblock"]
+    /// Step-cache methods the API accepts: the served model's (`VideoRenderer.caches`).
+    public var caches: [String] = ServiceConfiguration.cacheNames
     public var defaultRemixStrength = 0.6
     /// How long finished assets stay downloadable.
     public var retentionSeconds: Int64 = 24 * 3600

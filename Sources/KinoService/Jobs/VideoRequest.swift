@@ -166,6 +166,10 @@ extension ServiceConfiguration {
         }
         if let text = fields["cache"] {
             request.cache = try Self.validateCache(text)
+            if let name = request.cache?.split(separator: ":").first.map(String.init), name != "off", !caches.contains(name) {
+                throw KinoServiceError.invalid("This model cannot run cache '\(name)' (teacache fits Wan 2.1 1.3B only; magcache needs "
+                                               + "the model's calibration). Its caches: \(caches.joined(separator: ", ")).", param: "cache")
+            }
         }
         if let text = fields["recipe"] {
             guard recipes.contains(text) else {
@@ -188,7 +192,6 @@ extension ServiceConfiguration {
     }
 
     /// The step-cache names the engine knows (`StepCacheMode`), checked here so a typo is a 400, not a failed job.
-    static let cacheNames = ["easycache", "teacache", "magcache", "firstblock"]
 
     static func validateCache(_ text: String) throws -> String {
         let value = text
@@ -199,8 +202,8 @@ extension ServiceConfiguration {
             return !halves[0].isEmpty && halves.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
         }
         let thresholdOK = parts.count == 1 || decimal(parts[1])
-        guard value == "off" || (cacheNames.contains(parts[0]) && thresholdOK) else {
-            throw KinoServiceError.invalid("cache must be off or one of \(cacheNames.joined(separator: ", ")), optionally with "
+        guard value == "off" || (ServiceConfiguration.cacheNames.contains(parts[0]) && thresholdOK) else {
+            throw KinoServiceError.invalid("cache must be off or one of \(ServiceConfiguration.cacheNames.joined(separator: ", ")), optionally with "
                                            + ":THRESHOLD (a number >= 0), e.g. easycache:0.05; got '\(text)'.", param: "cache")
         }
         return value

@@ -73,6 +73,8 @@ public protocol VideoRenderer: Sendable {
     var styles: [String] { get }
     /// The recipes of the model's kino.json (`turbo` always), which the API's `recipe` field accepts.
     var recipes: [String] { get }
+    /// The step-cache methods the model can run (`cache` field; TeaCache and MagCache need a fitting model).
+    var caches: [String] { get }
 
     func render(
         _ job: RenderJob,
@@ -84,4 +86,5 @@ public protocol VideoRenderer: Sendable {
 
 extension VideoRenderer {
     public var recipes: [String] { ["turbo"] }
+    public var caches: [String] { ServiceConfiguration.cacheNames }
 }

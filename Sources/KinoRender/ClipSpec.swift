@@ -52,11 +52,7 @@ public struct LoRASelection: Sendable, Hashable, Codable {
 
     /// Parses `PATH` or `PATH:WEIGHT` (the CLI's `--lora`), relative paths against `base`.
     public static func parse(_ text: String, relativeTo base: URL? = nil) throws -> LoRASelection {
-        var path = text, weight: Float = 1
-        if let colon = text.lastIndex(of: ":"), let w = Float(text[text.index(after: colon)...]) {
-            path = String(text[..<colon])
-            weight = w
-        }
+        let (path, weight) = LoRAAdapter.splitWeight(text)
         guard weight.isFinite else { throw ClipRenderError.invalid("LoRA \(text): the weight must be a finite number") }
         var file = URL(fileURLWithPath: path)
         if !path.hasPrefix("/"), let base { file = base.appendingPathComponent(path) }

@@ -21,9 +21,7 @@ struct EngineRenderer: VideoRenderer {
         renderer = ClipRenderer(signing: signing)
         let pipeline = try renderer.pipeline(for: model)
         recipes = pipeline.defaults.recipeNames
-        caches = ServiceConfiguration.cacheNames.filter {
-            ($0 != "teacache" || pipeline.transformer.matchesTeaCacheCoefficients) && ($0 != "magcache" || pipeline.defaults.magcacheRatios != nil)
-        }
+        caches = pipeline.runnableCaches
     }
 
     func spec(for render: RenderJob) throws -> ClipSpec {

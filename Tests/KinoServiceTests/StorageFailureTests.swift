@@ -77,7 +77,7 @@ struct StorageFailureTests {
         try FileManager.default.removeItem(at: root)
         try Data("not a folder".utf8).write(to: root)
         let log = LogCapture()
-        let job = try await runOneJob(outputs: outputs, renderer: ScriptedRenderer(), log: log)
+        let job = try await runOneJob(outputs: outputs, renderer: ScriptedRenderer(), logger: log.logger())
         #expect(job.status == .failed && job.errorCode == "storage_error", "\(job.errorCode ?? "nil")")
         let message = try #require(job.errorMessage)
         #expect(!message.contains("/") && !message.contains("Cannot create"), "\(message)")
@@ -88,24 +88,9 @@ struct StorageFailureTests {
     @Test func renderErrorsNamingServerPathsAreReplaced() async throws {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-paths-\(UUID().uuidString)"))
         let log = LogCapture()
-        let job = try await runOneJob(outputs: outputs, renderer: ScriptedRenderer(failure: "ffmpeg could not write /var/lib/kino/videos/x/video.mp4"), log: log)
+        let job = try await runOneJob(outputs: outputs, renderer: ScriptedRenderer(failure: "ffmpeg could not write /var/lib/kino/videos/x/video.mp4"),
+                                      logger: log.logger())
         #expect(job.errorCode == "generation_failed" && job.errorMessage?.contains("/var/lib") == false, "\(job.errorMessage ?? "")")
         #expect(log.messages.contains { $0.contains("/var/lib/kino/videos/x/video.mp4") })
-    }
-
-    func runOneJob(outputs: OutputStore, renderer: ScriptedRenderer, log: LogCapture) async throws -> VideoJob {
-        let service = VideoService(configuration: ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"])),
-                                   store: try SQLiteStore.inMemory(), outputs: outputs)
-        let principal = try await service.keys.authenticate(token: try service.keys.create(name: "k").token)
-        let job = try await service.create(RequestFields(values: ["prompt": "a cat"]), principal: principal)
-        let pool = WorkerPool(service: service, renderer: renderer, count: 1, logger: log.logger())
-        pool.start()
-        var current = job
-        for _ in 0..<400 where !current.status.isTerminal {
-            try await Task.sleep(for: .milliseconds(20))
-            current = try await service.video(job.id, principal: principal)
-        }
-        await pool.stop()
-        return current
     }
 }

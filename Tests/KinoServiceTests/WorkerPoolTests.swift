@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import KinoService
 
@@ -21,23 +22,29 @@ struct ScriptedRenderer: VideoRenderer {
     }
 }
 
+/// Creates one job and runs a one-worker pool until the job ends (or about `polls` × 20 ms pass).
+func runOneJob(outputs: OutputStore, renderer: ScriptedRenderer, logger: Logger = Logger(label: "kino.worker"),
+               polls: Int = 400) async throws -> VideoJob {
+    let service = VideoService(configuration: ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"])),
+                               store: try SQLiteStore.inMemory(), outputs: outputs)
+    let principal = try await service.keys.authenticate(token: try service.keys.create(name: "k").token)
+    let job = try await service.create(RequestFields(values: ["prompt": "a cat"]), principal: principal)
+    let pool = WorkerPool(service: service, renderer: renderer, count: 1, logger: logger)
+    pool.start()
+    var current = job
+    for _ in 0..<polls where !current.status.isTerminal {
+        try await Task.sleep(for: .milliseconds(20))
+        current = try await service.video(job.id, principal: principal)
+    }
+    await pool.stop()
+    return current
+}
+
 @Suite("Worker pool")
 struct WorkerPoolTests {
     func run(renderer: ScriptedRenderer) async throws -> VideoJob {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-wp-\(UUID().uuidString)"))
-        let service = VideoService(configuration: ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"])),
-                                   store: try SQLiteStore.inMemory(), outputs: outputs)
-        let principal = try await service.keys.authenticate(token: try service.keys.create(name: "k").token)
-        let job = try await service.create(RequestFields(values: ["prompt": "a cat"]), principal: principal)
-        let pool = WorkerPool(service: service, renderer: renderer, count: 1)
-        pool.start()
-        var current = job
-        for _ in 0..<200 where !current.status.isTerminal {
-            try await Task.sleep(for: .milliseconds(20))
-            current = try await service.video(job.id, principal: principal)
-        }
-        await pool.stop()
-        return current
+        return try await runOneJob(outputs: outputs, renderer: renderer)
     }
 
     @Test func renderErrorsFailTheJobWithTheirMessage() async throws {

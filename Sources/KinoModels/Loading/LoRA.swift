@@ -39,6 +39,14 @@ public struct LoRAAdapter: Sendable {
     static let logger = Logger(label: "kino.models.lora")
 
     /// Reads a LoRA safetensors file. `weight` scales the whole adapter (1 = as trained).
+    /// Splits `PATH` or `PATH:WEIGHT` (the `--lora` and kino.json syntax); weight 1 when none is given.
+    public static func splitWeight(_ text: String) -> (path: String, weight: Float) {
+        if let colon = text.lastIndex(of: ":"), let weight = Float(text[text.index(after: colon)...]) {
+            return (String(text[..<colon]), weight)
+        }
+        return (text, 1)
+    }
+
     public init(path: String, weight: Float = 1) throws {
         guard weight.isFinite else { throw ModelError.invalidInput("LoRA weight for \(path) must be a finite number") }
         let file = try Self.open(path)

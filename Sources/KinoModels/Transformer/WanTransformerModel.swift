@@ -130,6 +130,11 @@ public enum ConfigFile {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ModelError.missingFile(path: url.path, hint: "every diffusers component folder needs its config.json")
         }
+        return try decode(type, data: data, path: url)
+    }
+
+    /// Decodes `data` already read from `url` (for callers that also inspect the raw JSON).
+    public static func decode<T: Decodable>(_ type: T.Type, data: Data, path url: URL) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),

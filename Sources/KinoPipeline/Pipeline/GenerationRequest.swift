@@ -84,9 +84,8 @@ extension GenerationRequest {
         func keeps(_ list: [Int]?) -> [Int]? { list.flatMap { steps == nil || steps == $0.count ? $0 : nil } }
         let list = timesteps ?? (scheduler == nil ? keeps(recipe?.timesteps) : nil)
             ?? (recipe == nil && chosenScheduler == d.scheduler ? keeps(d.timesteps) : nil)
-        let normal = d.steps ?? d.timesteps?.count ?? 50
         var r = GenerationRequest(prompt: prompt, negativePrompt: negativePrompt, width: plan.width, height: plan.height,
-                                  frames: plan.frames, steps: steps ?? list?.count ?? recipe?.steps ?? normal,
+                                  frames: plan.frames, steps: d.steps(explicit: steps ?? list?.count, recipe: recipe),
                                   guidance: guidance ?? recipe?.guidance ?? d.guidance ?? 5,
                                   shift: shift ?? recipe?.shift ?? d.shift, scheduler: chosenScheduler, seed: seed)
         r.timesteps = list

@@ -61,9 +61,12 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
     public func steps(explicit: Int?, turbo: Bool) -> Int {
-        let normal = steps ?? timesteps?.count ?? 50
-        guard turbo, let recipe = recipe("turbo") else { return explicit ?? normal }
-        return explicit ?? recipe.timesteps?.count ?? recipe.steps ?? normal
+        steps(explicit: explicit, recipe: turbo ? recipe("turbo") : nil)
+    }
+
+    /// The step count a request gets: `explicit`, else the recipe's timestep list or steps, else the model's.
+    public func steps(explicit: Int?, recipe: Recipe?) -> Int {
+        explicit ?? recipe?.timesteps?.count ?? recipe?.steps ?? steps ?? timesteps?.count ?? 50
     }
 
     /// Turbo mode's step-cache threshold when none is configured in kino.json.
@@ -89,9 +92,12 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public static func load(from folder: URL) throws -> ModelDefaults? {
         let url = folder.appendingPathComponent("kino.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let defaults = try ConfigFile.decode(ModelDefaults.self, from: url)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ModelError.invalidConfig(path: url.path, message: "kino.json cannot be read")
+        }
+        let defaults = try ConfigFile.decode(ModelDefaults.self, data: data, path: url)
         // A misspelt field would otherwise be ignored and its setting silently not applied.
-        if let object = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] {
+        if let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
             let known = Set(CodingKeys.allCases.map(\.rawValue))
             let unknown = object.keys.filter { !known.contains($0) && !$0.hasPrefix("_") }.sorted()
             if !unknown.isEmpty {

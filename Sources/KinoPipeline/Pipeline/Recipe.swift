@@ -40,13 +40,7 @@ public struct Recipe: Codable, Sendable, Equatable {
     }
 
     /// The LoRA's file and weight (`PATH:WEIGHT`, weight 1 when absent).
-    public var loraFile: (path: String, weight: Float)? {
-        guard let lora else { return nil }
-        if let colon = lora.lastIndex(of: ":"), let weight = Float(lora[lora.index(after: colon)...]) {
-            return (String(lora[..<colon]), weight)
-        }
-        return (lora, 1)
-    }
+    public var loraFile: (path: String, weight: Float)? { lora.map(LoRAAdapter.splitWeight) }
 
     /// Checks what can be checked without the model loaded: the LoRA names a file in `folder`, the cache parses,
     /// the numbers are in range. Messages name the recipe and the field.

@@ -66,6 +66,26 @@ public final class TextToVideoPipeline: Sendable {
         [1, vae.latentChannels, (frames - 1) / vae.temporalFactor + 1, height / vae.spatialFactor, width / vae.spatialFactor]
     }
 
+    /// Why `cache` cannot run on `model` (nil: it can): TeaCache's coefficients fit one shape, MagCache needs the
+    /// model's calibration.
+    func cannotRun(_ cache: StepCacheMode, on model: WanTransformer, magRatios: MagnitudeRatios? = nil) -> String? {
+        switch cache {
+        case .teaCache where !model.matchesTeaCacheCoefficients:
+            "teacache's published coefficients fit Wan 2.1 1.3B only (1536 wide, 30 blocks); this model differs, use --cache easycache"
+        case .magCache where (magRatios ?? defaults.magcacheRatios) == nil:
+            "magcache needs this model's magnitude ratios (kino.json magcache_ratios, measured by `kino bench caching --calibrate`); "
+                + "use --cache easycache"
+        default: nil
+        }
+    }
+
+    /// The step-cache methods (`StepCacheMode.names`) this pipeline's model can run.
+    public var runnableCaches: [String] {
+        StepCacheMode.names.filter { name in
+            (try? StepCacheMode(parsing: name)).map { cannotRun($0, on: transformer) == nil } ?? false
+        }
+    }
+
     public func validate(_ r: GenerationRequest) throws {
         let unit = vae.spatialFactor * transformer.configuration.patchSize[1]
         guard r.width > 0, r.height > 0, r.width % unit == 0, r.height % unit == 0 else {
@@ -80,13 +100,8 @@ public final class TextToVideoPipeline: Sendable {
             guard cache.threshold.isFinite, cache.threshold >= 0 else {
                 throw PipelineError.invalidRequest("the step-cache threshold must be a number >= 0")
             }
-            if case .teaCache = cache, !(try model(for: r).0.matchesTeaCacheCoefficients) {
-                throw PipelineError.invalidRequest("teacache's published coefficients fit Wan 2.1 1.3B only (1536 wide, 30 blocks); "
-                                                   + "this model differs, use --cache easycache")
-            }
-            if case .magCache = cache, (r.magRatios ?? defaults.magcacheRatios) == nil {
-                throw PipelineError.invalidRequest("magcache needs this model's magnitude ratios (kino.json magcache_ratios, "
-                                                   + "measured by `kino bench caching --calibrate`); use --cache easycache")
+            if let problem = cannotRun(cache, on: try model(for: r).0, magRatios: r.magRatios) {
+                throw PipelineError.invalidRequest(problem)
             }
         }
         if let g = r.guidanceSteps, g < 0 {

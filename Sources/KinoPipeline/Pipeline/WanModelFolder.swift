@@ -57,7 +57,7 @@ extension TextToVideoPipeline {
         // One more copy of the transformer per recipe LoRA: recipe requests must not pay a merge per clip.
         var recipeTransformers: [String: WanTransformer] = [:]
         for lora in defaults.recipeLoRAs {
-            guard let file = Recipe(lora: lora).loraFile else { continue }
+            let file = LoRAAdapter.splitWeight(lora)
             recipeTransformers[lora] = try WanTransformer(
                 directory: folder.appendingPathComponent("transformer"), dtype: dtype,
                 loras: loras + [LoRAAdapter(path: folder.appendingPathComponent(file.path).path, weight: file.weight)])

@@ -165,11 +165,7 @@ extension ServiceConfiguration {
             request.turbo = value
         }
         if let text = fields["cache"] {
-            request.cache = try Self.validateCache(text)
-            if let name = request.cache?.split(separator: ":").first.map(String.init), name != "off", !caches.contains(name) {
-                throw KinoServiceError.invalid("This model cannot run cache '\(name)' (teacache fits Wan 2.1 1.3B only; magcache needs "
-                                               + "the model's calibration). Its caches: \(caches.joined(separator: ", ")).", param: "cache")
-            }
+            request.cache = try validateCache(text)
         }
         if let text = fields["recipe"] {
             guard recipes.contains(text) else {
@@ -193,8 +189,7 @@ extension ServiceConfiguration {
 
     /// The step-cache names the engine knows (`StepCacheMode`), checked here so a typo is a 400, not a failed job.
 
-    static func validateCache(_ text: String) throws -> String {
-        let value = text
+    func validateCache(_ value: String) throws -> String {
         let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         // A plain decimal (0.05, 1): what the OpenAPI document's pattern allows, no exponents or signs.
         func decimal(_ t: String) -> Bool {
@@ -204,7 +199,11 @@ extension ServiceConfiguration {
         let thresholdOK = parts.count == 1 || decimal(parts[1])
         guard value == "off" || (ServiceConfiguration.cacheNames.contains(parts[0]) && thresholdOK) else {
             throw KinoServiceError.invalid("cache must be off or one of \(ServiceConfiguration.cacheNames.joined(separator: ", ")), optionally with "
-                                           + ":THRESHOLD (a number >= 0), e.g. easycache:0.05; got '\(text)'.", param: "cache")
+                                           + ":THRESHOLD (a number >= 0), e.g. easycache:0.05; got '\(value)'.", param: "cache")
+        }
+        guard value == "off" || caches.contains(parts[0]) else {
+            throw KinoServiceError.invalid("This model cannot run cache '\(parts[0])' (teacache fits Wan 2.1 1.3B only; magcache needs "
+                                           + "the model's calibration). Its caches: \(caches.joined(separator: ", ")).", param: "cache")
         }
         return value
     }

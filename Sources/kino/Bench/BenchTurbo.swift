@@ -14,7 +14,7 @@ extension BenchEngine {
         let renderer = ClipRenderer(signing: nil)
         let d = try renderer.pipeline(for: model).defaults
         let set = try EvalPromptSet.load(from: Eval.locate("training/eval_prompts.json")).spread(turboPrompts)
-        let process = candidatesOnly ? (lines: [String](), speedUp: Double.nan) : try turboProcessLines()
+        let processLines = candidatesOnly ? [] : try turboProcessLines()
         let seed = set.seeds.first ?? 0
         let spec = { (prompt: String, turbo: Bool) in
             ClipSpec(model: model, prompt: prompt, width: set.width, height: set.height, frames: set.frames, seed: seed, turbo: turbo)
@@ -42,9 +42,6 @@ extension BenchEngine {
             }
             Console.error("turbo quality [\(index + 1)/\(set.prompts.count)] PSNR \(String(format: "%.1f", psnrsByMode[1].last ?? .nan)) dB")
         }
-        let verdicts: [Bool: [Verdict]] = [false: verdictsByMode[0], true: verdictsByMode[1]]
-        let seconds: [Bool: Double] = [false: secondsByMode[0], true: secondsByMode[1]]
-        let calls: [Bool: Int] = [false: callsByMode[0], true: callsByMode[1]]
         let psnrs = psnrsByMode[1]
         func meanChange(_ mode: Int) -> Double { verdictsByMode[mode].meanChange(from: verdictsByMode[0]) }
         var candidateLines: [String] = []
@@ -61,40 +58,38 @@ extension BenchEngine {
             }
         }
         let n = Double(set.prompts.count)
-        let normal = verdicts[false] ?? [], turbo = verdicts[true] ?? []
+        let normal = verdictsByMode[0], turbo = verdictsByMode[1]
         var lines = ["## Turbo quality on kino-tiny (\(set.prompts.count) eval prompts, seed \(seed), \(plan.width)x\(plan.height), \(plan.frames) frames)", "",
                      "Each prompt of `training/eval_prompts.json` is generated at the default step count and with `--turbo` from the same "
                          + "seed and scored by `kino eval`'s detectors (docs/eval.md). PSNR compares each turbo clip's 8-bit frames with "
                          + "its full-step twin.", "",
                      "| mode | steps | full transformer calls per clip | denoise + decode s per clip (in process) |", "|---|---|---|---|"]
-        for mode in [false, true] {
-            lines.append("| \(mode ? "turbo" : "default") | \(d.steps(explicit: nil, turbo: mode)) | "
-                         + "\(String(format: "%.1f", Double(calls[mode] ?? 0) / n)) | \(f2((seconds[mode] ?? 0) / n)) |")
+        for mode in 0..<2 {
+            lines.append("| \(mode == 1 ? "turbo" : "default") | \(d.steps(explicit: nil, turbo: mode == 1)) | "
+                         + "\(String(format: "%.1f", Double(callsByMode[mode]) / n)) | \(f2(secondsByMode[mode] / n)) |")
         }
         lines += ["", "| criterion | split | default | turbo | turbo − default (points) |", "|---|---|---|---|---|"]
-        var meanDelta = 0.0, scored = 0
         for c in Criterion.allCases {
             for (name, a, b) in [("all", normal, turbo), ("held-out", normal.split(.heldOut), turbo.split(.heldOut))] {
                 let ta = a.tally(c), tb = b.tally(c)
                 guard let fa = ta.fraction, let fb = tb.fraction else { continue }
-                if name == "all" { meanDelta += 100 * (fb - fa); scored += 1 }
                 lines.append("| \(c.rawValue) | \(name) | \(ta) | \(tb) | \(String(format: "%+.1f", 100 * (fb - fa))) |")
             }
         }
         let sorted = psnrs.sorted()
-        lines += ["", "Mean change over the criteria (all prompts): **\(String(format: "%+.1f", meanDelta / Double(max(1, scored)))) points** "
+        lines += ["", "Mean change over the criteria (all prompts): **\(String(format: "%+.1f", meanChange(1))) points** "
                   + "(the target is within ±3).", "",
                   "PSNR of turbo against full steps: mean **\(String(format: "%.1f", sorted.reduce(0, +) / Double(max(1, sorted.count)))) dB**, "
                   + "median \(String(format: "%.1f", sorted.isEmpty ? .nan : sorted[sorted.count / 2])) dB, "
                   + "min \(String(format: "%.1f", sorted.first ?? .nan)) dB over \(sorted.count) clips.", ""]
-        return [lines[0], lines[1], "### Whole process", ""] + process.lines + ["### Quality", ""] + lines.dropFirst(2) + candidateLines
+        return [lines[0], lines[1], "### Whole process", ""] + processLines + ["### Quality", ""] + lines.dropFirst(2) + candidateLines
     }
 }
 
 extension BenchEngine {
     /// The whole `kino generate` process, default against `--turbo`: start-up, denoising, decoding, upscaling,
     /// watermarks, x264 and C2PA, as a user runs it. Runs alternate the two; medians of `repeats` each.
-    func turboProcessLines(repeats: Int = 5) throws -> (lines: [String], speedUp: Double) {
+    func turboProcessLines(repeats: Int = 5) throws -> [String] {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kino-bench-turbo-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -130,6 +125,6 @@ extension BenchEngine {
         lines.append("Turbo speed-up of the whole process (prompt → MP4 with watermarks and C2PA, start-up included): "
                      + "**\(f2(normal / fast))x** (the target is >= 2x).")
         lines.append("")
-        return (lines, normal / fast)
+        return lines
     }
 }

@@ -11,6 +11,9 @@ public enum Fixtures {
     public static let wan = root.appendingPathComponent("wan")
     public static let tinyPipeline = wan.appendingPathComponent("tiny-pipeline")
     public static let tokenizer = tinyPipeline.appendingPathComponent("tokenizer")
+    /// Wan 2.2 TI2V goldens (Tooling/make_ti2v_goldens.py) and their tiny model folder.
+    public static let ti2v = root.appendingPathComponent("ti2v")
+    public static let tinyTI2V = ti2v.appendingPathComponent("tiny-ti2v")
 
     public static func json(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: wan.appendingPathComponent(name))

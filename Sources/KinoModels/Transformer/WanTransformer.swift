@@ -116,18 +116,24 @@ struct WanBlock: Sendable {
         hasCrossNorm = c.crossAttnNorm
     }
 
-    /// x [B, N, dim]; timeProjection [B, 6, dim]; crossKV from `crossAttention.keysValues(text)`.
+    /// x [B, N, dim]; timeProjection [B, 6, dim], or [B, F, 6, dim] with one timestep per latent frame (the
+    /// N tokens are then F groups of N/F, frame by frame); crossKV from `crossAttention.keysValues(text)`.
     func callAsFunction(_ x: Tensor, timeProjection: Tensor, crossKV: (Tensor, Tensor), rotary: (cos: Tensor, sin: Tensor)) -> Tensor {
-        let mod = modulation + timeProjection                             // [B, 6, dim]
-        func part(_ i: Int) -> Tensor { mod.sliced(axis: 1, i..<(i + 1)) } // [B, 1, dim]
+        let mod = modulation + timeProjection                             // [B, (F,) 6, dim]
+        let axis = mod.rank - 2
+        func part(_ i: Int) -> Tensor { mod.sliced(axis: axis, i..<(i + 1)) } // [B, (F,) 1, dim]
+        // Per-frame modulation broadcasts over each frame's tokens: [B, N, dim] viewed as [B, F, N/F, dim].
+        let (b, n, dim) = (x.shape[0], x.shape[1], x.shape[2])
+        func grouped(_ t: Tensor) -> Tensor { axis == 1 ? t : t.reshaped([b, mod.shape[1], n / mod.shape[1], dim]) }
+        func flat(_ t: Tensor) -> Tensor { axis == 1 ? t : t.reshaped([b, n, dim]) }
         var h = x
-        let n1 = h.modulatedLayerNorm(eps: eps, shift: part(0), scale: part(1))
+        let n1 = flat(grouped(h).modulatedLayerNorm(eps: eps, shift: part(0), scale: part(1)))
         let a = selfAttention(n1, keysValues: selfAttention.keysValues(n1), rotary: rotary)
-        h = h + a * part(2)
+        h = h + flat(grouped(a) * part(2))
         let normed = hasCrossNorm ? crossNorm(h) : h
         h = h + crossAttention(normed, keysValues: crossKV, rotary: nil)
-        let f = ffnOut(ffnIn(h.modulatedLayerNorm(eps: eps, shift: part(3), scale: part(4))).geluTanh())
-        h = h + f * part(5)
+        let f = ffnOut(ffnIn(flat(grouped(h).modulatedLayerNorm(eps: eps, shift: part(3), scale: part(4)))).geluTanh())
+        h = h + flat(grouped(f) * part(5))
         return h
     }
 }

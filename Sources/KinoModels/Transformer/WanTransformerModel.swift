@@ -81,23 +81,31 @@ public struct WanTransformer: Sendable {
         return Tensor(shape: [timesteps.count, 2 * half], values: values)
     }
 
-    /// Predicts the flow velocity. latents [B, C, F, H, W]; one timestep per batch item (0...1000).
+    /// Predicts the flow velocity. latents [B, C, F, H, W]; one timestep per batch item (0...1000), or
+    /// `frameTimesteps`, one per latent frame (after temporal patching) for every batch item: the per-token
+    /// timesteps of Wan 2.2's `expand_timesteps` pipelines, where given (clean) frames run at t = 0.
     /// `cache` lets the call reuse work of earlier steps (see `StepCache`; one per guidance branch).
-    public func callAsFunction(_ latents: Tensor, timesteps: [Float], context: TextContext, cache: StepCache? = nil,
-                               isCancelled: () -> Bool = { false }) throws -> Tensor {
+    public func callAsFunction(_ latents: Tensor, timesteps: [Float], frameTimesteps: [Float]? = nil, context: TextContext,
+                               cache: StepCache? = nil, isCancelled: () -> Bool = { false }) throws -> Tensor {
         let c = configuration
         let (b, f, h, w) = (latents.shape[0], latents.shape[2], latents.shape[3], latents.shape[4])
         let (pt, ph, pw) = (c.patchSize[0], c.patchSize[1], c.patchSize[2])
-        guard f % pt == 0, h % ph == 0, w % pw == 0, latents.shape[1] == c.inChannels, timesteps.count == b else {
+        guard f % pt == 0, h % ph == 0, w % pw == 0, latents.shape[1] == c.inChannels else {
             throw ModelError.invalidInput("latents \(latents.shape) do not fit patch size \(c.patchSize) and \(c.inChannels) channels")
+        }
+        guard frameTimesteps.map({ $0.count == f / pt }) ?? (timesteps.count == b) else {
+            throw ModelError.invalidInput("give one timestep per batch item (\(b)) or one per latent frame (\(f / pt))")
         }
         if let cache, let reused = cache.reuseWholeOutput(latents) { return reused }
         let (fp, hp, wp) = (f / pt, h / ph, w / pw)
         let rotary = Rotary.tables3D(frames: fp, height: hp, width: wp, axisDims: Rotary.wanAxisDims(headDim: c.attentionHeadDim))
         var x = latents.conv3d(weight: patchEmbedding, bias: patchBias, stride: (pt, ph, pw))   // [B, dim, F', H', W']
         x = x.reshaped([b, c.innerDim, fp * hp * wp]).transposed(1, 2).contiguous()             // [B, N, dim]
-        let temb = timeOut(timeIn(timestepFeatures(timesteps)).silu())                          // [B, dim]
-        let tproj = timeProjection(temb.silu()).reshaped([b, 6, c.innerDim])                    // [B, 6, dim]
+        // Per-frame timesteps make per-frame embeddings: [B·F', dim], modulating each frame's tokens.
+        let steps = frameTimesteps.map { perFrame in (0..<b).flatMap { _ in perFrame } } ?? timesteps
+        let temb = timeOut(timeIn(timestepFeatures(steps)).silu())                              // [B(·F'), dim]
+        let groups = frameTimesteps == nil ? [b] : [b, fp]
+        let tproj = timeProjection(temb.silu()).reshaped(groups + [6, c.innerDim])             // [B, (F',) 6, dim]
         func runBlocks(_ input: Tensor, from start: Int) throws -> Tensor {
             var h = input
             for i in start..<blocks.count {
@@ -113,8 +121,12 @@ public struct WanTransformer: Sendable {
         } else {
             x = try runBlocks(x, from: 0)
         }
-        let mod = outModulation + temb.unsqueezed(1)                                            // [B, 2, dim]
-        x = x.modulatedLayerNorm(eps: c.eps, shift: mod.sliced(axis: 1, 0..<1), scale: mod.sliced(axis: 1, 1..<2))
+        let mod = outModulation + temb.reshaped(groups + [1, c.innerDim])                      // [B, (F',) 2, dim]
+        let axis = mod.rank - 2
+        let n = fp * hp * wp
+        x = x.reshaped(groups + [n / (groups.count == 1 ? 1 : fp), c.innerDim])
+            .modulatedLayerNorm(eps: c.eps, shift: mod.sliced(axis: axis, 0..<1), scale: mod.sliced(axis: axis, 1..<2))
+            .reshaped([b, n, c.innerDim])
         x = projectionOut(x)                                                                    // [B, N, pt·ph·pw·Cout]
         // Unpatchify: [B, F', H', W', pt, ph, pw, C] -> [B, C, F'·pt, H'·ph, W'·pw].
         let y = x.reshaped([b, fp, hp, wp, pt, ph, pw, c.outChannels]).permuted([0, 7, 1, 4, 2, 5, 3, 6]).contiguous()

@@ -24,6 +24,12 @@ public struct GenerationRequest: Sendable {
     /// SDEdit (remix): start from these clean latents, re-noised to `strength` (0 keeps them, 1 ignores them).
     public var initialLatents: Tensor?
     public var strength: Float
+    /// Image-to-video and video extension: the clean, normalised latents of the clip's first k latent frames
+    /// [1, C, k, H/sf, W/sf] (a picture's, or the last frames of a clip being extended). They replace those frames
+    /// before every transformer call and after the last step, and their tokens run at timestep 0 (Wan 2.2 TI2V's
+    /// scheme); the noise still covers every latent frame. Only models trained for it accept it
+    /// (`TextToVideoPipeline.acceptsConditioning`).
+    public var conditionLatents: Tensor?
     /// Training-free step caching (`--cache`; turbo mode picks the model's): some transformer calls reuse what an
     /// earlier step computed (nil: every call runs every block). See `StepCacheMode`.
     public var cache: StepCacheMode?

@@ -79,6 +79,14 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     /// Wan 2.1's published defaults, used for folders without `kino.json`.
     public static let wan = ModelDefaults(fps: 16, seconds: 5, steps: 50, guidance: 5.0, shift: nil, scheduler: nil, negativePrompt: nil)
 
+    /// Wan 2.2 TI2V-5B's published defaults (1280x704, 121 frames at 24 fps, 50 steps, guidance 5; its flow shift
+    /// of 5 is in its scheduler config), used for TI2V folders without `kino.json`.
+    public static let wan22TI2V: ModelDefaults = {
+        var d = ModelDefaults(fps: 24, seconds: 5, steps: 50, guidance: 5.0, shift: nil, scheduler: nil, negativePrompt: nil)
+        d.defaultSize = [1280, 704]
+        return d
+    }()
+
     init(fps: Int?, seconds: Double?, steps: Int?, guidance: Float?, shift: Double?, scheduler: SchedulerConfiguration.Kind?, negativePrompt: String?) {
         self.fps = fps
         self.seconds = seconds

@@ -17,12 +17,16 @@ public final class TextToVideoPipeline: Sendable {
     public let defaults: ModelDefaults
     /// Text length the transformer attends over (Wan: 512, padded with zero embeddings).
     public let maxTextLength: Int
+    /// Whether the model was trained to continue from given latent frames (model_index.json `expand_timesteps`:
+    /// Wan 2.2 TI2V-5B, kino-tiny): image-to-video and extension need it; editing by partial noising does not.
+    public let acceptsConditioning: Bool
     private let contextCache = ContextCache()
     private let recipeContextCaches: [String: ContextCache]
 
     public init(tokenizer: any PromptTokenizer, textEncoder: T5Encoder, transformer: WanTransformer,
                 recipeTransformers: [String: WanTransformer] = [:], vae: any LatentCodec,
-                scheduler: SchedulerConfiguration, defaults: ModelDefaults, maxTextLength: Int = 512) {
+                scheduler: SchedulerConfiguration, defaults: ModelDefaults, maxTextLength: Int = 512,
+                acceptsConditioning: Bool = false) {
         self.tokenizer = tokenizer
         self.textEncoder = textEncoder
         self.transformer = transformer
@@ -32,7 +36,13 @@ public final class TextToVideoPipeline: Sendable {
         self.scheduler = scheduler
         self.defaults = defaults
         self.maxTextLength = maxTextLength
+        self.acceptsConditioning = acceptsConditioning
     }
+
+    /// Why image-to-video and extension are refused on models without conditioning (which models have it).
+    public static let conditioningUnsupported = "this model cannot start from an image or continue a video: it was not trained "
+        + "with given frames (its model_index.json has no expand_timesteps: true). Use kino-tiny or Wan 2.2 TI2V-5B "
+        + "(Wan-AI/Wan2.2-TI2V-5B-Diffusers); editing a video by partial noising (--edit) works with every model"
 
     /// Text embeddings [1, maxTextLength, d]: the real tokens' encoding, zero-padded as Wan does.
     public func encodePrompt(_ prompt: String) throws -> Tensor {
@@ -127,6 +137,17 @@ public final class TextToVideoPipeline: Sendable {
         if let initial = r.initialLatents, initial.shape != shape {
             throw PipelineError.invalidRequest("source latents have shape \(initial.shape) but this request needs \(shape)")
         }
+        if let given = r.conditionLatents {
+            guard acceptsConditioning else { throw PipelineError.invalidRequest(Self.conditioningUnsupported) }
+            guard transformer.configuration.patchSize[0] == 1 else {
+                throw PipelineError.invalidRequest("given frames need a transformer without temporal patches (patch_size[0] = 1)")
+            }
+            guard given.rank == 5, given.shape[2] >= 1, given.shape[2] < shape[2],
+                  given.shape[0] == 1, given.shape[1] == shape[1], given.shape[3] == shape[3], given.shape[4] == shape[4] else {
+                throw PipelineError.invalidRequest("given latent frames have shape \(given.shape); this request needs [1, \(shape[1]), k, "
+                                                   + "\(shape[3]), \(shape[4])] with 1 <= k < \(shape[2]) (the clip must be longer than what is given)")
+            }
+        }
     }
 
     /// Runs the whole generation. Heavy: call it from a dedicated thread, never the cooperative pool.
@@ -192,6 +213,17 @@ public final class TextToVideoPipeline: Sendable {
             latents.addScaled(noise, by: sigma)
             sampler.begin(at: first)
         }
+        // Given frames (image-to-video, extension) are put back before every call and after the last step; the
+        // sampler itself steps every frame, as diffusers does, since what it makes of the given ones is discarded.
+        let given = r.conditionLatents?.toF32()
+        let givenFrames = given?.shape[2] ?? 0
+        func withGiven(_ x: Tensor) -> Tensor {
+            guard let given else { return x }
+            return Tensor.concatenate([given, x.sliced(axis: 2, givenFrames..<x.shape[2]).contiguous()], axis: 2)
+        }
+        func frameTimesteps(_ t: Float) -> [Float]? {
+            given == nil ? nil : (0..<shape[2]).map { $0 < givenFrames ? 0 : t }
+        }
         let total = r.steps - first
         // MagCache's ratios were calibrated over the whole schedule: resample to it, then skip what SDEdit skips.
         let ratios = r.magRatios ?? defaults.magcacheRatios
@@ -210,18 +242,21 @@ public final class TextToVideoPipeline: Sendable {
         for i in first..<r.steps {
             if isCancelled() { throw CancellationError() }
             let t = sampler.timesteps[i]
-            var velocity = try transformer(latents, timesteps: [t], context: cond, cache: condCache, isCancelled: isCancelled)
+            let input = withGiven(latents)
+            var velocity = try transformer(input, timesteps: [t], frameTimesteps: frameTimesteps(t), context: cond,
+                                           cache: condCache, isCancelled: isCancelled)
             forwards += 1
             if let uncond, i < (r.guidanceSteps ?? r.steps) {
                 forwards += 1
-                let v0 = try transformer(latents, timesteps: [t], context: uncond, cache: uncondCache, isCancelled: isCancelled)
+                let v0 = try transformer(input, timesteps: [t], frameTimesteps: frameTimesteps(t), context: uncond,
+                                         cache: uncondCache, isCancelled: isCancelled)
                 // v = v0 + g·(v - v0)
                 velocity = v0 + (velocity - v0) * r.guidance
             }
             latents = sampler.step(velocity: velocity, sample: latents)
             progress(.denoising(step: i - first + 1, of: total))
         }
-        return (latents, [condCache, uncondCache].compactMap { $0 }, forwards)
+        return (withGiven(latents), [condCache, uncondCache].compactMap { $0 }, forwards)
     }
 }
 

@@ -53,7 +53,10 @@ extension TextToVideoPipeline {
         let schedulerURL = folder.appendingPathComponent("scheduler/scheduler_config.json")
         let scheduler = try ConfigFile.decode(SchedulerConfiguration.self, from: schedulerURL)
         try scheduler.validate(path: schedulerURL.path)
-        let defaults = try known ?? ModelDefaults.load(from: folder) ?? .wan
+        let pipelineConfig = try ModelIndex.load(from: index)
+        // A TI2V folder is known by its model_index.json and VAE alone; Wan 2.1's defaults would be wrong for it.
+        let isTI2V = pipelineConfig.expandTimesteps && vae.configuration.isResidual
+        let defaults = try known ?? ModelDefaults.load(from: folder) ?? (isTI2V ? .wan22TI2V : .wan)
         // One more copy of the transformer per recipe LoRA: recipe requests must not pay a merge per clip.
         var recipeTransformers: [String: WanTransformer] = [:]
         for lora in defaults.recipeLoRAs {
@@ -71,6 +74,33 @@ extension TextToVideoPipeline {
                                            message: "in_channels \(transformer.configuration.inChannels) does not match the VAE's z_dim \(vae.configuration.zDim)")
         }
         return TextToVideoPipeline(tokenizer: tokenizer, textEncoder: textEncoder, transformer: transformer,
-                                   recipeTransformers: recipeTransformers, vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults)
+                                   recipeTransformers: recipeTransformers, vae: WanLatentCodec(vae: vae), scheduler: scheduler, defaults: defaults,
+                                   acceptsConditioning: pipelineConfig.expandTimesteps)
+    }
+}
+
+/// What Kino reads from `model_index.json` besides the component folders.
+struct ModelIndex: Decodable {
+    /// Per-token timesteps (Wan 2.2 TI2V): the model continues from given latent frames.
+    var expandTimesteps = false
+    /// Wan 2.2 A14B's second, low-noise transformer: a design Kino does not run.
+    var hasSecondTransformer = false
+
+    enum CodingKeys: String, CodingKey { case expandTimesteps = "expand_timesteps", transformer2 = "transformer_2" }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        expandTimesteps = try c.decodeIfPresent(Bool.self, forKey: .expandTimesteps) ?? false
+        let second = try c.decodeIfPresent([String?].self, forKey: .transformer2) ?? []
+        hasSecondTransformer = second.contains { $0 != nil }
+    }
+
+    static func load(from url: URL) throws -> ModelIndex {
+        let index = try ConfigFile.decode(ModelIndex.self, from: url)
+        guard !index.hasSecondTransformer else {
+            throw ModelError.invalidConfig(path: url.path, message: "transformer_2 is set: two-expert Wan 2.2 models (A14B) are not "
+                                           + "supported; Kino runs Wan 2.1 and Wan 2.2 TI2V-5B folders")
+        }
+        return index
     }
 }

@@ -52,21 +52,25 @@ public final class ClipRenderer: Sendable {
     }
 
     /// The plan and request a spec leads to, without rendering (for reports and for checking a spec up front).
+    /// Pictures and videos the spec starts from are decoded and encoded here too (they decide the plan).
     public func prepare(_ spec: ClipSpec) throws -> (plan: GenerationPlan, request: GenerationRequest) {
         do {
             let pipeline = try pipeline(for: spec.model)
-            return try prepare(spec, on: pipeline)
+            let prepared = try prepare(spec, on: pipeline, isCancelled: { false })
+            return (prepared.plan, prepared.request)
         } catch {
             throw ClipRenderError.map(error)
         }
     }
 
-    func prepare(_ spec: ClipSpec, on pipeline: TextToVideoPipeline) throws -> (plan: GenerationPlan, request: GenerationRequest) {
+    func prepare(_ spec: ClipSpec, on pipeline: TextToVideoPipeline, isCancelled: () -> Bool) throws -> PreparedClip {
         let size = spec.width.flatMap { w in spec.height.map { (w, $0) } }
         guard (spec.width == nil) == (spec.height == nil) else { throw ClipRenderError.invalid("give both width and height, or neither") }
         let d = pipeline.defaults
-        let plan = try GenerationPlan.make(size: size, frames: spec.frames, seconds: spec.seconds, fps: spec.fps, defaults: d,
-                                           temporalFactor: pipeline.vae.temporalFactor)
+        var source = try SourceClip.load(spec.conditioning, pipeline: pipeline)
+        var plan = try source?.plan(spec, size: size, pipeline: pipeline)
+            ?? GenerationPlan.make(size: size, frames: spec.frames, seconds: spec.seconds, fps: spec.fps, defaults: d,
+                                   temporalFactor: pipeline.vae.temporalFactor)
         let prompt = try StylePresets.apply(spec.style, to: spec.prompt)
         var request = try GenerationRequest.make(prompt: prompt, negativePrompt: spec.negativePrompt, plan: plan, defaults: d,
                                              steps: spec.steps, guidance: spec.guidance, shift: spec.shift,
@@ -91,11 +95,16 @@ public final class ClipRenderer: Sendable {
             }
             request.initialLatents = source
             request.strength = Float(strength)
-        case nil:
+        case .edit(_, let strength)?:
+            request.strength = Float(strength)
+        case .image?, .imageFrames?, .extend?, nil:
             break
         }
+        try source?.condition(&request, plan: plan, pipeline: pipeline, isCancelled: isCancelled)
         try pipeline.validate(request)
-        return (plan, request)
+        let joins = source?.joinsOutput == true ? source : nil
+        if let joins { plan.keptFrames = joins.frames.frameCount + joins.added }
+        return PreparedClip(plan: plan, request: request, extending: joins)
     }
 
     /// Makes one clip. See the type's notes on threads and cancellation.
@@ -118,7 +127,8 @@ public final class ClipRenderer: Sendable {
         progress(ClipProgress(.loadingModel, fraction: nil))
         let pipeline = try pipeline(for: spec.model)
         try checkpoint()
-        let (plan, request) = try prepare(spec, on: pipeline)
+        let prepared = try prepare(spec, on: pipeline, isCancelled: isCancelled)
+        let (plan, request) = (prepared.plan, prepared.request)
         let result = try pipeline.generate(request, progress: { event in
             switch event {
             case .encodingPrompt: progress(ClipProgress(.encodingPrompt, fraction: nil))
@@ -132,7 +142,8 @@ public final class ClipRenderer: Sendable {
         if let latents = outputs.latents {
             try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(spec.seed)"], to: latents.path)
         }
-        let frames = try ClipExport.frames(from: result, plan: plan)
+        var frames = try ClipExport.frames(from: result, plan: plan)
+        if let source = prepared.extending { frames = try source.join(generated: result, plan: plan) }
         var clip = RenderedClip(plan: plan, steps: request.steps, seed: spec.seed, frames: frames, export: nil,
                                 reusedForwards: result.reusedForwards, fullForwards: result.fullForwards)
         if let video = outputs.video, let signing {

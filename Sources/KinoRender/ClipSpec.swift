@@ -1,4 +1,5 @@
 import Foundation
+import KinoMedia
 import KinoModels
 import KinoPipeline
 import KinoTensor
@@ -63,12 +64,25 @@ public struct LoRASelection: Sendable, Hashable, Codable {
     }
 }
 
-/// What a clip starts from besides the prompt. Remix re-noises a finished clip's clean latents (SDEdit); the
-/// image and video modes of the engine join this list.
+/// What a clip starts from besides the prompt (docs/generate.md, "Starting from a picture or a video").
 public enum ClipConditioning: Sendable {
     /// A finished clip's clean latents (`latents.safetensors`, tensor `latents`) and how far to re-noise them
     /// (0 keeps the source, 1 ignores it). The clip keeps the source's size and length.
     case remix(latents: URL, strength: Double)
+    /// Image-to-video: the clip's first frame is this picture (PNG, JPEG or WebP), fitted to the generation size
+    /// (scaled to cover it, centre cropped). Needs a model trained with given frames
+    /// (`TextToVideoPipeline.acceptsConditioning`).
+    case image(URL)
+    /// The same with a picture already decoded (evaluation starts from the world's own first frames).
+    case imageFrames(VideoFrames)
+    /// Continues a video by `ClipSpec.seconds` (the time added): the output is the source's own frames followed by
+    /// the continuation, at the source's size and frame rate. The continuation is generated from the source's last
+    /// 1 + 4(k - 1) frames given as k latent frames (`latentFrames`; nil: `ClipSources.defaultExtensionLatentFrames`).
+    /// Needs a model trained with given frames.
+    case extend(video: URL, latentFrames: Int?)
+    /// Re-renders a video (MP4, MOV or WebM) with the prompt, from its own frames re-noised to `strength` (0 keeps
+    /// it, 1 ignores it); keeps its length and frame rate. Works with every model.
+    case edit(video: URL, strength: Double)
 }
 
 /// The marks every output carries: the visible one (off only for `watermark-free` keys and `--no-watermark`),

@@ -19,6 +19,7 @@ struct Eval: AsyncParsableCommand {
               kino eval                                  # kino-tiny, training/eval_prompts.json -> bench/quality.md
               kino eval --ground-truth-only              # only check the detectors on ground truth
               kino eval --seeds 1,2 --steps 10 --out /tmp/q.md --sheet /tmp/q.jpg
+              kino eval --image                          # image-to-video vs text-only -> bench/quality-i2v.md
             """)
 
     @OptionGroup var engine: EngineOptions
@@ -29,8 +30,10 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Flow shift (default: the model's; with --turbo its turbo_shift).") var shift: Double?
     @Flag(help: "Turbo mode, as `kino generate --turbo`: the model's short schedule plus first-block step caching.") var turbo = false
     @Option(help: "Evaluate only the first N prompts (a quick look; the report says so).") var limit: Int?
-    @Option(help: "Markdown report path.") var out = "bench/quality.md"
-    @Option(help: "Contact sheet path (JPEG).") var sheet = "bench/quality.jpg"
+    @Flag(help: "Image-to-video: start every clip from the first frame of its prompt's ground-truth clip, and score text-only clips of the same prompts and seeds beside them (first-frame fidelity too).")
+    var image = false
+    @Option(help: "Markdown report path (default bench/quality.md; with --image bench/quality-i2v.md).") var out: String?
+    @Option(help: "Contact sheet path, JPEG (default bench/quality.jpg; with --image bench/quality-i2v.jpg).") var sheet: String?
     @Option(help: "Ground-truth fixture folder (groundtruth.json + .mp4).") var groundTruth = "Tests/Fixtures/eval"
     @Flag(help: "Only score the detectors on the ground-truth clips, print the result and stop.") var groundTruthOnly = false
     @Option(help: "Keep the generated clips here (raw RGB) and reuse them on the next run with the same model, prompt, seed and steps, so detectors can be re-scored without generating again.") var clipsDir: String?
@@ -69,6 +72,9 @@ struct Eval: AsyncParsableCommand {
             return
         }
 
+        let out = self.out ?? (image ? "bench/quality-i2v.md" : "bench/quality.md")
+        let sheet = self.sheet ?? (image ? "bench/quality-i2v.jpg" : "bench/quality.jpg")
+        let pictures = image ? try await runOnThread { try Eval.firstFrames(gtFolder) } : [:]
         var promptSet = try EvalPromptSet.load(from: Eval.locate(prompts))
         if let limit { promptSet.prompts = Array(promptSet.prompts.prefix(max(1, limit))) }
         let set = promptSet
@@ -82,6 +88,11 @@ struct Eval: AsyncParsableCommand {
             ClipSpec(model: model, prompt: prompt, width: set.width, height: set.height, frames: set.frames, seed: seed,
                      steps: steps, guidance: guidance, shift: shift, turbo: turbo)
         }
+        if image {
+            for p in set.prompts where pictures[p.id] == nil {
+                throw ValidationError("prompt \(p.id) has no ground-truth clip in \(groundTruth) to start from")
+            }
+        }
         let d = try await runOnThread { try renderer.pipeline(for: model).defaults }
         let (plan, firstRequest) = try await runOnThread { try renderer.prepare(spec(set.prompts.first?.prompt ?? "", 0)) }
         let stepCount = firstRequest.steps
@@ -89,42 +100,57 @@ struct Eval: AsyncParsableCommand {
         Console.error("evaluating \(d.name ?? folder.lastPathComponent): \(total) clips at \(plan.width)x\(plan.height), "
                       + "\(plan.frames) frames, \(stepCount) steps")
         let started = Date()
-        var verdicts: [Verdict] = [], tiles: [ContactSheet.Tile] = []
+        var verdicts: [Verdict] = [], tiles: [ContactSheet.Tile] = [], textOnly: [Verdict] = []
+        var fidelity: [Eval.FirstFrame] = []
         var reused = 0, generationSeconds = 0.0
+        let modes = image ? [false, true] : [false]
         for seed in seedList {
             for p in set.prompts {
-                let clipSpec = spec(p.prompt, seed)
-                let t0 = Date()
-                let cache = clipsDir.map { dir in
-                    URL(fileURLWithPath: dir).appendingPathComponent(
-                        "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)\(turbo ? "t" : "")\(guidance.map { "-g\($0)" } ?? "")\(shift.map { "-f\($0)" } ?? "")-\(plan.width)x\(plan.height)x\(plan.frames).rgb")
-                }
-                let (clip, detection, wasCached) = try await runOnThread { () -> (EvalClip, Detection, Bool) in
-                    var frames: VideoFrames, wasCached = false
-                    if let cache, let data = try? Data(contentsOf: cache) {
-                        frames = try VideoFrames(width: plan.width, height: plan.height, frameRate: FrameRate(plan.fps), pixels: [UInt8](data))
-                        wasCached = true
-                    } else {
-                        frames = try renderer.render(clipSpec).frames
-                        if let cache {
-                            try FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
-                            try Data(frames.pixels).write(to: cache)
-                        }
+                for startsFromImage in modes {
+                    var draft = spec(p.prompt, seed)
+                    if startsFromImage, let picture = pictures[p.id] { draft.conditioning = .imageFrames(picture) }
+                    let clipSpec = draft
+                    let t0 = Date()
+                    let cache = clipsDir.map { dir in
+                        URL(fileURLWithPath: dir).appendingPathComponent(
+                            "\(d.name ?? folder.lastPathComponent)-p\(p.id)-s\(seed)-n\(stepCount)\(turbo ? "t" : "")\(guidance.map { "-g\($0)" } ?? "")\(shift.map { "-f\($0)" } ?? "")-\(plan.width)x\(plan.height)x\(plan.frames)\(startsFromImage ? "-i2v" : "").rgb")
                     }
-                    let clip = try EvalClip(frames)
-                    return (clip, Detection(clip), wasCached)
+                    let (clip, detection, wasCached) = try await runOnThread { () -> (EvalClip, Detection, Bool) in
+                        var frames: VideoFrames, wasCached = false
+                        if let cache, let data = try? Data(contentsOf: cache) {
+                            frames = try VideoFrames(width: plan.width, height: plan.height, frameRate: FrameRate(plan.fps), pixels: [UInt8](data))
+                            wasCached = true
+                        } else {
+                            frames = try renderer.render(clipSpec).frames
+                            if let cache {
+                                try FileManager.default.createDirectory(at: cache.deletingLastPathComponent(), withIntermediateDirectories: true)
+                                try Data(frames.pixels).write(to: cache)
+                            }
+                        }
+                        let clip = try EvalClip(frames)
+                        return (clip, Detection(clip), wasCached)
+                    }
+                    if wasCached { reused += 1 } else { generationSeconds += Date().timeIntervalSince(t0) }
+                    let v = Verdict(prompt: p, seed: seed, detection: detection)
+                    if image && !startsFromImage {
+                        textOnly.append(v)
+                        continue
+                    }
+                    if startsFromImage, let picture = pictures[p.id] {
+                        let rendererRef = renderer
+                        fidelity.append(try await runOnThread { try Eval.firstFrame(of: clip, picture: picture, prompt: p, renderer: rendererRef, model: model) })
+                    }
+                    tiles.append(.init(clip: clip, label: "\(verdicts.count)\(p.split == .seen ? "S" : "H")"))
+                    verdicts.append(v)
+                    let wrong = Criterion.allCases.filter { v.correct($0) == false }.map(\.rawValue)
+                    Console.error(String(format: "[%d/%d] %.1f s  ", verdicts.count, total, Date().timeIntervalSince(t0))
+                                  + "\(p.split.rawValue)  \(p.prompt)" + (wrong.isEmpty ? "" : "  wrong: \(wrong.joined(separator: ","))")
+                                  + (startsFromImage ? String(format: "  first frame %.1f dB", fidelity.last?.psnr ?? 0) : ""))
                 }
-                if wasCached { reused += 1 } else { generationSeconds += Date().timeIntervalSince(t0) }
-                let v = Verdict(prompt: p, seed: seed, detection: detection)
-                tiles.append(.init(clip: clip, label: "\(verdicts.count)\(p.split == .seen ? "S" : "H")"))
-                verdicts.append(v)
-                let wrong = Criterion.allCases.filter { v.correct($0) == false }.map(\.rawValue)
-                Console.error(String(format: "[%d/%d] %.1f s  ", verdicts.count, total, Date().timeIntervalSince(t0))
-                              + "\(p.split.rawValue)  \(p.prompt)" + (wrong.isEmpty ? "" : "  wrong: \(wrong.joined(separator: ","))"))
             }
         }
         let seconds = Date().timeIntervalSince(started)
-        let generated = verdicts.count - reused
+        let generated = verdicts.count + textOnly.count - reused
 
         let sheetURL = URL(fileURLWithPath: sheet), outURL = URL(fileURLWithPath: out)
         for dir in [sheetURL, outURL].map({ $0.deletingLastPathComponent() }) {
@@ -142,9 +168,13 @@ struct Eval: AsyncParsableCommand {
                                generated, generationSeconds, generationSeconds / Double(generated))
         }
         if reused > 0 { settings += ", \(reused) clips reused from \(clipsDir ?? "")" }
-        let report = QualityReport(model: d.name ?? folder.lastPathComponent, modelDescription: d.description ?? folder.path,
+        var report = QualityReport(model: d.name ?? folder.lastPathComponent, modelDescription: d.description ?? folder.path,
                                    command: Eval.commandLine(), settings: settings, machine: Eval.machine(),
                                    seconds: seconds, verdicts: verdicts, groundTruth: gtVerdicts, sheetPath: sheet)
+        if image {
+            report.title = "image-to-video"
+            report.preamble = Eval.imageComparison(imageToVideo: verdicts, textOnly: textOnly, fidelity: fidelity)
+        }
         try report.markdown.write(to: outURL, atomically: true, encoding: .utf8)
         let held = verdicts.split(.heldOut)
         print("wrote \(out) and \(sheet): held-out colour \(held.tally(.colour)), direction \(held.tally(.direction)), "

@@ -21,6 +21,13 @@ struct Generate: AsyncParsableCommand {
               kino generate "a red ball bounces across green grass" -o ball.mp4
               kino generate "a boat drifting on the sea at night" --size 1280x720 --seconds 4 --seed 7 --style noir -o boat.mp4
               kino generate "..." --model /models/Wan2.1-T2V-1.3B-Diffusers --size 832x480 --frames 33 --precision bf16 -o wan.mp4
+
+            Starting from a picture or a video (docs/generate.md):
+              kino generate "the ball rolls to the right" --image first.png -o moving.mp4     # image-to-video
+              kino generate "the ball keeps rolling" --extend ball.mp4 --seconds 4 -o longer.mp4  # 4 s more
+              kino generate "a blue ball on snow" --edit ball.mp4 --strength 0.6 -o edited.mp4   # same length
+            --image and --extend need a model trained with given frames (kino-tiny, Wan 2.2 TI2V-5B); --edit works
+            with every model.
             """)
 
     @Argument(help: "What the video should show.") var prompt: String
@@ -58,6 +65,15 @@ struct Generate: AsyncParsableCommand {
     var cache: String?
     @Option(help: "A recipe from the model's kino.json (a LoRA, sampler, steps, guidance and caching in one name; docs/engine.md). --turbo is --recipe turbo.")
     var recipe: String?
+    @Option(help: "Start from this picture (PNG, JPEG, WebP): it becomes the first frame, scaled to cover the size and centre-cropped.")
+    var image: String?
+    @Option(help: "Continue this video: --seconds is the time added; the output keeps its frames, size and frame rate.")
+    var extend: String?
+    @Option(help: ArgumentHelp("With --extend: how many latent frames of the source's end the model is given (1 + 4(k-1) frames; default \(ClipSources.defaultExtensionLatentFrames)).",
+                               valueName: "k"))
+    var extendContext: Int?
+    @Option(help: "Re-render this video with the prompt, keeping its length and frame rate (see --strength).") var edit: String?
+    @Option(help: "With --edit: how far the source is re-noised, 0 (keep it) to 1 (ignore it); default 0.6.") var strength: Double?
     @OptionGroup var dataOption: DataOption
 
     func validate() throws {
@@ -68,6 +84,15 @@ struct Generate: AsyncParsableCommand {
         }
         if let cache {
             do { _ = try CacheSetting(parsing: cache) } catch { throw ValidationError("--cache: \(error) (or off)") }
+        }
+        if [image, extend, edit].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --image, --extend and --edit") }
+        if strength != nil && edit == nil { throw ValidationError("--strength goes with --edit") }
+        if let strength, !(0...1).contains(strength) { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
+        if extendContext != nil && extend == nil { throw ValidationError("--extend-context goes with --extend") }
+        if extend != nil && frames != nil { throw ValidationError("--extend takes --seconds, the time added, not --frames") }
+        if edit != nil && (frames != nil || seconds != nil) { throw ValidationError("--edit keeps the source's length; leave out --frames and --seconds") }
+        for path in [image, extend, edit].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no file at \(path)")
         }
         if let style, !StylePresets.acceptedNames.contains(style.lowercased()) {
             throw ValidationError("unknown --style '\(style)'; known styles: \(StylePresets.names.joined(separator: ", "))")
@@ -95,6 +120,9 @@ struct Generate: AsyncParsableCommand {
         draft.vaeTiling = vaeTiling.choice
         draft.timesteps = timesteps?.values
         draft.recipe = recipe
+        if let image { draft.conditioning = .image(URL(fileURLWithPath: image)) }
+        if let extend { draft.conditioning = .extend(video: URL(fileURLWithPath: extend), latentFrames: extendContext) }
+        if let edit { draft.conditioning = .edit(video: URL(fileURLWithPath: edit), strength: strength ?? 0.6) }
         do { draft.cache = try cache.map(CacheSetting.init(parsing:)) } catch { throw ValidationError("--cache: \(error)") }
         let spec = draft
         let outputs = ClipOutputs(video: URL(fileURLWithPath: output), thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },

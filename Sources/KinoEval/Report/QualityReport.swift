@@ -14,6 +14,10 @@ public struct QualityReport: Sendable {
     public var sheetPath: String?
     /// Targets for held-out compositions (criterion -> fraction), printed beside the scores.
     public var targets: [Criterion: Double] = [.colour: 0.70, .direction: 0.60, .scene: 0.80]
+    /// A section printed before the scores (image-to-video: its comparison with text-only, first-frame fidelity).
+    public var preamble: String?
+    /// What the report's clips are, in its title.
+    public var title = "prompt adherence"
 
     public init(model: String, modelDescription: String, command: String, settings: String, machine: String,
                 seconds: Double, verdicts: [Verdict], groundTruth: [Verdict], sheetPath: String?) {
@@ -29,10 +33,11 @@ public struct QualityReport: Sendable {
     }
 
     public var markdown: String {
-        var s = "# kino eval: prompt adherence of \(model)\n\n"
+        var s = "# kino eval: \(title) of \(model)\n\n"
         s += "Model: `\(model)` — \(modelDescription)\n\n"
         s += "Reproduce: `\(command)`\n\n"
         s += "Settings: \(settings). \(verdicts.count) clips in \(String(format: "%.0f", seconds)) s in all on \(machine).\n\n"
+        if let preamble { s += preamble }
         s += "## Scores\n\n"
         s += "| criterion | seen | held-out | held-out target |\n|---|---|---|---|\n"
         let seen = verdicts.split(.seen), held = verdicts.split(.heldOut)

@@ -103,7 +103,7 @@ enum WatermarkBenchClips {
         process.executableURL = try MediaTool.ffmpeg.locate()
         process.arguments = ["-hide_banner", "-nostdin", "-loglevel", "error"] + args
         let errorURL = scratch.appendingPathComponent("ffmpeg-stderr.txt")
-        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
         let errorHandle = try FileHandle(forWritingTo: errorURL)
         defer { try? errorHandle.close() }
         let stdout = Pipe()

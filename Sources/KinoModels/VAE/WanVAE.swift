@@ -1,14 +1,16 @@
 import Foundation
 import KinoTensor
 
-/// The Wan 2.1 video VAE (diffusers' `AutoencoderKLWan`): 8× spatial and 4× temporal compression to z_dim
-/// latent channels, causal in time. Frames are processed in chunks with a 2-frame causal cache, so memory
-/// is bounded by one chunk's activations (plus the output): encode feeds frames 1, 4, 4, ...; decode feeds
-/// one latent frame at a time and latent frame 0 yields 1 frame, each later one 4 (F = 1 + 4(T - 1)).
+/// The Wan video VAE (diffusers' `AutoencoderKLWan`): Wan 2.1's (8× spatial, 4× temporal compression to z_dim
+/// latent channels) and Wan 2.2's (`is_residual`, `patch_size` 2: 2×2 pixel patches folded into 12 channels
+/// around a residual encoder and decoder, 16× spatial), causal in time. Both take and return 3-channel video.
+/// Frames are processed in chunks with a 2-frame causal cache, so memory is bounded by one chunk's activations
+/// (plus the output): encode feeds frames 1, 4, 4, ...; decode feeds one latent frame at a time and latent
+/// frame 0 yields 1 frame, each later one 4 (F = 1 + 4(T - 1)).
 ///
 /// Weights are held as f32 in the layout each kernel reads: the 3×3×3 convolutions (almost all parameters)
 /// are rearranged once into per-tap matrices, so resident weight memory is about 4 bytes per parameter
-/// (about 0.5 GB for Wan 2.1's 127 M) whatever the dtype on disk.
+/// (about 0.5 GB for Wan 2.1's 127 M, 2.8 GB for Wan 2.2 TI2V-5B's 705 M) whatever the dtype on disk.
 /// `encode`/`decode` are synchronous and CPU-heavy; call them from a thread of your own, not the
 /// cooperative pool (the kernels spread over `Parallel`'s GCD workers).
 public struct WanVAE: Sendable {
@@ -63,13 +65,13 @@ public struct WanVAE: Sendable {
 
     // MARK: encode
 
-    /// Encodes `video` [B, in_channels, F, H, W] in [-1, 1] (F = 1 + 4k; H, W multiples of 8) to the latent
-    /// distribution's mean [B, z, 1 + k, H/8, W/8] (not normalised; see `normalizeLatents`).
+    /// Encodes `video` [B, 3, F, H, W] in [-1, 1] (F = 1 + 4k; H, W multiples of s = `spatialCompression`) to the
+    /// latent distribution's mean [B, z, 1 + k, H/s, W/s] (not normalised; see `normalizeLatents`).
     /// `isCancelled` is checked before every chunk; cancelling throws `CancellationError`.
     public func encode(_ video: Tensor, isCancelled: () -> Bool = { false }) throws -> Tensor {
         let c = configuration
-        guard video.rank == 5, video.shape[1] == c.inChannels else {
-            throw ModelError.invalidInput("encode expects a video [B, \(c.inChannels), F, H, W], got \(video.shape)")
+        guard video.rank == 5, video.shape[1] == c.videoChannels else {
+            throw ModelError.invalidInput("encode expects a video [B, \(c.videoChannels), F, H, W], got \(video.shape)")
         }
         let (frames, height, width) = (video.shape[2], video.shape[3], video.shape[4])
         guard frames >= 1, (frames - 1) % 4 == 0 else {
@@ -79,6 +81,7 @@ public struct WanVAE: Sendable {
         guard height > 0, width > 0, height % s == 0, width % s == 0 else {
             throw ModelError.invalidInput("encode needs a height and width that are multiples of \(s), got \(height)x\(width)")
         }
+        let input = patchified(video, patch: c.patch)  // [B, in_channels, F, H/p, W/p]
         var cache = CausalCache()
         var chunks: [Tensor] = []
         var start = 0
@@ -86,7 +89,7 @@ public struct WanVAE: Sendable {
             if isCancelled() { throw CancellationError() }
             let length = start == 0 ? 1 : 4
             cache.startChunk()
-            chunks.append(encoder(video.sliced(axis: 2, start..<(start + length)), cache: &cache))  // [B, 2z, t', h, w]
+            chunks.append(encoder(input.sliced(axis: 2, start..<(start + length)), cache: &cache))  // [B, 2z, t', h, w]
             start += length
         }
         let moments = Tensor.concatenate(chunks, axis: 2)  // [B, 2z, T, h, w]
@@ -102,7 +105,7 @@ public struct WanVAE: Sendable {
         public let totalChunks: Int
         /// The output frames this chunk produced.
         public let frames: Range<Int>
-        /// Those frames, [B, out_channels, frames.count, H, W], clamped to [-1, 1] (in a tiled decode: the current
+        /// Those frames, [B, 3, frames.count, H, W], clamped to [-1, 1] (in a tiled decode: the current
         /// tile's part of them, before blending and clamping).
         public let video: Tensor
     }
@@ -113,7 +116,7 @@ public struct WanVAE: Sendable {
     }
 
     /// Decodes `latents` [B, z, T, h, w] (not normalised; see `denormalizeLatents`) to video
-    /// [B, out_channels, 1 + 4(T - 1), 8h, 8w] clamped to [-1, 1], one latent frame at a time.
+    /// [B, 3, 1 + 4(T - 1), s·h, s·w] (s = `spatialCompression`) clamped to [-1, 1], one latent frame at a time.
     /// `progress` runs after each latent frame; `isCancelled` is checked before each, and cancelling
     /// throws `CancellationError`.
     /// `tiling` decides whether the frames are decoded in overlapping spatial tiles (see `Tiling`): by default
@@ -132,7 +135,9 @@ public struct WanVAE: Sendable {
             return try decodeTiled(latents, tiling: tiles, progress: progress, isCancelled: isCancelled)
         }
         let (batch, chunks) = (latents.shape[0], latents.shape[2])
-        let (height, width) = (latents.shape[3] * c.spatialCompression, latents.shape[4] * c.spatialCompression)
+        // The decoder's own output, before unpatchifying: [B, out_channels, F, H/p, W/p].
+        let s = c.decoderSpatialCompression
+        let (height, width) = (latents.shape[3] * s, latents.shape[4] * s)
         let frames = frameCount(latentFrames: chunks)
         var output = Tensor.uninitialized([batch, c.outChannels, frames, height, width])
         let x = postQuantConv(latents)  // [B, z, T, h, w]
@@ -141,14 +146,14 @@ public struct WanVAE: Sendable {
         for i in 0..<chunks {
             if isCancelled() { throw CancellationError() }
             cache.startChunk()
-            let chunk = decoder(x.sliced(axis: 2, i..<(i + 1)), cache: &cache)  // [B, out, 1 or 4, H, W]
+            let chunk = decoder(x.sliced(axis: 2, i..<(i + 1)), cache: &cache, firstChunk: i == 0)  // [B, out, 1 or 4, H/p, W/p]
             let range = written..<(written + chunk.shape[2])
-            output.writeClamped(chunk, frames: range)
+            output.writeClamped(chunk, frames: range)  // clamping commutes with unpatchify: both act per element
             written = range.upperBound
             progress(DecodeProgress(completedChunks: i + 1, totalChunks: chunks, frames: range,
-                                    video: output.sliced(axis: 2, range)))
+                                    video: unpatchified(output.sliced(axis: 2, range), patch: c.patch)))
         }
-        return output
+        return unpatchified(output, patch: c.patch)  // [B, 3, F, H, W]
     }
 
     // MARK: latent normalisation

@@ -112,8 +112,14 @@ extension WanVAE {
             return configuration
         }
 
-        /// Pixels per latent pixel along H and W: 2^(levels - 1) (8 for Wan 2.1).
-        public var spatialCompression: Int { 1 << (dimMult.count - 1) }
+        /// Pixels per latent pixel along H and W: 2^(levels - 1) · patch_size (8 for Wan 2.1, 16 for Wan 2.2).
+        public var spatialCompression: Int { decoderSpatialCompression * patch }
+        /// The encoder's and decoder's own factor, between patchified frames and latents: 2^(levels - 1).
+        var decoderSpatialCompression: Int { 1 << (dimMult.count - 1) }
+        /// Pixels per side of the patches folded into channels (1: no patchify).
+        var patch: Int { patchSize ?? 1 }
+        /// Channels of the video that `encode` takes and `decode` returns: in_channels / patch² (3 for both).
+        public var videoChannels: Int { inChannels / (patch * patch) }
         /// Frames per latent frame after the first: 2^(temporal downsamplings) (4 for Wan 2.1).
         public var temporalCompression: Int { 1 << temperalDownsample.filter { $0 }.count }
 
@@ -127,13 +133,48 @@ extension WanVAE {
             guard temperalDownsample.count >= dimMult.count - 1 else {
                 throw fail("temperal_downsample has \(temperalDownsample.count) entries; dim_mult \(dimMult) needs \(dimMult.count - 1)")
             }
-            guard !isResidual else { throw fail("is_residual = true is the Wan 2.2 VAE, which Kino does not support yet (Wan 2.1 only)") }
-            guard patchSize == nil else { throw fail("patch_size = \(patchSize ?? 0) (Wan 2.2 patchified VAE) is not supported; Wan 2.1 uses null") }
+            try validateWan22(fail)
             guard attnScales.isEmpty else { throw fail("attn_scales must be empty (Wan 2.1; diffusers cannot run encoder attention either)") }
             guard latentsMean.count == zDim, latentsStd.count == zDim else {
                 throw fail("latents_mean and latents_std need z_dim = \(zDim) values, have \(latentsMean.count) and \(latentsStd.count)")
             }
             guard latentsStd.allSatisfy({ $0 != 0 }) else { throw fail("latents_std must not contain 0") }
+        }
+    }
+}
+
+extension WanVAE.Configuration {
+    /// The Wan 2.2 fields: Kino runs `is_residual` only together with `patch_size` 2 (as every published Wan 2.2
+    /// VAE is configured), RGB video on both sides, and widths whose shortcut rearrangements divide evenly.
+    func validateWan22(_ fail: (String) -> ModelError) throws(ModelError) {
+        guard patchSize == nil || patchSize == 2 else {
+            throw fail("patch_size = \(patchSize ?? 0) is not supported: null (Wan 2.1) or 2 (Wan 2.2)")
+        }
+        guard isResidual == (patchSize != nil) else {
+            throw fail(isResidual
+                ? "is_residual = true needs patch_size = 2 (the Wan 2.2 VAE); Kino does not run a residual VAE without patches"
+                : "patch_size = 2 needs is_residual = true (the Wan 2.2 VAE); Kino does not run a patchified Wan 2.1 VAE")
+        }
+        let channels = 3 * patch * patch
+        guard inChannels == channels, outChannels == channels else {
+            throw fail("in_channels and out_channels must be \(channels) (RGB video in \(patch)x\(patch) patches), have \(inChannels) and \(outChannels)")
+        }
+        guard isResidual else { return }
+        // AvgDown3D averages (in · factor / out) values per output channel, DupUp3D repeats (out · factor / in):
+        // both need whole numbers, which depends on the ratios of dim_mult only (not on the base widths).
+        let encoder = ([1] + dimMult).map { baseDim * $0 }
+        let decoder = ([dimMult[dimMult.count - 1]] + dimMult.reversed()).map { (decoderBaseDim ?? baseDim) * $0 }
+        let temporalUp = Array(temperalDownsample.prefix(dimMult.count - 1).reversed())
+        for level in 0..<dimMult.count {
+            let resamples = level < dimMult.count - 1  // every level but the last
+            let encoderFactor = resamples ? (temperalDownsample[level] ? 2 : 1) * 4 : 1
+            guard encoder[level] * encoderFactor % encoder[level + 1] == 0 else {
+                throw fail("dim_mult \(dimMult) is not supported with is_residual: encoder level \(level) (\(encoder[level]) -> \(encoder[level + 1]) channels) has no whole AvgDown3D group")
+            }
+            let decoderFactor = (temporalUp.indices.contains(level) && temporalUp[level] ? 2 : 1) * 4
+            guard !resamples || decoder[level + 1] * decoderFactor % decoder[level] == 0 else {
+                throw fail("dim_mult \(dimMult) is not supported with is_residual: decoder level \(level) (\(decoder[level]) -> \(decoder[level + 1]) channels) has no whole DupUp3D repeat")
+            }
         }
     }
 }

@@ -2,7 +2,8 @@ import KinoTensor
 
 /// Spatial (and optionally temporal) resampling between VAE levels (diffusers' `WanResample`).
 ///
-/// - upsample: nearest 2× in H and W, then a 3×3 conv that halves the channels. `upsample3d` first doubles
+/// - upsample: nearest 2× in H and W, then a 3×3 conv that halves the channels (Wan 2.1) or keeps them (the
+///   Wan 2.2 decoder passes `upsampleOut`). `upsample3d` first doubles
 ///   the frames with a causal (3,1,1) conv to 2C channels whose halves become frames 2τ and 2τ+1; it skips
 ///   that conv on the first chunk, so latent frame 0 yields one frame and every later latent frame four.
 /// - downsample: zero pad (right 1, bottom 1), 3×3 conv with stride 2. `downsample3d` then halves the frames
@@ -22,9 +23,9 @@ struct Resample {
     let spatial: Spatial
     let timeConv: CausalConv3d?
 
-    init(_ w: ParameterReader, _ prefix: String, channels dim: Int, mode: Mode) {
+    init(_ w: ParameterReader, _ prefix: String, channels dim: Int, mode: Mode, upsampleOut: Int? = nil) {
         self.mode = mode
-        let out = (mode == .upsample2d || mode == .upsample3d) ? dim / 2 : dim
+        let out = (mode == .upsample2d || mode == .upsample3d) ? upsampleOut ?? dim / 2 : dim
         let weight = w("\(prefix).resample.1.weight", shape: [out, dim, 3, 3]).reshaped([out, dim, 1, 3, 3])
         let bias = w("\(prefix).resample.1.bias", shape: [out])
         let isUp = mode == .upsample2d || mode == .upsample3d

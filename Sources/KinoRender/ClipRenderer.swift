@@ -70,7 +70,7 @@ public final class ClipRenderer: Sendable {
         var source = try SourceClip.load(spec.conditioning, pipeline: pipeline)
         var plan = try source?.plan(spec, size: size, pipeline: pipeline)
             ?? GenerationPlan.make(size: size, frames: spec.frames, seconds: spec.seconds, fps: spec.fps, defaults: d,
-                                   temporalFactor: pipeline.vae.temporalFactor)
+                                   temporalFactor: pipeline.vae.temporalFactor, sizeUnit: pipeline.sizeUnit)
         let prompt = try StylePresets.apply(spec.style, to: spec.prompt)
         var request = try GenerationRequest.make(prompt: prompt, negativePrompt: spec.negativePrompt, plan: plan, defaults: d,
                                              steps: spec.steps, guidance: spec.guidance, shift: spec.shift,

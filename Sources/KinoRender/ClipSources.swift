@@ -149,7 +149,7 @@ struct SourceClip {
             let k = min(latentFrames, (frames.frameCount - 1) / tf + 1)
             shared = 1 + tf * (k - 1)
             var plan = try GenerationPlan.make(size: (frames.width, frames.height), frames: nil, seconds: spec.seconds, fps: fps,
-                                               defaults: pipeline.defaults, temporalFactor: tf)
+                                               defaults: pipeline.defaults, temporalFactor: tf, sizeUnit: pipeline.sizeUnit)
             added = plan.keptFrames
             plan.frames = ceilingFrames(shared + added)
             plan.keptFrames = plan.frames
@@ -160,7 +160,7 @@ struct SourceClip {
                 throw ClipRenderError.invalid("an edit keeps the source's length; leave out frames and seconds")
             }
             var plan = try GenerationPlan.make(size: size ?? (frames.width, frames.height), frames: 1, seconds: nil, fps: fps,
-                                               defaults: pipeline.defaults, temporalFactor: tf)
+                                               defaults: pipeline.defaults, temporalFactor: tf, sizeUnit: pipeline.sizeUnit)
             plan.keptFrames = frames.frameCount
             plan.frames = ceilingFrames(frames.frameCount)
             guard plan.frames <= 1001 else { throw ClipRenderError.invalid("the source has \(frames.frameCount) frames; an edit takes at most 1001") }

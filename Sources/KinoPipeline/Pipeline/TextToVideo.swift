@@ -96,8 +96,12 @@ public final class TextToVideoPipeline: Sendable {
         }
     }
 
+    /// Generation sizes are multiples of this: the VAE's spatial factor times the transformer's patch (16 for Wan
+    /// 2.1, 32 for Wan 2.2 TI2V).
+    public var sizeUnit: Int { vae.spatialFactor * transformer.configuration.patchSize[1] }
+
     public func validate(_ r: GenerationRequest) throws {
-        let unit = vae.spatialFactor * transformer.configuration.patchSize[1]
+        let unit = sizeUnit
         guard r.width > 0, r.height > 0, r.width % unit == 0, r.height % unit == 0 else {
             throw PipelineError.invalidRequest("generation size \(r.width)x\(r.height) must be positive multiples of \(unit)")
         }

@@ -48,6 +48,10 @@ public enum ServerLauncher {
         configuration.styles = renderer.styles
         configuration.recipes = renderer.recipes
         configuration.caches = renderer.caches
+        if renderer.acceptsImages {
+            let check = renderer
+            configuration.checkImage = { try check.checkImage($0) }
+        }
         configuration.retentionSeconds = Int64(settings.retentionHours * 3600)
         configuration.leaseMillis = Int64(settings.leaseSeconds * 1000)
         let trust = try TrustSettings.load(folder: folder.url)

@@ -1,4 +1,5 @@
 import Foundation
+import KinoMedia
 import KinoModels
 import KinoProvenance
 import KinoRender
@@ -14,6 +15,7 @@ struct EngineRenderer: VideoRenderer {
     var styles: [String] { StylePresets.names }
     let recipes: [String]
     let caches: [String]
+    let acceptsImages: Bool
 
     /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
     init(model: ModelSelection, signing: SigningIdentity) throws {
@@ -22,6 +24,25 @@ struct EngineRenderer: VideoRenderer {
         let pipeline = try renderer.pipeline(for: model)
         recipes = pipeline.defaults.recipeNames
         caches = pipeline.runnableCaches
+        acceptsImages = pipeline.acceptsConditioning
+    }
+
+    /// Decodes the picture as the render will (KinoMedia's input decoding: PNG, JPEG or WebP, size limits), from a
+    /// scratch file that is removed again.
+    func checkImage(_ bytes: [UInt8]) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kino-input-\(UUID().uuidString)")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            _ = try MediaDecoder.decodeImage(at: file)
+            let codec = try MediaProbe.probe(file).codecName
+            return ["png": "png", "mjpeg": "jpg", "webp": "webp"][codec] ?? "img"
+        } catch let error as MediaError {
+            // The client never sees the server's scratch path.
+            let reason = error.description.replacingOccurrences(of: "input \(file.path)", with: "it")
+                .replacingOccurrences(of: file.path, with: "it")
+            throw KinoServiceError(.invalidRequest, "The input picture cannot be used: \(reason)", code: "invalid_image")
+        }
     }
 
     func spec(for render: RenderJob) throws -> ClipSpec {
@@ -31,7 +52,8 @@ struct EngineRenderer: VideoRenderer {
                         height: job.size.height, seconds: Double(job.seconds), seed: UInt64(settings.seed),
                         steps: settings.steps, guidance: settings.guidance.map { Float($0) }, style: settings.style,
                         turbo: settings.turbo,
-                        conditioning: render.remix.map { .remix(latents: $0.latentsFile, strength: $0.strength) },
+                        conditioning: render.remix.map { .remix(latents: $0.latentsFile, strength: $0.strength) }
+                            ?? render.inputImage.map { .image($0) },
                         marks: ClipMarks(visible: job.watermark, keySerial: serials.key, videoSerial: serials.video))
         spec.cache = try settings.cache.map(CacheSetting.init(parsing:))
         spec.recipe = settings.recipe

@@ -144,7 +144,7 @@ struct RequestBodyTests {
             try await expect400(client, app, json: "{\"prompt\":\"a cat\",\"seed\":\(String(repeating: "9", count: 10_000))}", param: "seed", code: "invalid_type")
             try await expect400(client, app, json: #"{"prompt":"a cat","colour":"red"}"#, param: "colour", code: "unknown_parameter")
             try await expect400(client, app, multipartText: part("prompt", "a cat") + part("input_reference[image_url]", "https://x/y.png") + "--XyZ123--\r\n",
-                                param: "input_reference[image_url]", code: "unknown_parameter")
+                                param: "input_reference[image_url]", code: "unsupported")
             try await expect400(client, app, multipartText: part("prompt", "a cat") + part("seconds", "8"), param: nil, code: "invalid_body")
             try await expect400(client, app, multipartText: part("prompt", "a cat") + part("seconds", "8") + part("seconds", "4") + "--XyZ123--\r\n",
                                 param: "seconds", code: "duplicate_parameter")

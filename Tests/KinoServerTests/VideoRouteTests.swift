@@ -37,6 +37,17 @@ struct VideoRouteTests {
         }
     }
 
+    /// `{"input_reference": {"image_url": ...}}` and multipart files reach validation as the SDK's forms; other
+    /// members or types are errors naming `input_reference[member]`.
+    @Test func inputReferenceBodiesKeepWhatTheyCarry() throws {
+        let json = try KinoServer.RequestBody.json(Array(#"{"prompt":"x","input_reference":{"image_url":"data:image/png;base64,AAAA"}}"#.utf8))
+        #expect(json.values["input_reference[image_url]"] == "data:image/png;base64,AAAA" && !json.objects.contains("input_reference"))
+        #expect(throws: KinoServiceError.self) { try KinoServer.RequestBody.json(Array(#"{"input_reference":{"image_url":5}}"#.utf8)) }
+        #expect(try KinoServer.RequestBody.json(Array(#"{"size":{"w":1}}"#.utf8)).objects == ["size"], "other objects stay refused by name")
+        let form = try Multipart.parse(Array(multipart([("prompt", "x")], file: ("input_reference", "a.png")).readableBytesView), boundary: "XyZ123")
+        #expect(form.files == ["input_reference"] && form.uploads["input_reference"] == Array("PNGDATA".utf8))
+    }
+
     @Test func errorsHaveTheOpenAIShape() async throws {
         let app = try await TestApp()
         try await app.run { client in
@@ -58,7 +69,7 @@ struct VideoRouteTests {
             try await expectError("/v1/videos", headers: json, body: body(["prompt": ""]), status: .badRequest, type: "invalid_request_error", param: "prompt")
             try await expectError("/v1/videos", headers: json, body: ByteBuffer(string: "{nope"), status: .badRequest, type: "invalid_request_error", code: "invalid_json")
             try await expectError("/v1/videos", headers: json, body: body(["prompt": "x", "input_reference": ["image_url": "http://x"]]),
-                                  status: .badRequest, type: "invalid_request_error", param: "input_reference", code: "unsupported")
+                                  status: .badRequest, type: "invalid_request_error", param: "input_reference[image_url]", code: "unsupported")
             var form = auth(app.alice)
             form[.contentType] = "multipart/form-data; boundary=XyZ123"
             try await expectError("/v1/videos", headers: form, body: multipart([("prompt", "x")], file: ("input_reference", "a.png")),

@@ -90,8 +90,10 @@ struct ValidationTests {
     }
 
     @Test func unsupportedFieldsSayUnsupported() {
+        // A picture for a server whose model cannot start from one: refused, naming the models that can.
         let reference = error(["prompt": "x"], files: ["input_reference"])
         #expect(reference?.kind == .unsupported && reference?.code == "unsupported" && reference?.param == "input_reference")
+        #expect(reference?.message.contains("kino-tiny") == true)
         #expect(error(["prompt": "x", "n": "2"])?.code == "unsupported")
         #expect(error(["prompt": "x", "n": "1"]) == nil)
     }

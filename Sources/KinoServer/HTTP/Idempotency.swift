@@ -54,7 +54,8 @@ enum Idempotency {
     static func fingerprint(route: String, fields: RequestFields) -> String {
         var text = route + "\n"
         for name in fields.values.keys.sorted() { text += "v:\(name)=\(fields.values[name] ?? "")\n" }
-        for name in fields.files.sorted() { text += "f:\(name)\n" }
+        // A file's bytes count: the same key with another picture is another request.
+        for name in fields.files.sorted() { text += "f:\(name)=\(fields.uploads[name].map { hexString(SHA256.hash(data: $0)) } ?? "")\n" }
         for name in fields.objects.sorted() { text += "o:\(name)\n" }
         return hexString(SHA256.hash(data: Array(text.utf8)))
     }

@@ -44,11 +44,22 @@ enum RequestBody {
                                            param: name, code: "invalid_type")
                 }
                 fields.values[name] = text
-            case .structured: fields.objects.insert(name)
+            case .object(let members) where flattened.contains(name):
+                // `{"input_reference": {"image_url": "..."}}` arrives as the SDK's multipart form would send it.
+                for (member, value) in members.sorted(by: { $0.key < $1.key }) {
+                    guard case .scalar(let text, .string) = value else {
+                        throw KinoServiceError(.invalidRequest, "'\(name).\(member)' must be a string.", param: "\(name)[\(member)]", code: "invalid_type")
+                    }
+                    fields.values["\(name)[\(member)]"] = text
+                }
+            case .structured, .object: fields.objects.insert(name)
             }
         }
         return fields
     }
+
+    /// Object fields whose string members become `name[member]` fields.
+    static let flattened: Set<String> = ["input_reference"]
 
     /// The JSON type of each non-string field a route takes (OpenAPI document: CreateVideo, RemixVideo); every
     /// other field is a string. A value of another type is refused rather than converted: `"turbo": "yes"` or
@@ -144,6 +155,7 @@ enum Multipart {
             guard !fields.has(name) else { throw RequestBody.duplicate(name) }
             if isFile {
                 fields.files.insert(name)
+                fields.uploads[name] = content
             } else {
                 guard let text = String(validating: content, as: UTF8.self) else {
                     throw KinoServiceError(.invalidRequest, "The multipart field '\(name)' is not valid UTF-8.", param: name, code: "invalid_body")
@@ -180,6 +192,7 @@ enum JSONValue: Decodable {
 
     case null
     case scalar(String, Kind)
+    case object([String: JSONValue])
     case structured
 
     init(from decoder: any Decoder) throws {
@@ -189,6 +202,7 @@ enum JSONValue: Decodable {
             if let value = try? container.decode(Int64.self) { self = .scalar(String(value), .number); return }
             if let value = try? container.decode(Double.self) { self = .scalar(String(value), .number); return }
             if let value = try? container.decode(String.self) { self = .scalar(value, .string); return }
+            if let value = try? container.decode([String: JSONValue].self) { self = .object(value); return }
         }
         self = .structured
     }

@@ -57,6 +57,11 @@ public struct ServiceConfiguration: Sendable {
     /// Step-cache methods the API accepts: the served model's (`VideoRenderer.caches`).
     public var caches: [String] = ServiceConfiguration.cacheNames
     public var defaultRemixStrength = 0.6
+    /// Checks an input picture and names its file extension: the renderer's `checkImage` when its model can start
+    /// from an image (set where the two are paired); nil refuses `input_reference` with the models that can.
+    public var checkImage: (@Sendable ([UInt8]) throws -> String)?
+    /// The largest input picture accepted, in bytes.
+    public var maxInputBytes = 20 << 20
     /// How long finished assets stay downloadable.
     public var retentionSeconds: Int64 = 24 * 3600
     /// Worker lease length; heartbeats renew it every third of this.

@@ -50,6 +50,7 @@ public final class SQLiteStore: Sendable {
             watermark: (row.int("watermark") ?? 1) != 0,
             remixOf: row.string("remix_of"),
             remixStrength: row.double("remix_strength"),
+            inputFile: row.string("input_file"),
             maxAttempts: Int(row.int("max_attempts") ?? 1),
             createdAt: row.int("created_at") ?? 0)
         return VideoJob(

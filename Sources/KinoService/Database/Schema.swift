@@ -110,6 +110,8 @@ enum Schema {
         (3, ["ALTER TABLE videos ADD COLUMN turbo INTEGER NOT NULL DEFAULT 0"]),
         // Step caching (`easycache`, `teacache:0.08`, `off`; NULL: the default) and kino.json recipe, per job.
         (4, ["ALTER TABLE videos ADD COLUMN cache TEXT", "ALTER TABLE videos ADD COLUMN recipe TEXT"]),
+        // Image-to-video: the stored input picture's file name (in the output store's input folder), per job.
+        (5, ["ALTER TABLE videos ADD COLUMN input_file TEXT"]),
     ]
 
     /// Brings the database up to the newest schema version.

@@ -70,6 +70,8 @@ public struct NewVideoJob: Sendable, Equatable {
     public var watermark: Bool
     public var remixOf: String?
     public var remixStrength: Double?
+    /// Image-to-video: the file name of the input picture in `OutputStore`'s input folder.
+    public var inputFile: String?
     public var maxAttempts: Int
     /// Unix milliseconds.
     public var createdAt: Int64
@@ -77,7 +79,7 @@ public struct NewVideoJob: Sendable, Equatable {
     public init(
         id: String, project: String, keyID: String?, keySerial: Int64, model: String, engineModel: String,
         prompt: String, seconds: Int, size: VideoSize, settings: GenerationSettings, watermark: Bool,
-        remixOf: String? = nil, remixStrength: Double? = nil, maxAttempts: Int, createdAt: Int64
+        remixOf: String? = nil, remixStrength: Double? = nil, inputFile: String? = nil, maxAttempts: Int, createdAt: Int64
     ) {
         self.id = id
         self.project = project
@@ -92,6 +94,7 @@ public struct NewVideoJob: Sendable, Equatable {
         self.watermark = watermark
         self.remixOf = remixOf
         self.remixStrength = remixStrength
+        self.inputFile = inputFile
         self.maxAttempts = maxAttempts
         self.createdAt = createdAt
     }

@@ -1,12 +1,14 @@
 import Foundation
 
 /// The fields of a create or remix request, as text, whatever the wire format (multipart form fields, or JSON
-/// values rendered as text). `files` names fields that carried a file upload; `objects` names fields that were
-/// JSON objects or arrays.
+/// values rendered as text). `files` names fields that carried a file upload (their bytes in `uploads`); `objects`
+/// names fields that were JSON objects or arrays. An object's string members may arrive flattened as `name[member]`
+/// (`input_reference[image_url]`), the form the SDK's multipart bodies use.
 public struct RequestFields: Sendable, Equatable {
     public var values: [String: String]
     public var files: Set<String>
     public var objects: Set<String>
+    public var uploads: [String: [UInt8]] = [:]
 
     public init(values: [String: String] = [:], files: Set<String> = [], objects: Set<String> = []) {
         self.values = values
@@ -42,11 +44,20 @@ public struct ValidatedVideoRequest: Sendable, Equatable {
     /// A recipe of the served model's kino.json (`turbo` is the same as `turbo: true`).
     public var recipe: String?
     public var watermark: Bool
+    /// Image-to-video: the picture the clip starts from, checked by the renderer (`VideoRenderer.checkImage`).
+    public var inputReference: InputReference?
+}
+
+/// An input picture as received and checked: its bytes and the extension it is stored under.
+public struct InputReference: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var fileExtension: String
 }
 
 /// Fields Kino knows but cannot honour yet: each gets a 400 with `code: "unsupported"`, never silence.
 let unsupportedFields: [String: String] = [
-    "input_reference": "Image-to-video (input_reference) is not supported by this Kino server yet; send a text prompt only.",
+    "input_reference[file_id]": "Kino does not serve /v1/files, so input_reference cannot name a file id; upload the picture "
+        + "as input_reference (multipart) or send it as a data: URL.",
     "n": "Variations (n) are not supported by this Kino server yet; send one request per variation.",
     "storyboard": "Storyboards are not supported by this Kino server yet.",
     "webhook_url": "Webhooks are not supported by this Kino server yet; poll GET /v1/videos/{id} or use its /events stream.",
@@ -55,7 +66,8 @@ let unsupportedFields: [String: String] = [
 
 /// The fields a create or remix request may carry; anything else is refused by name, never ignored.
 let requestFields: Set<String> = ["prompt", "model", "seconds", "size", "negative_prompt", "seed", "steps", "guidance", "style",
-                                  "turbo", "cache", "recipe", "watermark", "strength", "n"]
+                                  "turbo", "cache", "recipe", "watermark", "strength", "n", "input_reference",
+                                  "input_reference[image_url]"]
 
 /// Fields only the server sets (OWASP API3: clients cannot set them).
 let readOnlyFields: Set<String> = ["id", "object", "status", "progress", "created_at", "completed_at", "expires_at", "error",
@@ -89,7 +101,61 @@ extension ServiceConfiguration {
             prompt: prompt, model: model, engineModel: engine, seconds: seconds, size: size, negativePrompt: nil, seed: nil,
             steps: nil, guidance: nil, style: nil, watermark: true)
         try applyExtras(fields, to: &request, principal: principal)
+        request.inputReference = try validateInputReference(fields)
         return request
+    }
+
+    /// `input_reference`: an uploaded picture (multipart), or a `data:` URL as the field itself or as its
+    /// `image_url` (JSON object or the SDK's multipart `input_reference[image_url]`). Remote URLs are not fetched.
+    /// The picture is decoded by the renderer's check now, so a bad file is a 400 here, not a failed job.
+    func validateInputReference(_ fields: RequestFields) throws -> InputReference? {
+        var found: (bytes: [UInt8], param: String)?
+        if fields.files.contains("input_reference") {
+            found = (fields.uploads["input_reference"] ?? [], "input_reference")
+        } else if let text = fields["input_reference"] {
+            found = (try Self.dataURL(text, param: "input_reference"), "input_reference")
+        }
+        if let text = fields["input_reference[image_url]"] {
+            guard found == nil else {
+                throw KinoServiceError.invalid("Send one input_reference: a file, a data: URL or an image_url, not several.",
+                                               param: "input_reference[image_url]")
+            }
+            found = (try Self.dataURL(text, param: "input_reference[image_url]"), "input_reference[image_url]")
+        }
+        guard let (bytes, param) = found else { return nil }
+        guard let checkImage else {
+            throw KinoServiceError(.unsupported, "The model this server runs cannot start from an image. Models that can: "
+                                   + "kino-tiny and Wan 2.2 TI2V-5B (run `kino serve --model` with one of them).", param: param, code: "unsupported")
+        }
+        guard !bytes.isEmpty else { throw KinoServiceError.invalid("The input picture is empty.", param: param) }
+        guard bytes.count <= maxInputBytes else {
+            throw KinoServiceError.invalid("The input picture has \(bytes.count) bytes; the limit is \(maxInputBytes).", param: param)
+        }
+        do {
+            return InputReference(bytes: bytes, fileExtension: try checkImage(bytes))
+        } catch let error as KinoServiceError {
+            throw KinoServiceError(error.kind, error.message, param: param, code: error.code)
+        } catch {
+            throw KinoServiceError.invalid("The input picture cannot be used: \(error)", param: param, code: "invalid_image")
+        }
+    }
+
+    /// The bytes of a `data:[type][;base64],payload` URL; http(s) URLs are refused (Kino does not fetch them).
+    static func dataURL(_ text: String, param: String) throws -> [UInt8] {
+        let lower = text.prefix(8).lowercased()
+        if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+            throw KinoServiceError(.unsupported, "This server does not fetch pictures from URLs. Upload the picture as input_reference "
+                                   + "(multipart) or send it as a data: URL (data:image/png;base64,...).", param: param, code: "unsupported")
+        }
+        guard lower.hasPrefix("data:"), let comma = text.firstIndex(of: ",") else {
+            throw KinoServiceError.invalid("\(param) must be a data: URL (data:image/png;base64,...) or an uploaded file.", param: param)
+        }
+        let header = text[text.index(text.startIndex, offsetBy: 5)..<comma].lowercased()
+        let payload = text[text.index(after: comma)...]
+        guard header.hasSuffix(";base64"), let data = Data(base64Encoded: String(payload), options: .ignoreUnknownCharacters) else {
+            throw KinoServiceError.invalid("\(param): only base64 data: URLs are accepted (data:image/png;base64,...).", param: param)
+        }
+        return [UInt8](data)
     }
 
     func validatePrompt(_ fields: RequestFields) throws -> String {
@@ -117,7 +183,8 @@ extension ServiceConfiguration {
                 "Unknown parameter '\(name)'. This route accepts: \(requestFields.sorted().joined(separator: ", ")).",
                 param: name, code: "unknown_parameter")
         }
-        for name in fields.objects.union(fields.files).sorted() {
+        // input_reference is the one field that may be a file (checked in `validateInputReference`).
+        for name in fields.objects.union(fields.files.subtracting(["input_reference"])).sorted() {
             throw KinoServiceError.invalid(
                 "'\(name)' must be a string, a number or a boolean (got \(fields.files.contains(name) ? "a file" : "an object, an array or a number too long to read")).",
                 param: name, code: "invalid_type")

@@ -47,6 +47,9 @@ public final class VideoService: Sendable {
         try principal.require(.generate)
         try await trust.checkNotPaused()
         try configuration.rejectUnsupportedAndReadOnly(fields)
+        for name in ["input_reference", "input_reference[image_url]"] where fields.has(name) {
+            throw KinoServiceError.invalid("A remix starts from the source video, not a picture; leave '\(name)' out.", param: name)
+        }
         let source = try await video(sourceID, principal: principal, scope: .generate)
         let prompt = try configuration.validatePrompt(fields)
         try await trust.screenPrompt(prompt, principal: principal, route: "remix", now: now)
@@ -83,7 +86,18 @@ public final class VideoService: Sendable {
                 cache: request.cache, recipe: request.recipe),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
             maxAttempts: configuration.maxAttempts, createdAt: now)
-        let stored = try await trust.admit(job, principal: principal, route: route, now: now)
+        // The picture is on disk before the job row exists, so no worker can claim a job without its file.
+        var withInput = job
+        if let input = request.inputReference {
+            withInput.inputFile = try outputs.storeInput(input.bytes, videoID: job.id, fileExtension: input.fileExtension)
+        }
+        let stored: VideoJob
+        do {
+            stored = try await trust.admit(withInput, principal: principal, route: route, now: now)
+        } catch {
+            if withInput.inputFile != nil { outputs.remove(videoID: job.id) }
+            throw error
+        }
         wakeup.signal()
         logger.info("queued video", metadata: ["video": "\(stored.id)", "project": "\(stored.project)"])
         return stored

@@ -7,10 +7,13 @@ public struct RenderJob: Sendable, Equatable {
     /// Remix: the source's clean latents (`latents.safetensors`) and how far to re-noise them (0 keeps the
     /// source, 1 ignores it).
     public var remix: RemixSource?
+    /// Image-to-video: the stored input picture the clip starts from.
+    public var inputImage: URL?
 
-    public init(job: VideoJob, remix: RemixSource? = nil) {
+    public init(job: VideoJob, remix: RemixSource? = nil, inputImage: URL? = nil) {
         self.job = job
         self.remix = remix
+        self.inputImage = inputImage
     }
 
     /// The serials the invisible watermark carries: the key's and this video's (its row number, `seq`). Both are
@@ -75,6 +78,13 @@ public protocol VideoRenderer: Sendable {
     var recipes: [String] { get }
     /// The step-cache methods the model can run (`cache` field; TeaCache and MagCache need a fitting model).
     var caches: [String] { get }
+    /// Whether `render` can start a clip from a picture (`RenderJob.inputImage`, the API's `input_reference`).
+    var acceptsImages: Bool { get }
+
+    /// Checks an uploaded picture when the request arrives, so a file the engine cannot read is a 400 then rather
+    /// than a failed job later; returns the file extension to store it under (`png`, `jpg`, `webp`). Throws an
+    /// error whose description tells the client what is wrong with the file.
+    func checkImage(_ bytes: [UInt8]) throws -> String
 
     func render(
         _ job: RenderJob,
@@ -85,6 +95,10 @@ public protocol VideoRenderer: Sendable {
 }
 
 extension VideoRenderer {
+    public var acceptsImages: Bool { false }
+    public func checkImage(_ bytes: [UInt8]) throws -> String {
+        throw KinoServiceError(.unsupported, "This server's model cannot start from an image.", param: "input_reference", code: "unsupported")
+    }
     public var recipes: [String] { ["turbo"] }
     public var caches: [String] { ServiceConfiguration.cacheNames }
 }

@@ -90,5 +90,27 @@ public struct OutputStore: Sendable {
 
     public func remove(videoID: String) {
         try? FileManager.default.removeItem(at: directory(for: videoID))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: inputs.path)) ?? [] where name.hasPrefix(videoID + ".") {
+            try? FileManager.default.removeItem(at: inputs.appendingPathComponent(name))
+        }
+    }
+
+    /// Where input pictures wait for their job (`_inputs/<video id>.<ext>`; video ids never start with `_`). They live
+    /// apart from the render folder, which a worker empties before every attempt.
+    public var inputs: URL { root.appendingPathComponent("_inputs", isDirectory: true) }
+
+    public func input(named name: String) -> URL { inputs.appendingPathComponent(name) }
+
+    /// Stores a job's input picture before the job is queued (so no worker can claim it without its file); returns
+    /// the file name the job records.
+    public func storeInput(_ bytes: [UInt8], videoID: String, fileExtension: String) throws -> String {
+        let name = "\(videoID).\(fileExtension)"
+        do {
+            try createDirectory(inputs)
+            try Data(bytes).write(to: input(named: name), options: .atomic)
+        } catch {
+            throw KinoServiceError.storage("Cannot store the input picture \(input(named: name).path): \(error.localizedDescription)")
+        }
+        return name
     }
 }

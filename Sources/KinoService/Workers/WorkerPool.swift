@@ -157,7 +157,7 @@ public final class WorkerPool: Sendable {
         let remix = job.remixOf.map {
             RemixSource(videoID: $0, latentsFile: service.outputs.latents(for: $0), strength: job.remixStrength ?? service.configuration.defaultRemixStrength)
         }
-        return RenderJob(job: job, remix: remix)
+        return RenderJob(job: job, remix: remix, inputImage: job.inputFile.map { service.outputs.input(named: $0) })
     }
 }
 

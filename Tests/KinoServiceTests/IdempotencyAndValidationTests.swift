@@ -54,6 +54,12 @@ struct ValidationTests {
         let custom = ModelCatalog(models: ["a", "b"], aliases: try ModelCatalog.parseAliases("sora-2=b"))
         #expect(try custom.resolve("sora-2") == ("sora-2", "b"))
         #expect(throws: KinoServiceError.self) { try custom.resolve("sora-2-pro") }
+        // OpenAI's dated snapshots run what their undated names run, and echo the name sent.
+        let dated = try config.validateCreate(RequestFields(values: ["prompt": "a cat", "model": "sora-2-pro-2025-10-06"]), principal: user)
+        #expect(dated.model == "sora-2-pro-2025-10-06" && dated.engineModel == "kino-tiny")
+        #expect(try custom.resolve("sora-2-2025-12-08") == ("sora-2-2025-12-08", "b"))
+        #expect(throws: KinoServiceError.self) { try custom.resolve("sora-2-pro-2025-10-06") }
+        #expect(throws: KinoServiceError.self) { try config.catalog.resolve("sora-2-1999-01-01") }
     }
 
     @Test func rejectsBadValuesNamingTheParameter() {

@@ -172,10 +172,13 @@ struct VideoRoutes {
 
     @Sendable func models(_ request: Request, context: KinoRequestContext) async throws -> Response {
         try context.requirePrincipal().require(.read)
-        struct Model: Encodable { var id: String; var object = "model"; var alias_of: String? }
+        // OpenAI's model object (id, object, created, owned_by), plus which Kino model an alias runs.
+        struct Model: Encodable { var id: String; var object = "model"; var created: Int64; var owned_by = "kino"; var alias_of: String? }
         struct Models: Encodable { var object = "list"; var data: [Model] }
         let catalog = service.configuration.catalog
-        let data = catalog.models.map { Model(id: $0) } + catalog.aliases.keys.sorted().map { Model(id: $0, alias_of: catalog.aliases[$0]) }
+        let created = service.startedAt / 1000
+        let data = catalog.models.map { Model(id: $0, created: created) }
+            + catalog.aliases.keys.sorted().map { Model(id: $0, created: created, alias_of: catalog.aliases[$0]) }
         return json(Models(data: data))
     }
 

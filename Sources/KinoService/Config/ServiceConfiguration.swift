@@ -13,8 +13,17 @@ public struct ModelCatalog: Sendable, Equatable {
         self.models = models
         self.defaultModel = defaultModel ?? models.first ?? "kino-tiny"
         let target = self.defaultModel
-        self.aliases = aliases ?? ["sora-2": target, "sora-2-pro": target]
+        var names = aliases ?? ["sora-2": target, "sora-2-pro": target]
+        // OpenAI's dated snapshots run whatever their undated name runs here.
+        for (base, dates) in Self.datedSnapshots {
+            guard let runs = names[base] else { continue }
+            for date in dates where names["\(base)-\(date)"] == nil { names["\(base)-\(date)"] = runs }
+        }
+        self.aliases = names
     }
+
+    /// The dated model ids OpenAI's Videos API published for its undated names.
+    public static let datedSnapshots: [(String, [String])] = [("sora-2", ["2025-10-06", "2025-12-08"]), ("sora-2-pro", ["2025-10-06"])]
 
     /// Maps a requested name to the model to run; throws naming the accepted names.
     public func resolve(_ requested: String?) throws -> (requested: String, engine: String) {

@@ -14,6 +14,8 @@ public final class VideoService: Sendable {
     let logger: Logger
     /// Limits, pause, moderation and review (TrustService.swift).
     public let trust: TrustService
+    /// When this service started (Unix milliseconds): the `created` of the models it lists.
+    public let startedAt = Clock.nowMillis()
     private let seedSource: @Sendable () -> UInt32
 
     /// - Parameter seedSource: draws the seed of a request that sets none (explicit so tests can fix it).

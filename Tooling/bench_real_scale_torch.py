@@ -61,20 +61,9 @@ def encoder(a):
         seconds = time.perf_counter() - t0
     peak = peak_mib()
     tensors = {"ids": torch.tensor(ids, dtype=torch.int64), "embeddings": out[0, :len(ids)].float().contiguous()}
-    # The same weights computed in f32 (each block widened just for its own forward, as 23 GB of f32 weights
-    # would not fit), to tell bf16 arithmetic's own error from a disagreement.
-    def widen(module, args, kwargs):
-        module.float()
-        cast = lambda t: t.float() if torch.is_tensor(t) and t.is_floating_point() else t
-        return tuple(cast(x) for x in args), {k: cast(v) for k, v in kwargs.items()}
-
-    def narrow(module, args, kwargs, output):
-        module.to(torch.bfloat16)
-        return output
-
-    for block in list(model.encoder.block) + [model.encoder.final_layer_norm]:
-        block.register_forward_pre_hook(widen, with_kwargs=True)
-        block.register_forward_hook(narrow, with_kwargs=True)
+    # The same weights computed in f32 (23 GB of f32 weights would not fit), to tell bf16 arithmetic's own error
+    # from a disagreement.
+    widen_each_forward(list(model.encoder.block) + [model.encoder.final_layer_norm])
     with torch.no_grad():
         exact = model(padded, attention_mask=mask).last_hidden_state[0, :len(ids)].float()
     tensors["embeddings_f32"] = exact.contiguous()
@@ -136,33 +125,31 @@ def forward(a):
         t0 = time.perf_counter()
         out = transformer(latents, torch.tensor([757.0]), context, return_dict=False)[0]
         seconds = time.perf_counter() - t0
-    peak = peak_mib()
+    peak, load = peak_mib(), os.getloadavg()[0]
     tokens = latents.shape[2] * (latents.shape[3] // 2) * (latents.shape[4] // 2)
     result = {"part": "forward", "video_tokens": int(tokens), "latents": list(latents.shape), "dtype": a.dtype,
-              "forward_s": round(seconds, 2), "peak_rss_mib": round(peak, 1)}
+              "forward_s": round(seconds, 2), "peak_rss_mib": round(peak, 1), "loadavg_after_forward": round(load, 2)}
     tensors = {"latents": latents.float().contiguous(), "context": context.float().contiguous(),
                "output": out.float().contiguous()}
+    relative = lambda x, y: float((x.float() - y.float()).abs().max() / y.float().abs().max())
+    scalar, per_token = torch.tensor([757.0]), torch.full((1, tokens), 757.0)
     if a.per_token:
         with torch.no_grad():
-            per_token = transformer(latents, torch.full((1, tokens), 757.0), context, return_dict=False)[0]
-        result["per_token_vs_scalar"] = float((per_token.float() - out.float()).abs().max() / out.float().abs().max())
+            result["per_token_vs_scalar"] = relative(transformer(latents, per_token, context, return_dict=False)[0], out)
     if a.f32 and dtype == torch.bfloat16:
-        exact = forward_f32(transformer, latents.float(), context.float())
-        tensors["output_f32"] = exact.contiguous()
-        result["bf16_vs_f32"] = float((out.float() - exact).abs().max() / exact.abs().max())
+        exact = forward_f32(transformer, latents.float(), context.float(), [scalar] + ([per_token] if a.per_token else []))
+        tensors["output_f32"] = exact[0].contiguous()
+        result["bf16_vs_f32"] = relative(out, exact[0])
+        if a.per_token:
+            result["per_token_vs_scalar_f32"] = relative(exact[1], exact[0])
     if a.tensors:
         save_file(tensors, a.tensors)
     return result
 
 
-def forward_f32(transformer, latents, context):
-    """The bf16 model's forward in f32 (a 5 B model in f32 would not fit in memory beside the rest): the small
-    non-block parts are widened for good, each block only for its own forward."""
-    for name, module in transformer.named_children():
-        if name != "blocks":
-            module.float()
-    transformer.scale_shift_table.data = transformer.scale_shift_table.data.float()
-
+def widen_each_forward(modules):
+    """Makes each bf16 module compute in f32 for its own forward only (widened before, narrowed after; its output
+    and the next module's inputs stay f32): a bf16 model's f32 result without its f32 weights all in memory."""
     def widen(module, args, kwargs):
         module.float()
         cast = lambda t: t.float() if torch.is_tensor(t) and t.is_floating_point() else t
@@ -172,11 +159,21 @@ def forward_f32(transformer, latents, context):
         module.to(torch.bfloat16)
         return output
 
-    for block in transformer.blocks:
-        block.register_forward_pre_hook(widen, with_kwargs=True)
-        block.register_forward_hook(narrow, with_kwargs=True)
+    for module in modules:
+        module.register_forward_pre_hook(widen, with_kwargs=True)
+        module.register_forward_hook(narrow, with_kwargs=True)
+
+
+def forward_f32(transformer, latents, context, timesteps):
+    """The bf16 model's forward in f32 (a 5 B model in f32 would not fit in memory beside the rest), once per
+    timestep tensor: the small non-block parts are widened for good, each block only for its own forward."""
+    for name, module in transformer.named_children():
+        if name != "blocks":
+            module.float()
+    transformer.scale_shift_table.data = transformer.scale_shift_table.data.float()
+    widen_each_forward(transformer.blocks)
     with torch.no_grad():
-        return transformer(latents, torch.tensor([757.0]), context, return_dict=False)[0].float()
+        return [transformer(latents, t, context, return_dict=False)[0].float() for t in timesteps]
 
 
 def clip(a):

@@ -16,7 +16,6 @@ and norm gains 1 + 0.1·N(0, 1) and norm biases 0.1·N(0, 1) so a misapplied gai
 Made on demand and never committed (models-local/ is ignored).
 """
 
-import argparse
 import json
 import os
 import sys
@@ -101,18 +100,7 @@ def check(out: str) -> None:
     print(f"  model_index.json: {index['_class_name']}, expand_timesteps {index['expand_timesteps']}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Writes a random-weight Wan 2.2 TI2V-5B transformer (diffusers layout).", epilog=__doc__.split("\n\n", 2)[2],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=os.path.join(ROOT, "models-local", "wan22-ti2v-5b-random"))
-    parser.add_argument("--check", action="store_true", help="load the transformer with diffusers afterwards")
-    args = parser.parse_args()
-    t0 = time.perf_counter()
-    build(args.out)
-    print(f"built {args.out} in {time.perf_counter() - t0:.0f} s", flush=True)
-    if args.check:
-        check(args.out)
-
-
 if __name__ == "__main__":
-    main()
+    from make_wan_full_random import cli
+    cli(build, check, "wan22-ti2v-5b-random", "Writes a random-weight Wan 2.2 TI2V-5B transformer (diffusers layout).",
+        "load the transformer with diffusers afterwards and run a tiny forward", epilog=__doc__.split("\n\n", 2)[2])

@@ -176,10 +176,11 @@ def check(out: str) -> None:
     print(f"  VAE loads: {sum(p.numel() for p in vae.parameters()) / 1e6:.0f} M parameters", flush=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(ROOT, "models-local", "wan21-full-random"))
-    parser.add_argument("--check", action="store_true", help="load every component with diffusers afterwards")
+def cli(build, check, folder: str, description: str, check_help: str, epilog: str | None = None) -> None:
+    """The command line of the make_wan*_random scripts: --out (models-local/<folder>) and --check."""
+    parser = argparse.ArgumentParser(description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=os.path.join(ROOT, "models-local", folder))
+    parser.add_argument("--check", action="store_true", help=check_help)
     args = parser.parse_args()
     t0 = time.perf_counter()
     build(args.out)
@@ -189,4 +190,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli(build, check, "wan21-full-random", __doc__.splitlines()[0], "load every component with diffusers afterwards")

@@ -7,7 +7,9 @@ printing one JSON object as its last line:
                      token ids and the embeddings of the real tokens (f32) to --tensors for Kino's agreement.
     --part vae       AutoencoderKLWan.decode of random latents for --frames at --size (fp32); writes latents and
                      frames to --tensors unless --no-output.
-    --part forward   one WanTransformer3DModel forward at --frames x --size, 512 text tokens (--dtype fp32|bf16).
+    --part forward   one WanTransformer3DModel forward at --frames x --size, 512 text tokens (--dtype fp32|bf16);
+                     with --tensors, inputs and output for Kino's agreement (also used by `kino bench wan22` on
+                     the Wan 2.2 TI2V-5B folder of Tooling/make_wan22_random.py).
     --part clip      WanPipeline from prompt to MP4 at --size x --frames, --steps at guidance 1 (text encoder bf16,
                      transformer --dtype, VAE fp32), with the time of each stage; writes the initial noise to
                      --tensors so Kino starts from the same latents.
@@ -59,20 +61,9 @@ def encoder(a):
         seconds = time.perf_counter() - t0
     peak = peak_mib()
     tensors = {"ids": torch.tensor(ids, dtype=torch.int64), "embeddings": out[0, :len(ids)].float().contiguous()}
-    # The same weights computed in f32 (each block widened just for its own forward, as 23 GB of f32 weights
-    # would not fit), to tell bf16 arithmetic's own error from a disagreement.
-    def widen(module, args, kwargs):
-        module.float()
-        cast = lambda t: t.float() if torch.is_tensor(t) and t.is_floating_point() else t
-        return tuple(cast(x) for x in args), {k: cast(v) for k, v in kwargs.items()}
-
-    def narrow(module, args, kwargs, output):
-        module.to(torch.bfloat16)
-        return output
-
-    for block in list(model.encoder.block) + [model.encoder.final_layer_norm]:
-        block.register_forward_pre_hook(widen, with_kwargs=True)
-        block.register_forward_hook(narrow, with_kwargs=True)
+    # The same weights computed in f32 (23 GB of f32 weights would not fit), to tell bf16 arithmetic's own error
+    # from a disagreement.
+    widen_each_forward(list(model.encoder.block) + [model.encoder.final_layer_norm])
     with torch.no_grad():
         exact = model(padded, attention_mask=mask).last_hidden_state[0, :len(ids)].float()
     tensors["embeddings_f32"] = exact.contiguous()
@@ -112,21 +103,77 @@ def load_pipeline(a):
 
 
 def forward(a):
+    """One forward at --frames x --size with 512 random text tokens, timestep 757. The latent shape follows the
+    folder's transformer: 16 channels at 1/8 (Wan 2.1's VAE) or 48 at 1/16 (Wan 2.2 TI2V-5B's). With --tensors, the
+    inputs (rounded to --dtype, so Kino reads exactly what PyTorch ran) and the output are written for Kino's agreement;
+    --per-token also runs the timestep in TI2V's per-token form (B, seq_len), all equal, and --f32 the same weights
+    in f32, block by block."""
     from diffusers import WanTransformer3DModel
+    from safetensors.torch import save_file
     w, h = (int(v) for v in a.size.split("x"))
     dtype = torch.bfloat16 if a.dtype == "bf16" else torch.float32
-    transformer = WanTransformer3DModel.from_pretrained(os.path.join(a.folder, "transformer"), torch_dtype=dtype).eval()
-    latents = torch.randn((1, 16, (a.frames - 1) // 4 + 1, h // 8, w // 8), generator=torch.Generator().manual_seed(7))
-    context = torch.randn((1, 512, 4096), generator=torch.Generator().manual_seed(8)) * 0.1
+    folder = os.path.join(a.folder, "transformer")
+    channels = json.load(open(os.path.join(folder, "config.json")))["in_channels"]
+    scale = 16 if channels == 48 else 8
+    transformer = WanTransformer3DModel.from_pretrained(folder, torch_dtype=dtype).eval()
+    latents = torch.randn((1, channels, (a.frames - 1) // 4 + 1, h // scale, w // scale),
+                          generator=torch.Generator().manual_seed(7)).to(dtype)
+    context = (torch.randn((1, 512, 4096), generator=torch.Generator().manual_seed(8)) * 0.1).to(dtype)
     with torch.no_grad():
-        transformer(torch.zeros((1, 16, 1, 4, 4), dtype=dtype), torch.tensor([1.0]), context.to(dtype),
+        transformer(torch.zeros((1, channels, 1, 4, 4), dtype=dtype), torch.tensor([1.0]), context,
                     return_dict=False)                                          # warm-up
         t0 = time.perf_counter()
-        transformer(latents.to(dtype), torch.tensor([757.0]), context.to(dtype), return_dict=False)
+        out = transformer(latents, torch.tensor([757.0]), context, return_dict=False)[0]
         seconds = time.perf_counter() - t0
-    tokens = latents.shape[2] * (h // 16) * (w // 16)
-    return {"part": "forward", "video_tokens": int(tokens), "dtype": a.dtype, "forward_s": round(seconds, 2),
-            "peak_rss_mib": round(peak_mib(), 1)}
+    peak, load = peak_mib(), os.getloadavg()[0]
+    tokens = latents.shape[2] * (latents.shape[3] // 2) * (latents.shape[4] // 2)
+    result = {"part": "forward", "video_tokens": int(tokens), "latents": list(latents.shape), "dtype": a.dtype,
+              "forward_s": round(seconds, 2), "peak_rss_mib": round(peak, 1), "loadavg_after_forward": round(load, 2)}
+    tensors = {"latents": latents.float().contiguous(), "context": context.float().contiguous(),
+               "output": out.float().contiguous()}
+    relative = lambda x, y: float((x.float() - y.float()).abs().max() / y.float().abs().max())
+    scalar, per_token = torch.tensor([757.0]), torch.full((1, tokens), 757.0)
+    if a.per_token:
+        with torch.no_grad():
+            result["per_token_vs_scalar"] = relative(transformer(latents, per_token, context, return_dict=False)[0], out)
+    if a.f32 and dtype == torch.bfloat16:
+        exact = forward_f32(transformer, latents.float(), context.float(), [scalar] + ([per_token] if a.per_token else []))
+        tensors["output_f32"] = exact[0].contiguous()
+        result["bf16_vs_f32"] = relative(out, exact[0])
+        if a.per_token:
+            result["per_token_vs_scalar_f32"] = relative(exact[1], exact[0])
+    if a.tensors:
+        save_file(tensors, a.tensors)
+    return result
+
+
+def widen_each_forward(modules):
+    """Makes each bf16 module compute in f32 for its own forward only (widened before, narrowed after; its output
+    and the next module's inputs stay f32): a bf16 model's f32 result without its f32 weights all in memory."""
+    def widen(module, args, kwargs):
+        module.float()
+        cast = lambda t: t.float() if torch.is_tensor(t) and t.is_floating_point() else t
+        return tuple(cast(x) for x in args), {k: cast(v) for k, v in kwargs.items()}
+
+    def narrow(module, args, kwargs, output):
+        module.to(torch.bfloat16)
+        return output
+
+    for module in modules:
+        module.register_forward_pre_hook(widen, with_kwargs=True)
+        module.register_forward_hook(narrow, with_kwargs=True)
+
+
+def forward_f32(transformer, latents, context, timesteps):
+    """The bf16 model's forward in f32 (a 5 B model in f32 would not fit in memory beside the rest), once per
+    timestep tensor: the small non-block parts are widened for good, each block only for its own forward."""
+    for name, module in transformer.named_children():
+        if name != "blocks":
+            module.float()
+    transformer.scale_shift_table.data = transformer.scale_shift_table.data.float()
+    widen_each_forward(transformer.blocks)
+    with torch.no_grad():
+        return [transformer(latents, t, context, return_dict=False)[0].float() for t in timesteps]
 
 
 def clip(a):
@@ -191,6 +238,8 @@ def main():
     ap.add_argument("--tiled", action="store_true")
     ap.add_argument("--no-output", action="store_true")
     ap.add_argument("--tensors", default=None)
+    ap.add_argument("--per-token", action="store_true", help="forward: also the per-token timestep form")
+    ap.add_argument("--f32", action="store_true", help="forward: also the same weights in f32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     result = {"encoder": encoder, "vae": vae, "forward": forward, "clip": clip}[a.part](a)

@@ -51,7 +51,6 @@ def encoder_std(name: str, c: dict) -> float | None:
 
 def write_text_encoder(folder: str, seed: int) -> None:
     import torch
-    from safetensors.torch import save_file
     from transformers import UMT5Config, UMT5EncoderModel
 
     config = UMT5Config(**UMT5_XXL)
@@ -62,42 +61,51 @@ def write_text_encoder(folder: str, seed: int) -> None:
     config.architectures = ["UMT5EncoderModel"]
     config.torch_dtype = "bfloat16"
     config.save_pretrained(folder)
-    total = sum(2 * torch.Size(s).numel() for _, s in names)
-    shard_count = -(-total // SHARD_BYTES)
+    write_bf16_shards(folder, [(n, s, encoder_std(n, UMT5_XXL)) for n, s in names], seed, SHARD_BYTES, "model")
+
+
+def write_bf16_shards(folder: str, tensors: list, seed: int, shard_bytes: int, stem: str) -> None:
+    """Writes (name, shape, std) tensors as bf16, generated tensor by tensor (f32 temporaries of at most 256 MB) and
+    saved shard by shard, with the index transformers and diffusers read: `{stem}-0000i-of-0000n.safetensors` and
+    `{stem}.safetensors.index.json`. std None means a norm gain: 1 + 0.1·N(0, 1); otherwise N(0, std²)."""
+    import torch
+    from safetensors.torch import save_file
+
+    total = sum(2 * torch.Size(s).numel() for _, s, _ in tensors)
+    shard_count = -(-total // shard_bytes)
     generator = torch.Generator().manual_seed(seed)
-    weight_map, shard, shard_bytes, index = {}, {}, 0, 1
+    weight_map, shard, shard_size, index = {}, {}, 0, 1
 
     def flush():
-        nonlocal shard, shard_bytes, index
-        file = f"model-{index:05d}-of-{shard_count:05d}.safetensors"
+        nonlocal shard, shard_size, index
+        file = f"{stem}-{index:05d}-of-{shard_count:05d}.safetensors"
         save_file(shard, os.path.join(folder, file), metadata={"format": "pt"})
         for key in shard:
             weight_map[key] = file
-        print(f"  text_encoder/{file}: {len(shard)} tensors, {shard_bytes / 1e9:.2f} GB", flush=True)
-        shard, shard_bytes, index = {}, 0, index + 1
+        print(f"  {os.path.basename(folder)}/{file}: {len(shard)} tensors, {shard_size / 1e9:.2f} GB", flush=True)
+        shard, shard_size, index = {}, 0, index + 1
 
-    for name, shape in names:
-        std = encoder_std(name, UMT5_XXL)
+    for name, shape, std in tensors:
         value = torch.empty(shape, dtype=torch.bfloat16)
         rows = max(1, (1 << 26) // max(1, value[0].numel() if value.dim() > 1 else 1))
-        for start in range(0, shape[0], rows):                     # f32 temporaries of at most 256 MB
-            block = torch.randn((min(rows, shape[0] - start),) + shape[1:], generator=generator)
+        for start in range(0, shape[0], rows):
+            block = torch.randn((min(rows, shape[0] - start),) + tuple(shape[1:]), generator=generator)
             value[start:start + block.shape[0]] = (block * std if std is not None else 1 + 0.1 * block).to(torch.bfloat16)
         nbytes = value.numel() * 2
-        if shard and shard_bytes + nbytes > SHARD_BYTES:
+        if shard and shard_size + nbytes > shard_bytes:
             flush()
         shard[name] = value
-        shard_bytes += nbytes
+        shard_size += nbytes
     if shard:
         flush()
     # The shard count was estimated before writing; rename if packing gave fewer files.
     written = sorted(set(weight_map.values()))
     if len(written) != shard_count:
-        renamed = {old: f"model-{i + 1:05d}-of-{len(written):05d}.safetensors" for i, old in enumerate(written)}
+        renamed = {old: f"{stem}-{i + 1:05d}-of-{len(written):05d}.safetensors" for i, old in enumerate(written)}
         for old, new in renamed.items():
             os.rename(os.path.join(folder, old), os.path.join(folder, new))
         weight_map = {k: renamed[v] for k, v in weight_map.items()}
-    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+    with open(os.path.join(folder, f"{stem}.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=1)
 
 
@@ -168,10 +176,11 @@ def check(out: str) -> None:
     print(f"  VAE loads: {sum(p.numel() for p in vae.parameters()) / 1e6:.0f} M parameters", flush=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join(ROOT, "models-local", "wan21-full-random"))
-    parser.add_argument("--check", action="store_true", help="load every component with diffusers afterwards")
+def cli(build, check, folder: str, description: str, check_help: str, epilog: str | None = None) -> None:
+    """The command line of the make_wan*_random scripts: --out (models-local/<folder>) and --check."""
+    parser = argparse.ArgumentParser(description=description, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=os.path.join(ROOT, "models-local", folder))
+    parser.add_argument("--check", action="store_true", help=check_help)
     args = parser.parse_args()
     t0 = time.perf_counter()
     build(args.out)
@@ -181,4 +190,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli(build, check, "wan21-full-random", __doc__.splitlines()[0], "load every component with diffusers afterwards")

@@ -44,10 +44,7 @@ struct BenchRealScale: AsyncParsableCommand {
                 default: try self.decodeSection()
                 }
             }
-            let footer = "_Measured \(Date().formatted(.iso8601)) on \(Measure.cpuDescription()), \(Compute.threads) threads; "
-                + "load average \(String(format: "%.2f", before)) before, \(String(format: "%.2f", BenchWan.loadAverage())) after; "
-                + "\(CPUFeatures.summary)._"
-            measured[name] = (["<!-- section: \(name) -->"] + lines + ["", footer]).joined(separator: "\n")
+            measured[name] = (["<!-- section: \(name) -->"] + lines + ["", BenchPython.footer(loadBefore: before)]).joined(separator: "\n")
             try write(measured)
         }
     }
@@ -224,8 +221,22 @@ struct BenchRealScale: AsyncParsableCommand {
         return json
     }
 
-    func python(_ arguments: [String]) throws -> [String: Any] {
-        let output = try runProcess("/usr/bin/env", ["python3"] + arguments + ["--threads", "\(Compute.threads)", "--folder", model])
+    func python(_ arguments: [String]) throws -> [String: Any] { try BenchPython.run(arguments, folder: model) }
+
+    @discardableResult
+    func runProcess(_ executable: String, _ arguments: [String]) throws -> String { try BenchPython.runProcess(executable, arguments) }
+
+    func scratch(_ name: String) -> String { BenchPython.scratch("real-scale-" + name) }
+
+    func f2(_ x: Double) -> String { BenchPython.f2(x) }
+    func mb(_ mib: Any?) -> String { BenchPython.mb(mib) }
+}
+
+/// What the benches against PyTorch share: the PyTorch side runs in a fresh process (its peak RSS is its own) and
+/// prints one JSON object as its last line.
+enum BenchPython {
+    static func run(_ arguments: [String], folder: String) throws -> [String: Any] {
+        let output = try runProcess("/usr/bin/env", ["python3"] + arguments + ["--threads", "\(Compute.threads)", "--folder", folder])
         let last = output.split(separator: "\n").last.map(String.init) ?? ""
         guard let json = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else {
             throw ValidationError("\(arguments.joined(separator: " ")) printed no JSON result")
@@ -234,7 +245,7 @@ struct BenchRealScale: AsyncParsableCommand {
     }
 
     @discardableResult
-    func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
+    static func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -249,10 +260,17 @@ struct BenchRealScale: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    func scratch(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("kino-real-scale-\(name).safetensors").path
+    static func scratch(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("kino-\(name).safetensors").path
     }
 
-    func f2(_ x: Double) -> String { x.isFinite ? String(format: "%.2f", x) : "n/a" }
-    func mb(_ mib: Any?) -> String { (mib as? Double).map { String(format: "%.0f", $0 * 1.048576) } ?? "n/a" }
+    /// The line under each section: when, on what CPU, the load around it, and which bf16 path ran.
+    static func footer(loadBefore before: Double) -> String {
+        "_Measured \(Date().formatted(.iso8601)) on \(Measure.cpuDescription()), \(Compute.threads) threads; "
+            + "load average \(String(format: "%.2f", before)) before, \(String(format: "%.2f", BenchWan.loadAverage())) after; "
+            + "\(CPUFeatures.summary)._"
+    }
+
+    static func f2(_ x: Double) -> String { x.isFinite ? String(format: "%.2f", x) : "n/a" }
+    static func mb(_ mib: Any?) -> String { (mib as? Double).map { String(format: "%.0f", $0 * 1.048576) } ?? "n/a" }
 }

@@ -5,7 +5,7 @@ import KinoService
 
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the models Kino can find, with their native sizes.",
+        abstract: "List the models Kino can find, with their native sizes and whether they start from a picture.",
         discussion: "Kino looks in $KINO_MODELS, <data>/models and the checkout's models/ folder (see docs/models.md).")
 
     @Option(help: "Data folder (default: $KINO_DATA, else ~/.local/share/kino).") var data: String?
@@ -23,6 +23,7 @@ struct Models: AsyncParsableCommand {
             var fields = ["\(m.name)", "native \(sizes)"]
             if let fps = d?.fps { fields.append("\(fps) fps") }
             if let steps = d?.steps { fields.append("\(steps) steps") }
+            if TextToVideoPipeline.acceptsConditioning(folder: m.folder) { fields.append("image-to-video, extend") }
             fields.append(m.folder.path)
             print(fields.joined(separator: "\t"))
         }

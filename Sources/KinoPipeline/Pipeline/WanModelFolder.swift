@@ -79,6 +79,14 @@ extension TextToVideoPipeline {
     }
 }
 
+extension TextToVideoPipeline {
+    /// Whether the folder's model continues from given frames (image-to-video, extension), read from its
+    /// model_index.json without loading it (false when the file cannot be read).
+    public static func acceptsConditioning(folder: URL) -> Bool {
+        (try? ModelIndex.load(from: folder.appendingPathComponent("model_index.json")))?.expandTimesteps ?? false
+    }
+}
+
 /// What Kino reads from `model_index.json` besides the component folders.
 struct ModelIndex: Decodable {
     /// Per-token timesteps (Wan 2.2 TI2V): the model continues from given latent frames.

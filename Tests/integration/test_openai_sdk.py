@@ -110,17 +110,41 @@ def main():
         check("\trevoked" in server.keys("list"), "keys list shows revoked")
         expect_error(openai.NotFoundError, 404, lambda: b.videos.retrieve(video.id))
         expect_error(openai.NotFoundError, 404, lambda: b.videos.download_content(video.id))
+        # input_reference: a picture the clip starts from (kino-tiny is trained with given frames). A file that is
+        # not a picture is refused when the request arrives; remote URLs are not fetched; a data: URL works.
         expect_error(openai.BadRequestError, 400,
                      lambda: a.videos.create(prompt="x", input_reference=("ref.png", b"\x89PNG\r\n\x1a\n", "image/png")),
-                     code="unsupported", param="input_reference")
+                     code="invalid_image", param="input_reference")
+        expect_error(openai.BadRequestError, 400,
+                     lambda: a.videos.create(prompt="x", extra_body={"input_reference": {"image_url": "https://example.com/a.png"}}),
+                     code="unsupported", param="input_reference[image_url]")
+        first_png = os.path.join(tmp, "first.png")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", mp4, "-frames:v", "1", "-vf", "scale=256:160", first_png], check=True)
+        with open(first_png, "rb") as f:
+            picture = f.read()
+        from_file = a.videos.create_and_poll(prompt="a red ball moves right across green grass", size="1280x720", seconds="4",
+                                             input_reference=("first.png", picture, "image/png"))
+        check(from_file.status == "completed", f"input_reference file: {from_file.status} {from_file.error}")
+        data_url = "data:image/png;base64," + __import__("base64").b64encode(picture).decode()
+        from_url = a.videos.create_and_poll(prompt="a red ball moves right across green grass", size="1280x720", seconds="4",
+                                            extra_body={"input_reference": {"image_url": data_url}})
+        check(from_url.status == "completed", f"input_reference data URL: {from_url.status} {from_url.error}")
+        started = os.path.join(tmp, "from_image.mp4")
+        a.videos.download_content(from_url.id).write_to_file(started)
+        check(os.path.getsize(started) > 1000, "the image-to-video clip downloads")
         expect_error(openai.BadRequestError, 400, lambda: a.videos.extend(prompt="more", seconds="4", video=("clip.mp4", open(mp4, "rb").read(), "video/mp4")), code="unsupported")
         expect_error(openai.BadRequestError, 400, lambda: a.videos.create(prompt="x", model="no-such-model"), param="model")
         reader = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("reader", scopes="read"), max_retries=0)
         expect_error(openai.PermissionDeniedError, 403, lambda: reader.videos.create(prompt="x"), code="insufficient_scope")
 
-        # sora-2 alias works for unmodified clients
+        # sora-2 alias works for unmodified clients, and so do OpenAI's dated ids
         aliased = a.videos.create(prompt="alias", model="sora-2")
         check(aliased.model == "sora-2", "alias echoed")
+        for dated in ["sora-2-2025-10-06", "sora-2-2025-12-08", "sora-2-pro-2025-10-06"]:
+            check(a.videos.create(prompt="dated", model=dated).model == dated, f"dated model id {dated}")
+        listed = {m.id: m for m in a.models.list().data}
+        check("sora-2-pro-2025-10-06" in listed and listed["sora-2"].owned_by == "kino" and listed["sora-2"].created > 0,
+              f"models list: {list(listed)}")
     print(f"test_openai_sdk: {kino_harness.checks} checks passed")
 
 

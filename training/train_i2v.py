@@ -57,6 +57,9 @@ def main():
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--work", default=None, help="default WORK/i2v")
     ap.add_argument("--export", default=None, help="write the EMA transformer (fp16) into FOLDER/transformer and exit")
+    ap.add_argument("--mix", type=float, default=1.0, help="with --export: write (1 - MIX) x the folder's current "
+                    "transformer + MIX x the EMA (WiSE-FT weight averaging; the shipped kino-tiny uses 0.5 on the "
+                    "pre-fine-tune weights, which keeps text-to-video closer to where it was)")
     a = ap.parse_args()
 
     from diffusers import WanTransformer3DModel
@@ -73,7 +76,8 @@ def main():
         s = torch.load(ckpt, map_location="cpu")
         out = os.path.join(a.export, "transformer", "diffusion_pytorch_model.safetensors")
         old = load_file(out)
-        new = {k: v.to(torch.float16).contiguous() for k, v in s["ema_tr"].items()}
+        new = {k: (old[k].float() * (1 - a.mix) + v.float() * a.mix).to(torch.float16).contiguous()
+               for k, v in s["ema_tr"].items() if k in old}
         assert sorted(old) == sorted(new) and all(old[k].shape == new[k].shape and old[k].dtype == new[k].dtype
                                                   for k in old), "keys, shapes or dtypes differ from the shipped file"
         save_file(new, out, metadata={"format": "pt"})
@@ -82,7 +86,7 @@ def main():
         if '"expand_timesteps": false' in text:
             open(index, "w").write(text.replace('"expand_timesteps": false', '"expand_timesteps": true'))
         assert json.load(open(index))["expand_timesteps"] is True
-        print(f"exported the EMA transformer of step {s['step']} to {out}; {index}: expand_timesteps true")
+        print(f"exported the EMA transformer of step {s['step']} (mix {a.mix}) to {out}; {index}: expand_timesteps true")
         return
 
     transformer = WanTransformer3DModel.from_pretrained(os.path.join(a.model, "transformer"), torch_dtype=torch.float32)

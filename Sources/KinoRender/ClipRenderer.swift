@@ -142,8 +142,8 @@ public final class ClipRenderer: Sendable {
         if let latents = outputs.latents {
             try SafeTensors.write(["latents": result.latents], metadata: ["seed": "\(spec.seed)"], to: latents.path)
         }
-        var frames = try ClipExport.frames(from: result, plan: plan)
-        if let source = prepared.extending { frames = try source.join(generated: result, plan: plan) }
+        let frames = try prepared.extending.map { try $0.join(generated: result, plan: plan) }
+            ?? ClipExport.frames(from: result, plan: plan)
         var clip = RenderedClip(plan: plan, steps: request.steps, seed: spec.seed, frames: frames, export: nil,
                                 reusedForwards: result.reusedForwards, fullForwards: result.fullForwards)
         if let video = outputs.video, let signing {

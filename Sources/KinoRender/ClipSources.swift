@@ -122,7 +122,9 @@ struct SourceClip {
             let k = latentFrames ?? ClipSources.defaultExtensionLatentFrames
             guard (1...8).contains(k) else { throw ClipRenderError.invalid("an extension gives the model 1 to 8 latent frames of the source, not \(k)") }
             return SourceClip(kind: .extend(latentFrames: k), frames: try ClipSources.decodeVideo(url))
-        case .edit(let url, _)?:
+        case .edit(let url, let strength)?:
+            // Checked before the source is decoded and encoded, which is most of an edit's preparation.
+            guard (0...1).contains(strength) else { throw ClipRenderError.invalid("strength must be between 0 and 1, got \(strength)") }
             return SourceClip(kind: .edit, frames: try ClipSources.decodeVideo(url))
         case .remix?, nil:
             return nil

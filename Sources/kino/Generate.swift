@@ -79,8 +79,8 @@ struct Generate: AsyncParsableCommand {
     func validate() throws {
         if frames != nil && seconds != nil { throw ValidationError("give --frames or --seconds, not both") }
         if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("the prompt is empty") }
-        if prompt.count > VideoLimits.maximumPromptLength {
-            throw ValidationError("the prompt has \(prompt.count) characters; the limit is \(VideoLimits.maximumPromptLength)")
+        if VideoLimits.length(prompt) > VideoLimits.maximumPromptLength {
+            throw ValidationError("the prompt has \(VideoLimits.length(prompt)) characters; the limit is \(VideoLimits.maximumPromptLength)")
         }
         if let cache {
             do { _ = try CacheSetting(parsing: cache) } catch { throw ValidationError("--cache: \(error) (or off)") }

@@ -65,6 +65,11 @@ struct ValidationTests {
     @Test func rejectsBadValuesNamingTheParameter() {
         #expect(error(["prompt": ""])?.param == "prompt")
         #expect(error(["prompt": String(repeating: "a", count: 32_001)])?.param == "prompt")
+        // "नी" is one Swift Character but two code points; the schema's maxLength counts code points.
+        let devanagari = String(repeating: "नी", count: 16_001)
+        #expect(devanagari.count == 16_001 && VideoLimits.length(devanagari) == 32_002)
+        #expect(error(["prompt": devanagari])?.code == "string_above_max_length")
+        #expect(error(["prompt": String(repeating: "नी", count: 16_000)]) == nil)
         #expect(error(["prompt": "x", "size": "1x1"])?.param == "size")
         #expect(error(["prompt": "x", "seconds": "5"])?.param == "seconds")
         #expect(error(["prompt": "x", "model": "gpt-9"])?.param == "model")

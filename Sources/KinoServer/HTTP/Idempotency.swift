@@ -17,7 +17,7 @@ enum Idempotency {
             let (status, data) = try await body()
             return jsonResponse(data, status: status)
         }
-        guard key.count <= 255 else {
+        guard VideoLimits.length(key) <= 255 else {
             throw KinoServiceError(.invalidRequest, "Idempotency-Key must be at most 255 characters.", param: "Idempotency-Key", code: "invalid_idempotency_key")
         }
         let principal = try context.requirePrincipal()

@@ -3,6 +3,11 @@ public enum VideoLimits {
     /// The longest prompt (and negative prompt) accepted, in characters (the Videos API's limit).
     public static let maximumPromptLength = 32_000
 
+    /// A text field's length as the OpenAPI document and the Videos API count it: Unicode code points (JSON
+    /// Schema's `maxLength`). Swift's `count` counts grapheme clusters, fewer for Devanagari or emoji, so a prompt
+    /// the schema calls too long would otherwise pass.
+    public static func length(_ text: some StringProtocol) -> Int { text.unicodeScalars.count }
+
     /// Parses `"1280x720"` (width x height, each 1...8192); nil for anything else.
     public static func parseSize(_ text: String) -> VideoSize? {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)

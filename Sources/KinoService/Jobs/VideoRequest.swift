@@ -162,8 +162,8 @@ extension ServiceConfiguration {
         guard let prompt = fields["prompt"] else {
             throw KinoServiceError.invalid("The prompt is empty. Describe the video you want in `prompt`.", param: "prompt", code: "missing_required_parameter")
         }
-        guard prompt.count <= VideoLimits.maximumPromptLength else {
-            throw KinoServiceError.invalid("The prompt has \(prompt.count) characters; the limit is \(VideoLimits.maximumPromptLength).", param: "prompt", code: "string_above_max_length")
+        guard VideoLimits.length(prompt) <= VideoLimits.maximumPromptLength else {
+            throw KinoServiceError.invalid("The prompt has \(VideoLimits.length(prompt)) characters; the limit is \(VideoLimits.maximumPromptLength).", param: "prompt", code: "string_above_max_length")
         }
         try VideoLimits.checkText(prompt, field: "prompt")
         return prompt
@@ -194,7 +194,7 @@ extension ServiceConfiguration {
     /// Kino's optional extras: negative_prompt, seed, steps, guidance, style, turbo, watermark.
     func applyExtras(_ fields: RequestFields, to request: inout ValidatedVideoRequest, principal: Principal) throws {
         if let text = fields["negative_prompt"] {
-            guard text.count <= VideoLimits.maximumPromptLength else {
+            guard VideoLimits.length(text) <= VideoLimits.maximumPromptLength else {
                 throw KinoServiceError.invalid("negative_prompt is longer than \(VideoLimits.maximumPromptLength) characters.", param: "negative_prompt")
             }
             try VideoLimits.checkText(text, field: "negative_prompt")

@@ -51,10 +51,10 @@ public struct KeyService: Sendable {
     /// Creates a key. Without `project`, the key gets a project of its own named `key-<id>`.
     public func create(name: String, scopes: Set<Scope> = Scope.defaults, project: String? = nil, now: Int64 = Clock.nowMillis()) async throws -> CreatedKey {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains("\t"), !trimmed.contains("\n") else {
+        guard !trimmed.isEmpty, VideoLimits.length(trimmed) <= 100, !trimmed.contains("\t"), !trimmed.contains("\n") else {
             throw KinoServiceError.invalid("A key name must be 1 to 100 characters without tabs or newlines.", param: "name")
         }
-        if let project, project.isEmpty || project.count > 100 || project.contains("\t") || project.contains("\n") {
+        if let project, project.isEmpty || VideoLimits.length(project) > 100 || project.contains("\t") || project.contains("\n") {
             throw KinoServiceError.invalid("A project name must be 1 to 100 characters without tabs or newlines.", param: "project")
         }
         var generator = SystemRandomNumberGenerator()

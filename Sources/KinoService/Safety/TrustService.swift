@@ -72,7 +72,7 @@ public final class TrustService: Sendable {
     public func pause(message: String, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> PauseState {
         try principal.require(.admin)
         let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, text.count <= 1000 else {
+        guard !text.isEmpty, VideoLimits.length(text) <= 1000 else {
             throw KinoServiceError.invalid("The pause message must be 1 to 1000 characters; it is shown to everyone whose request is refused.", param: "message")
         }
         try await store.setPause(message: text, by: principal.keyID ?? principal.keyName, now: now)
@@ -91,9 +91,9 @@ public final class TrustService: Sendable {
     /// Prompt length (per key) and moderation. A refusal is recorded in the audit log and thrown as a 400
     /// with `code: "moderation_blocked"`, `param: "prompt"`.
     func screenPrompt(_ prompt: String, principal: Principal, route: String, now: Int64) async throws {
-        if let limit = effectiveLimits(principal).maxPromptChars, prompt.count > limit {
+        if let limit = effectiveLimits(principal).maxPromptChars, VideoLimits.length(prompt) > limit {
             throw KinoServiceError.invalid(
-                "The prompt has \(prompt.count) characters; this API key may send at most \(limit).", param: "prompt", code: "string_above_max_length")
+                "The prompt has \(VideoLimits.length(prompt)) characters; this API key may send at most \(limit).", param: "prompt", code: "string_above_max_length")
         }
         guard let moderator = settings.moderator else { return }
         let decision = moderator.check(prompt)
@@ -146,7 +146,7 @@ public final class TrustService: Sendable {
 
     public func decide(_ id: String, approve: Bool, reason: String?, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> ShareRecord {
         try principal.require(.moderator)
-        if let reason, reason.count > 2000 {
+        if let reason, VideoLimits.length(reason) > 2000 {
             throw KinoServiceError.invalid("The reason is longer than 2000 characters.", param: "reason")
         }
         guard let record = try await store.decideShare(

@@ -2,7 +2,8 @@
 """Measures `kino generate --image/--extend/--edit` outputs the way bench/quality-i2v.md reports them.
 
   image  PICTURE OUT.mp4            first frame vs the picture (PSNR at the output size), mean frame-to-frame change
-  extend SOURCE.mp4 OUT.mp4 [RAW]   length, source part PSNR, join change vs the source's median change; with RAW
+  extend SOURCE.mp4 OUT.mp4 [RAW]   length, source part PSNR, join change vs the source's median change (and the
+                                    largest change in the half second after it); with RAW
                                     (--raw-out of the same run) also the join without Kino's blend
   edit   SOURCE.mp4 OUT.mp4         frame counts, PSNR against the source (an edit should not be a copy)
 
@@ -21,6 +22,13 @@ def frames(path):
     raw = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                          capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3).astype(np.float64)
+
+
+def frame_rate(path):
+    rate = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=r_frame_rate",
+                           "-of", "csv=p=0", path], capture_output=True, text=True, check=True).stdout.strip()
+    num, _, den = rate.partition("/")
+    return round(int(num) / int(den or 1))
 
 
 def psnr(a, b):
@@ -43,9 +51,15 @@ def main():
     elif mode == "extend":
         source, out = frames(sys.argv[2]), frames(sys.argv[3])
         n, median = len(source), float(np.median(changes(source)))
-        join = changes(out)[n - 1]
+        moves = changes(out)
+        join = moves[n - 1]
+        # Kino dissolves the source's last frame into the first half second of new frames, so the jump the join
+        # hides is spread over that window: report its largest change too, and the continuation's own median.
+        fps = frame_rate(sys.argv[3])
+        window = moves[n - 1:n + max(2, fps // 2)]
         print(f"{n} + {len(out) - n} frames; source part {psnr(source, out[:n]):.2f} dB; join change {join:.2f} = "
-              f"{join / median:.2f}x the source's median {median:.2f}")
+              f"{join / median:.2f}x the source's median {median:.2f}; largest change in the half second after it "
+              f"{window.max() / median:.2f}x; the new frames' own median {np.median(moves[n:]) / median:.2f}x")
         if len(sys.argv) > 4:
             from PIL import Image
             from safetensors.numpy import load_file

@@ -61,8 +61,12 @@ public enum ClipSources {
     /// A continuation's frames joined to the source's. The continuation's first frames are the VAE's rendition of
     /// the source's last ones, which differ from the source by the VAE's round-trip error; that difference, measured
     /// on the last shared frame, is carried into the continuation and faded out over `blend` frames, so the join
-    /// shows the generated motion rather than a jump in sharpness or colour.
-    static func join(source: VideoFrames, continuation: VideoFrames, sharedLast: VideoFrames, blend: Int) throws -> VideoFrames {
+    /// shows the generated motion rather than a jump in sharpness or colour. The model may still move further in its
+    /// first new frame than the source moved per frame (more so when the prompt describes other motion or no scene),
+    /// so the source's last frame is also dissolved into the first `dissolve` new frames: a jump becomes a short
+    /// cross-fade (bench/quality-i2v.md measures both).
+    static func join(source: VideoFrames, continuation: VideoFrames, sharedLast: VideoFrames, blend: Int,
+                     dissolve: Int) throws -> VideoFrames {
         precondition(source.width == continuation.width && source.height == continuation.height)
         let n = source.frameByteCount
         let last = source.pixels[(source.frameCount - 1) * n..<source.frameCount * n]
@@ -72,10 +76,15 @@ public enum ClipSources {
         for j in 0..<continuation.frameCount {
             let frame = continuation.pixels[j * n..<(j + 1) * n]
             let weight = j < blend ? 1 - Float(j + 1) / Float(blend + 1) : 0
-            if weight == 0 {
+            let held = j < dissolve ? 1 - Float(j + 1) / Float(dissolve + 1) : 0
+            if weight == 0 && held == 0 {
                 pixels.append(contentsOf: frame)
             } else {
-                pixels.append(contentsOf: zip(frame, residual).map { UInt8(max(0, min(255, (Float($0) + weight * $1).rounded()))) })
+                for i in 0..<n {
+                    let carried = Float(frame[frame.startIndex + i]) + weight * residual[i]
+                    let value = (1 - held) * carried + held * Float(last[last.startIndex + i])
+                    pixels.append(UInt8(max(0, min(255, value.rounded()))))
+                }
             }
         }
         return try VideoFrames(width: source.width, height: source.height, frameRate: source.frameRate, pixels: pixels)
@@ -197,6 +206,7 @@ struct SourceClip {
         let continuation = try Resizer.resize(try generated.selecting(frames: Array((shared - 1)..<(shared + added))),
                                               width: frames.width, height: frames.height, policy: .cropToFill)
         return try ClipSources.join(source: frames, continuation: try continuation.selecting(frames: Array(1..<continuation.frameCount)),
-                                    sharedLast: try continuation.selecting(frames: [0]), blend: max(1, fps))
+                                    sharedLast: try continuation.selecting(frames: [0]), blend: max(1, fps),
+                                    dissolve: max(2, fps / 2))
     }
 }

@@ -66,6 +66,26 @@ import Testing
         let changes = (0..<(n - 1)).map { Self.change(source, $0) }.sorted()
         let median = changes[changes.count / 2], join = Self.change(out, n - 1)
         #expect(join <= 3 * median, "join change \(join) against the source's median \(median)")
+        // The dissolve spreads a jump over half a second; no frame of it may jump instead.
+        let window = (n - 1)..<min(out.frameCount - 1, n + max(2, Int(source.frameRate.framesPerSecond) / 2))
+        let largest = window.map { Self.change(out, $0) }.max() ?? 0
+        #expect(largest <= 3 * median, "largest change \(largest) after the join against the source's median \(median)")
+    }
+
+    /// A continuation that starts 100 levels away from the source's last frame: the residual carries the VAE's
+    /// error, and the dissolve turns the jump into even steps over its frames.
+    @Test func joinTurnsAJumpIntoACrossFade() throws {
+        let rate = FrameRate(8)
+        func clip(_ levels: [UInt8]) throws -> VideoFrames {
+            try VideoFrames(width: 4, height: 2, frameRate: rate, pixels: levels.flatMap { [UInt8](repeating: $0, count: 24) })
+        }
+        let joined = try ClipSources.join(source: try clip([100, 100, 100]), continuation: try clip([200, 200, 200, 200, 200, 200]),
+                                          sharedLast: try clip([90]), blend: 4, dissolve: 4)
+        let levels = (0..<joined.frameCount).map { joined.frame($0).first ?? 0 }
+        // residual +10 fading over 4 frames (8, 6, 4, 2), the source's 100 held at 4/5 ... 1/5
+        #expect(levels == [100, 100, 100, 122, 142, 162, 182, 200, 200], "\(levels)")
+        let steps = zip(levels.dropFirst(), levels).map { Int($0) - Int($1) }
+        #expect(steps.max()! <= 22, "\(steps)")
     }
 
     @Test func editKeepsTheLengthAndChangesThePicture() throws {

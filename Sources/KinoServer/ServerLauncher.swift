@@ -52,6 +52,10 @@ public enum ServerLauncher {
             let check = renderer
             configuration.checkImage = { try check.checkImage($0) }
         }
+        if renderer.acceptsVideos {
+            let check = renderer
+            configuration.checkVideo = { try check.checkVideo($0) }
+        }
         configuration.retentionSeconds = Int64(settings.retentionHours * 3600)
         configuration.leaseMillis = Int64(settings.leaseSeconds * 1000)
         let trust = try TrustSettings.load(folder: folder.url)

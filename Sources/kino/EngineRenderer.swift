@@ -16,6 +16,8 @@ struct EngineRenderer: VideoRenderer {
     let recipes: [String]
     let caches: [String]
     let acceptsImages: Bool
+    /// Edits work with every model (re-noising the source); extensions also need `acceptsImages`.
+    let acceptsVideos = true
 
     /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
     init(model: ModelSelection, signing: SigningIdentity) throws {
@@ -45,6 +47,25 @@ struct EngineRenderer: VideoRenderer {
         }
     }
 
+    /// Decodes an uploaded source video as the render will (KinoMedia's input decoding: MP4, MOV or WebM, size and
+    /// length limits), from a scratch file that is removed again.
+    func checkVideo(_ bytes: [UInt8]) throws -> SourceVideoFacts {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kino-source-\(UUID().uuidString)")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            let frames = try MediaDecoder.decodeVideo(at: file)
+            let formats = try MediaProbe.probe(file).formatNames
+            let fileExtension = formats.contains("webm") || formats.contains("matroska") ? "webm" : formats.contains("mov") ? "mp4" : "video"
+            return SourceVideoFacts(fileExtension: fileExtension, size: VideoSize(width: frames.width, height: frames.height),
+                                    seconds: frames.durationSeconds)
+        } catch let error as MediaError {
+            let reason = error.description.replacingOccurrences(of: "input \(file.path)", with: "it")
+                .replacingOccurrences(of: file.path, with: "it")
+            throw KinoServiceError(.invalidRequest, "The source video cannot be used: \(reason)", code: "invalid_video")
+        }
+    }
+
     func spec(for render: RenderJob) throws -> ClipSpec {
         let job = render.job, settings = job.settings
         let serials = render.watermarkSerials
@@ -55,6 +76,18 @@ struct EngineRenderer: VideoRenderer {
                         conditioning: render.remix.map { .remix(latents: $0.latentsFile, strength: $0.strength) }
                             ?? render.inputImage.map { .image($0) },
                         marks: ClipMarks(visible: job.watermark, keySerial: serials.key, videoSerial: serials.video))
+        if let video = render.sourceVideo, let kind = job.sourceKind {
+            // The result keeps the source's size and frame rate; an extension's seconds are the time it adds.
+            (spec.width, spec.height) = (nil, nil)
+            switch kind {
+            case .extension:
+                spec.seconds = Double(job.chargedSeconds ?? 4)
+                spec.conditioning = .extend(video: video, latentFrames: nil)
+            case .edit:
+                spec.seconds = nil
+                spec.conditioning = .edit(video: video, strength: job.remixStrength ?? 0.6)
+            }
+        }
         spec.cache = try settings.cache.map(CacheSetting.init(parsing:))
         spec.recipe = settings.recipe
         return spec

@@ -132,7 +132,36 @@ def main():
         started = os.path.join(tmp, "from_image.mp4")
         a.videos.download_content(from_url.id).write_to_file(started)
         check(os.path.getsize(started) > 1000, "the image-to-video clip downloads")
-        expect_error(openai.BadRequestError, 400, lambda: a.videos.extend(prompt="more", seconds="4", video=("clip.mp4", open(mp4, "rb").read(), "video/mp4")), code="unsupported")
+        # extend and edit: a video of the project by id (SDK 3.60 refuses a reference object in `video`, so it goes
+        # through extra_body and arrives as multipart video[id]) or an uploaded MP4. An extension's seconds are the
+        # joined total; an edit keeps the source's size and length.
+        with open(mp4, "rb") as f:
+            clip_bytes = f.read()
+        by_id = a.videos.extend(prompt="a red ball moves right across green grass", seconds="4", video=openai.omit,
+                                extra_body={"video": {"id": video.id}, "seed": 5})
+        check(by_id.seconds == "8" and by_id.size == "1280x720" and by_id.status == "queued", f"extension: {by_id}")
+        uploaded = a.videos.extend(prompt="a red ball moves right across green grass", seconds="4",
+                                   video=("clip.mp4", clip_bytes, "video/mp4"))
+        edited = a.videos.edit(prompt="a blue ball moves right across snow", video=("clip.mp4", clip_bytes, "video/mp4"))
+        edited_id = a.videos.edit(prompt="a blue ball moves right across snow", video=openai.omit,
+                                  extra_body={"video": {"id": video.id}, "strength": 0.5})
+        for job, seconds in [(by_id, 8.0), (uploaded, 8.0), (edited, 4.0), (edited_id, 4.0)]:
+            done = a.videos.poll(job.id)
+            check(done.status == "completed", f"{job.id} ended {done.status}: {done.error}")
+            out = os.path.join(tmp, job.id + ".mp4")
+            a.videos.download_content(job.id).write_to_file(out)
+            probe = ffprobe(out)
+            check(abs(float(probe["format"]["duration"]) - seconds) < 0.3 and probe["streams"][0]["width"] == 1280,
+                  f"{job.id}: {probe['format']['duration']} s, {probe['streams'][0]['width']} wide")
+        expect_error(openai.NotFoundError, 404, lambda: b.videos.extend(prompt="x", seconds="4", video=openai.omit,
+                                                                      extra_body={"video": {"id": video.id}}))
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.edit(prompt="x", video=("c.mp4", b"not a video", "video/mp4")),
+                     code="invalid_video", param="video")
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.extend(prompt="x", seconds="5", video=openai.omit,
+                                                                        extra_body={"video": {"id": video.id}}), param="seconds")
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.edit(prompt="x", video=openai.omit,
+                                                                      extra_body={"video": {"id": video.id}, "size": "1280x720"}),
+                     code="unknown_parameter", param="size")
         expect_error(openai.BadRequestError, 400, lambda: a.videos.create(prompt="x", model="no-such-model"), param="model")
         reader = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("reader", scopes="read"), max_retries=0)
         expect_error(openai.PermissionDeniedError, 403, lambda: reader.videos.create(prompt="x"), code="insufficient_scope")

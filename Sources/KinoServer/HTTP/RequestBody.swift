@@ -59,7 +59,7 @@ enum RequestBody {
     }
 
     /// Object fields whose string members become `name[member]` fields.
-    static let flattened: Set<String> = ["input_reference"]
+    static let flattened: Set<String> = ["input_reference", "video"]
 
     /// The JSON type of each non-string field a route takes (OpenAPI document: CreateVideo, RemixVideo); every
     /// other field is a string. A value of another type is refused rather than converted: `"turbo": "yes"` or

@@ -17,8 +17,8 @@ struct VideoRoutes {
         group.post("videos", use: create)
         group.get("videos", use: list)
         // Routes OpenAI has that Kino's engine cannot serve yet: a clear 400, never silence.
-        group.post("videos/extensions") { _, _ -> Response in throw Self.unsupported("Extending videos (POST /v1/videos/extensions)") }
-        group.post("videos/edits") { _, _ -> Response in throw Self.unsupported("Editing videos (POST /v1/videos/edits)") }
+        group.post("videos/extensions", use: extend)
+        group.post("videos/edits", use: edit)
         group.post("videos/characters") { _, _ -> Response in throw Self.unsupported("Characters (POST /v1/videos/characters)") }
         group.get("videos/characters/:character_id") { _, _ -> Response in throw Self.unsupported("Characters (GET /v1/videos/characters/{id})") }
         group.get("videos/:video_id", use: retrieve)
@@ -68,6 +68,27 @@ struct VideoRoutes {
         ) {
             let job = try await service.remix(sourceID: id, fields, principal: principal, rendererSupportsRemix: renderer.supportsRemix)
             return (.ok, VideoObject(job).jsonData)
+        }
+    }
+
+    @Sendable func extend(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        try await fromSource(request, context: context, route: "POST /v1/videos/extensions") { try await service.extend($0, principal: $1) }
+    }
+
+    @Sendable func edit(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        try await fromSource(request, context: context, route: "POST /v1/videos/edits") { try await service.edit($0, principal: $1) }
+    }
+
+    private func fromSource(_ request: Request, context: KinoRequestContext, route: String,
+                            _ make: @escaping @Sendable (RequestFields, Principal) async throws -> VideoJob) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.require(.generate)
+        let fields = try await readFields(request, context: context)
+        return try await Idempotency.run(
+            request, context: context, route: route, fields: fields, store: service.store,
+            retentionMillis: service.configuration.idempotencyRetentionMillis
+        ) {
+            (.ok, VideoObject(try await make(fields, principal)).jsonData)
         }
     }
 

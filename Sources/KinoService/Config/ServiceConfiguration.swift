@@ -69,6 +69,15 @@ public struct ServiceConfiguration: Sendable {
     /// Checks an input picture and names its file extension: the renderer's `checkImage` when its model can start
     /// from an image (set where the two are paired); nil refuses `input_reference` with the models that can.
     public var checkImage: (@Sendable ([UInt8]) throws -> String)?
+    /// Checks an uploaded source video (extensions, edits): the renderer's `checkVideo` when it can start from a
+    /// video; nil refuses both routes.
+    public var checkVideo: (@Sendable ([UInt8]) throws -> SourceVideoFacts)?
+    /// The seconds an extension may add (the SDK's 4 to 20).
+    public var extensionSecondsChoices: [Int] = [4, 8, 12, 16, 20]
+    /// The longest video an extension may produce, source and addition together.
+    public var maxExtendedSeconds = 60
+    /// The largest source video accepted, in bytes.
+    public var maxSourceVideoBytes = 100 << 20
     /// The largest input picture accepted, in bytes.
     public var maxInputBytes = 20 << 20
     /// How long finished assets stay downloadable.

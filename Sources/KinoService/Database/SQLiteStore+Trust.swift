@@ -40,7 +40,7 @@ extension SQLiteStore: TrustStore {
     public func insertAdmitted(_ job: NewVideoJob, limits: AdmissionLimits, now: Int64) async throws -> VideoJob {
         try await database.write { db in
             if let keyID = job.keyID {
-                try self.checkAdmission(db, keyID: keyID, seconds: job.seconds, limits: limits, now: now)
+                try self.checkAdmission(db, keyID: keyID, seconds: job.chargedSeconds ?? job.seconds, limits: limits, now: now)
             }
             return try self.insertRow(db, job)
         }
@@ -72,7 +72,7 @@ extension SQLiteStore: TrustStore {
             let dayAgo = now - 24 * 3600 * 1000
             let rows = try db.query(
                 """
-                SELECT seconds, created_at FROM videos
+                SELECT COALESCE(charged_seconds, seconds) AS seconds, created_at FROM videos
                 WHERE key_id = ? AND created_at > ? AND status <> 'failed' ORDER BY created_at
                 """, [.text(keyID), .integer(dayAgo)])
             let used = rows.reduce(0) { $0 + Int($1.int("seconds") ?? 0) }

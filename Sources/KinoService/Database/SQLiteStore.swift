@@ -51,6 +51,9 @@ public final class SQLiteStore: Sendable {
             remixOf: row.string("remix_of"),
             remixStrength: row.double("remix_strength"),
             inputFile: row.string("input_file"),
+            sourceKind: row.string("source_kind").flatMap(SourceKind.init(rawValue:)),
+            sourceVideoID: row.string("source_video_id"),
+            chargedSeconds: row.int("charged_seconds").map(Int.init),
             maxAttempts: Int(row.int("max_attempts") ?? 1),
             createdAt: row.int("created_at") ?? 0)
         return VideoJob(

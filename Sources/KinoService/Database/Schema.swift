@@ -112,6 +112,10 @@ enum Schema {
         (4, ["ALTER TABLE videos ADD COLUMN cache TEXT", "ALTER TABLE videos ADD COLUMN recipe TEXT"]),
         // Image-to-video: the stored input picture's file name (in the output store's input folder), per job.
         (5, ["ALTER TABLE videos ADD COLUMN input_file TEXT"]),
+        // Extensions and edits: what the job does with its source video, which video it was (NULL for an upload),
+        // and the clip-seconds it counts (NULL: `seconds`; an extension counts only what it adds).
+        (6, ["ALTER TABLE videos ADD COLUMN source_kind TEXT", "ALTER TABLE videos ADD COLUMN source_video_id TEXT",
+             "ALTER TABLE videos ADD COLUMN charged_seconds INTEGER"]),
     ]
 
     /// Brings the database up to the newest schema version.

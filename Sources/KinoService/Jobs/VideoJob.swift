@@ -70,8 +70,17 @@ public struct NewVideoJob: Sendable, Equatable {
     public var watermark: Bool
     public var remixOf: String?
     public var remixStrength: Double?
-    /// Image-to-video: the file name of the input picture in `OutputStore`'s input folder.
+    /// Image-to-video: the file name of the input picture in `OutputStore`'s input folder; extensions and edits:
+    /// the source video's, copied there when the request arrived (so deleting the source cannot break the job).
     public var inputFile: String?
+    /// Extensions and edits: what the job does with its source video (`inputFile`); `remixStrength` is an edit's
+    /// strength.
+    public var sourceKind: SourceKind?
+    /// The source video's id when the request named one of this project's videos (nil for an upload).
+    public var sourceVideoID: String?
+    /// The clip-seconds the job counts against the key's daily allowance when that is not `seconds`: an
+    /// extension's `seconds` is the joined total, but only the added seconds are generated.
+    public var chargedSeconds: Int?
     public var maxAttempts: Int
     /// Unix milliseconds.
     public var createdAt: Int64
@@ -79,7 +88,8 @@ public struct NewVideoJob: Sendable, Equatable {
     public init(
         id: String, project: String, keyID: String?, keySerial: Int64, model: String, engineModel: String,
         prompt: String, seconds: Int, size: VideoSize, settings: GenerationSettings, watermark: Bool,
-        remixOf: String? = nil, remixStrength: Double? = nil, inputFile: String? = nil, maxAttempts: Int, createdAt: Int64
+        remixOf: String? = nil, remixStrength: Double? = nil, inputFile: String? = nil, sourceKind: SourceKind? = nil,
+        sourceVideoID: String? = nil, chargedSeconds: Int? = nil, maxAttempts: Int, createdAt: Int64
     ) {
         self.id = id
         self.project = project
@@ -95,9 +105,20 @@ public struct NewVideoJob: Sendable, Equatable {
         self.remixOf = remixOf
         self.remixStrength = remixStrength
         self.inputFile = inputFile
+        self.sourceKind = sourceKind
+        self.sourceVideoID = sourceVideoID
+        self.chargedSeconds = chargedSeconds
         self.maxAttempts = maxAttempts
         self.createdAt = createdAt
     }
+}
+
+/// What an extension or edit does with its source video.
+public enum SourceKind: String, Sendable, Equatable {
+    /// `POST /v1/videos/extensions`: the source's frames, then `chargedSeconds` more generated from its last ones.
+    case `extension`
+    /// `POST /v1/videos/edits`: the source re-rendered with a new prompt from its own frames re-noised to a strength.
+    case edit
 }
 
 /// A stored job, as the API and workers read it: the request as inserted (its fields read through, e.g.

@@ -169,7 +169,8 @@ extension ServiceConfiguration {
         return prompt
     }
 
-    func rejectUnsupportedAndReadOnly(_ fields: RequestFields) throws {
+    func rejectUnsupportedAndReadOnly(_ fields: RequestFields, accepted: Set<String> = requestFields,
+                                      fileFields: Set<String> = ["input_reference"]) throws {
         for name in unsupportedFields.keys.sorted() where fields.has(name) {
             if name == "n", fields["n"] == "1" { continue }
             throw KinoServiceError(.unsupported, unsupportedFields[name] ?? "\(name) is not supported.", param: name, code: "unsupported")
@@ -178,13 +179,13 @@ extension ServiceConfiguration {
             throw KinoServiceError.invalid("'\(name)' is set by the server and cannot be sent in a request.", param: name, code: "unknown_parameter")
         }
         let sent = Set(fields.values.keys).union(fields.files).union(fields.objects)
-        for name in sent.subtracting(requestFields).sorted() {
+        for name in sent.subtracting(accepted).sorted() {
             throw KinoServiceError.invalid(
-                "Unknown parameter '\(name)'. This route accepts: \(requestFields.sorted().joined(separator: ", ")).",
+                "Unknown parameter '\(name)'. This route accepts: \(accepted.sorted().joined(separator: ", ")).",
                 param: name, code: "unknown_parameter")
         }
         // input_reference is the one field that may be a file (checked in `validateInputReference`).
-        for name in fields.objects.union(fields.files.subtracting(["input_reference"])).sorted() {
+        for name in fields.objects.union(fields.files.subtracting(fileFields)).sorted() {
             throw KinoServiceError.invalid(
                 "'\(name)' must be a string, a number or a boolean (got \(fields.files.contains(name) ? "a file" : "an object, an array or a number too long to read")).",
                 param: name, code: "invalid_type")

@@ -77,7 +77,8 @@ public final class VideoService: Sendable {
         return try await insert(request, principal: principal, remixOf: source.id, strength: strength, route: "remix", now: now)
     }
 
-    private func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, route: String, now: Int64) async throws -> VideoJob {
+    func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, route: String,
+                source: (kind: SourceKind, videoID: String?, chargedSeconds: Int?)? = nil, now: Int64) async throws -> VideoJob {
         let job = NewVideoJob(
             id: Self.newVideoID(), project: principal.project, keyID: principal.keyID, keySerial: principal.keySerial,
             model: request.model, engineModel: request.engineModel, prompt: request.prompt, seconds: request.seconds,
@@ -86,9 +87,10 @@ public final class VideoService: Sendable {
                 negativePrompt: request.negativePrompt, seed: request.seed ?? seedSource(), steps: request.steps,
                 guidance: request.guidance, style: request.style, turbo: request.turbo,
                 cache: request.cache, recipe: request.recipe),
-            watermark: request.watermark, remixOf: remixOf, remixStrength: strength,
+            watermark: request.watermark, remixOf: remixOf, remixStrength: strength, sourceKind: source?.kind,
+            sourceVideoID: source?.videoID, chargedSeconds: source?.chargedSeconds,
             maxAttempts: configuration.maxAttempts, createdAt: now)
-        // The picture is on disk before the job row exists, so no worker can claim a job without its file.
+        // The picture (or source video) is on disk before the job row exists, so no worker can claim a job without it.
         var withInput = job
         if let input = request.inputReference {
             withInput.inputFile = try outputs.storeInput(input.bytes, videoID: job.id, fileExtension: input.fileExtension)

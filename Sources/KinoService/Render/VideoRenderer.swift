@@ -9,11 +9,15 @@ public struct RenderJob: Sendable, Equatable {
     public var remix: RemixSource?
     /// Image-to-video: the stored input picture the clip starts from.
     public var inputImage: URL?
+    /// Extensions and edits: the stored source video (`job.sourceKind` says which; an edit's strength is
+    /// `job.remixStrength`, an extension adds `job.chargedSeconds`).
+    public var sourceVideo: URL?
 
-    public init(job: VideoJob, remix: RemixSource? = nil, inputImage: URL? = nil) {
+    public init(job: VideoJob, remix: RemixSource? = nil, inputImage: URL? = nil, sourceVideo: URL? = nil) {
         self.job = job
         self.remix = remix
         self.inputImage = inputImage
+        self.sourceVideo = sourceVideo
     }
 
     /// The serials the invisible watermark carries: the key's and this video's (its row number, `seq`). Both are
@@ -33,6 +37,20 @@ public struct RemixSource: Sendable, Equatable {
         self.videoID = videoID
         self.latentsFile = latentsFile
         self.strength = strength
+    }
+}
+
+/// An uploaded source video as the renderer read it when the request arrived.
+public struct SourceVideoFacts: Sendable, Equatable {
+    /// The extension to store it under (`mp4`, `mov`, `webm`).
+    public var fileExtension: String
+    public var size: VideoSize
+    public var seconds: Double
+
+    public init(fileExtension: String, size: VideoSize, seconds: Double) {
+        self.fileExtension = fileExtension
+        self.size = size
+        self.seconds = seconds
     }
 }
 
@@ -86,6 +104,12 @@ public protocol VideoRenderer: Sendable {
     /// error whose description tells the client what is wrong with the file.
     func checkImage(_ bytes: [UInt8]) throws -> String
 
+    /// Whether `render` honours `RenderJob.sourceVideo` (edits; extensions also need `acceptsImages`).
+    var acceptsVideos: Bool { get }
+
+    /// Checks an uploaded source video (MP4, MOV or WebM) when the request arrives, like `checkImage`.
+    func checkVideo(_ bytes: [UInt8]) throws -> SourceVideoFacts
+
     func render(
         _ job: RenderJob,
         into outputDirectory: URL,
@@ -98,6 +122,10 @@ extension VideoRenderer {
     public var acceptsImages: Bool { false }
     public func checkImage(_ bytes: [UInt8]) throws -> String {
         throw KinoServiceError(.unsupported, "This server's model cannot start from an image.", param: "input_reference", code: "unsupported")
+    }
+    public var acceptsVideos: Bool { false }
+    public func checkVideo(_ bytes: [UInt8]) throws -> SourceVideoFacts {
+        throw KinoServiceError(.unsupported, "This server's model cannot start from a video.", param: "video", code: "unsupported")
     }
     public var recipes: [String] { ["turbo"] }
     public var caches: [String] { ServiceConfiguration.cacheNames }

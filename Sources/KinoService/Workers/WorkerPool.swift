@@ -157,7 +157,8 @@ public final class WorkerPool: Sendable {
         let remix = job.remixOf.map {
             RemixSource(videoID: $0, latentsFile: service.outputs.latents(for: $0), strength: job.remixStrength ?? service.configuration.defaultRemixStrength)
         }
-        return RenderJob(job: job, remix: remix, inputImage: job.inputFile.map { service.outputs.input(named: $0) })
+        let input = job.inputFile.map { service.outputs.input(named: $0) }
+        return job.sourceKind == nil ? RenderJob(job: job, remix: remix, inputImage: input) : RenderJob(job: job, sourceVideo: input)
     }
 }
 

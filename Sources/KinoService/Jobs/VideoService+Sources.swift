@@ -87,10 +87,14 @@ extension VideoService {
     }
 
     /// The source video: an upload (`video` as a multipart file) or one of the caller's completed videos
-    /// (`video[id]`, the JSON `{"video": {"id": ...}}`, or `video` as a plain id).
+    /// (`video[id]`, or the JSON `{"video": {"id": ...}}`).
     func resolveSource(_ fields: RequestFields, principal: Principal, verb: String) async throws -> ResolvedSource {
         let uploaded = fields.files.contains("video")
-        let id = fields["video[id]"] ?? (uploaded ? nil : fields["video"])
+        let id = fields["video[id]"]
+        if !uploaded, fields.values["video"] != nil {
+            throw KinoServiceError.invalid("'video' is an uploaded file (multipart) or an object {\"id\": \"video_...\"}; to name a video "
+                                           + "send video[id] (multipart) or \"video\": {\"id\": ...} (JSON).", param: "video", code: "invalid_type")
+        }
         if uploaded, fields.has("video[id]") {
             throw KinoServiceError.invalid("Send one source video: an uploaded file or video[id], not both.", param: "video[id]")
         }

@@ -46,6 +46,11 @@ struct VideoRouteTests {
         #expect(try KinoServer.RequestBody.json(Array(#"{"size":{"w":1}}"#.utf8)).objects == ["size"], "other objects stay refused by name")
         let form = try Multipart.parse(Array(multipart([("prompt", "x")], file: ("input_reference", "a.png")).readableBytesView), boundary: "XyZ123")
         #expect(form.files == ["input_reference"] && form.uploads["input_reference"] == Array("PNGDATA".utf8))
+        // Extensions and edits: {"video": {"id"}} arrives as the SDK's multipart video[id]; other members stay, by name.
+        let source = try KinoServer.RequestBody.json(Array(#"{"prompt":"x","video":{"id":"video_1","name":"n"}}"#.utf8))
+        #expect(source.values["video[id]"] == "video_1" && source.values["video[name]"] == "n" && source.objects.isEmpty)
+        let named = try Multipart.parse(Array(multipart([("prompt", "x"), ("video[id]", "video_1")]).readableBytesView), boundary: "XyZ123")
+        #expect(named.values["video[id]"] == "video_1" && named.files.isEmpty)
     }
 
     @Test func errorsHaveTheOpenAIShape() async throws {
@@ -76,6 +81,10 @@ struct VideoRouteTests {
                                   status: .badRequest, type: "invalid_request_error", code: "unsupported")
             try await expectError("/v1/videos/extensions", headers: json, body: body(["prompt": "x"]), status: .badRequest, type: "invalid_request_error", code: "unsupported")
             try await expectError("/v1/videos/edits", headers: json, body: body(["prompt": "x"]), status: .badRequest, type: "invalid_request_error", code: "unsupported")
+            try await expectError("/v1/videos/extensions", headers: json, body: body(["prompt": "x", "seconds": "4", "video": ["id": "v", "name": "n"]]),
+                                  status: .badRequest, type: "invalid_request_error", param: "video[name]", code: "unknown_parameter")
+            try await expectError("/v1/videos/edits", headers: form, body: multipart([("prompt", "x"), ("video[id]", "v"), ("size", "1280x720")]),
+                                  status: .badRequest, type: "invalid_request_error", param: "size", code: "unknown_parameter")
             try await expectError("/v1/videos/characters", headers: json, body: body(["name": "x"]), status: .badRequest, type: "invalid_request_error", code: "unsupported")
             try await expectError("/v1/videos/video_nope", .get, headers: auth(app.alice), status: .notFound, type: "not_found_error")
             try await expectError("/v1/videos", .get, headers: [:], status: .unauthorized, type: "authentication_error", code: "missing_api_key")
@@ -205,7 +214,7 @@ struct VideoRouteTests {
                 #expect(response.status == .ok && yaml.hasPrefix("openapi: 3.1.0"))
                 // Every route the server registers is in the document, except the studio's pages and the OpenAI
                 // routes that only ever answer 400 unsupported (offered, they would promise what is refused).
-                let refused: Set = ["/v1/videos/extensions", "/v1/videos/edits", "/v1/videos/characters", "/v1/videos/characters/{character_id}"]
+                let refused: Set = ["/v1/videos/characters", "/v1/videos/characters/{character_id}"]
                 let paths = Set(try buildRouter(configuration: app.configuration).routes.map(\.path.description))
                 #expect(paths.contains("/v1/videos/{video_id}/content") && paths.count > 20)
                 for path in paths.sorted() where path != "/" && !path.hasPrefix("/studio") {

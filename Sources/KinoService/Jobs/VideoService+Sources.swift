@@ -21,6 +21,10 @@ extension VideoService {
         try principal.require(.generate)
         try await trust.checkNotPaused()
         try configuration.rejectUnsupportedAndReadOnly(fields, accepted: sourceRouteFields.union(["seconds"]), fileFields: ["video"])
+        guard configuration.checkVideo != nil, configuration.checkImage != nil else {
+            throw KinoServiceError(.unsupported, "The model this server runs cannot continue a video. Models that can: kino-tiny and "
+                                   + "Wan 2.2 TI2V-5B (run `kino serve --model` with one of them).", param: "video", code: "unsupported")
+        }
         let prompt = try configuration.validatePrompt(fields)
         guard let text = fields["seconds"] else {
             throw KinoServiceError.invalid("Say how many seconds to add in 'seconds' (\(Self.choices(configuration.extensionSecondsChoices))).",
@@ -29,10 +33,6 @@ extension VideoService {
         guard let added = Int(text), configuration.extensionSecondsChoices.contains(added) else {
             throw KinoServiceError.invalid("Invalid seconds '\(text)': the seconds an extension adds are one of "
                                            + "\(Self.choices(configuration.extensionSecondsChoices)).", param: "seconds")
-        }
-        guard configuration.checkVideo != nil, configuration.checkImage != nil else {
-            throw KinoServiceError(.unsupported, "The model this server runs cannot continue a video. Models that can: kino-tiny and "
-                                   + "Wan 2.2 TI2V-5B (run `kino serve --model` with one of them).", param: "video", code: "unsupported")
         }
         let source = try await resolveSource(fields, principal: principal, verb: "extended")
         let total = Int(source.seconds.rounded()) + added

@@ -54,6 +54,24 @@ public enum ClipSources {
         return try pipeline.vae.encode(tensor(fitted), isCancelled: isCancelled)
     }
 
+    /// `video` as it was rendered, before its marks and the encoder: decoded from the clean latents its render kept,
+    /// fitted to its size as the export fits. nil when they cannot be read or are not this video's (fewer frames,
+    /// or further than 25 dB PSNR from it; the marks and the encoder alone stay well within that).
+    static func clean(_ video: VideoFrames, latents url: URL, pipeline: TextToVideoPipeline) -> VideoFrames? {
+        guard let latents = try? SafeTensorsFile(path: url.path).tensor("latents").copied(to: .f32),
+              latents.shape.count == 5, latents.shape[1] == pipeline.vae.latentChannels,
+              let decoded = try? pipeline.vae.decode(latents, tiling: .automatic, progress: { _, _ in }, isCancelled: { false }),
+              decoded.shape[2] >= video.frameCount,
+              let frames = try? VideoFrames(planarRGB: decoded.sliced(axis: 2, 0..<video.frameCount).contiguous().scalars,
+                                            frameCount: video.frameCount, height: decoded.shape[3], width: decoded.shape[4],
+                                            frameRate: video.frameRate),
+              let fitted = try? Resizer.resize(frames, width: video.width, height: video.height, policy: .cropToFill)
+        else { return nil }
+        let squared = zip(fitted.pixels, video.pixels).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }
+        let psnr = 10 * log10(255 * 255 / max(squared / Double(video.pixels.count), 1e-9))
+        return psnr >= 25 ? fitted : nil
+    }
+
     /// How many latent frames an extension conditions on by default, and the source frames they cover
     /// (1 + 4(k - 1) with Wan's VAE): more than the last frame carries the motion across the join.
     public static let defaultExtensionLatentFrames = 2
@@ -126,11 +144,13 @@ struct SourceClip {
         case .imageFrames(let picture)?:
             try needsConditioning()
             return SourceClip(kind: .image, frames: try picture.selecting(frames: [0]))
-        case .extend(let url, let latentFrames)?:
+        case .extend(let url, let latentFrames, let cleanLatents)?:
             try needsConditioning()
             let k = latentFrames ?? ClipSources.defaultExtensionLatentFrames
             guard (1...8).contains(k) else { throw ClipRenderError.invalid("an extension gives the model 1 to 8 latent frames of the source, not \(k)") }
-            return SourceClip(kind: .extend(latentFrames: k), frames: try ClipSources.decodeVideo(url))
+            let video = try ClipSources.decodeVideo(url)
+            let frames = cleanLatents.flatMap { ClipSources.clean(video, latents: $0, pipeline: pipeline) } ?? video
+            return SourceClip(kind: .extend(latentFrames: k), frames: frames)
         case .edit(let url, let strength)?:
             // Checked before the source is decoded and encoded, which is most of an edit's preparation.
             guard (0...1).contains(strength) else { throw ClipRenderError.invalid("strength must be between 0 and 1, got \(strength)") }

@@ -78,8 +78,10 @@ public enum ClipConditioning: Sendable {
     /// Continues a video by `ClipSpec.seconds` (the time added): the output is the source's own frames followed by
     /// the continuation, at the source's size and frame rate. The continuation is generated from the source's last
     /// 1 + 4(k - 1) frames given as k latent frames (`latentFrames`; nil: `ClipSources.defaultExtensionLatentFrames`).
-    /// Needs a model trained with given frames.
-    case extend(video: URL, latentFrames: Int?)
+    /// Needs a model trained with given frames. `cleanLatents`: the source's own latents when Kino rendered it
+    /// (`latents.safetensors`): its frames are decoded from them as rendered, before its marks and the encoder, so
+    /// the output carries only its own marks (ignored when they do not match the video).
+    case extend(video: URL, latentFrames: Int?, cleanLatents: URL? = nil)
     /// Re-renders a video (MP4, MOV or WebM) with the prompt, from its own frames re-noised to `strength` (0 keeps
     /// it, 1 ignores it); keeps its length and frame rate. Works with every model.
     case edit(video: URL, strength: Double)

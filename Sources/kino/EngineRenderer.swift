@@ -82,7 +82,7 @@ struct EngineRenderer: VideoRenderer {
             switch kind {
             case .extension:
                 spec.seconds = Double(job.chargedSeconds ?? 4)
-                spec.conditioning = .extend(video: video, latentFrames: nil)
+                spec.conditioning = .extend(video: video, latentFrames: nil, cleanLatents: render.sourceLatents)
             case .edit:
                 spec.seconds = nil
                 spec.conditioning = .edit(video: video, strength: job.remixStrength ?? 0.6)

@@ -17,14 +17,15 @@ import Testing
         name: "kino-tiny")
     static let prompt = "a red ball moves to the right across green grass"
 
-    /// A 4 s kino-tiny clip at 256x160, made once: the picture and the video the modes start from.
+    /// A 4 s kino-tiny clip at 256x160, made once: the picture and the video the modes start from (and its latents).
     static let source = Result { () -> URL in
         let url = scratch.appendingPathComponent("source.mp4")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         _ = try renderer.get().render(ClipSpec(model: kinoTiny, prompt: prompt, width: 256, height: 160, seconds: 4, seed: 11),
-                                      to: ClipOutputs(video: url))
+                                      to: ClipOutputs(video: url, latents: sourceLatents))
         return url
     }
+    static let sourceLatents = scratch.appendingPathComponent("source.latents.safetensors")
 
     func render(_ conditioning: ClipConditioning, seconds: Double? = nil, seed: UInt64 = 12) throws -> VideoFrames {
         let url = Self.scratch.appendingPathComponent("\(UUID().uuidString).mp4")
@@ -70,6 +71,22 @@ import Testing
         let window = (n - 1)..<min(out.frameCount - 1, n + max(2, Int(source.frameRate.framesPerSecond) / 2))
         let largest = window.map { Self.change(out, $0) }.max() ?? 0
         #expect(largest <= 3 * median, "largest change \(largest) after the join against the source's median \(median)")
+    }
+
+    /// Extending a Kino clip by id starts from its frames as rendered (decoded from its latents): the same picture as
+    /// its MP4 but without its marks, so the output carries only its own. Latents of another video are not used.
+    @Test func extensionOfAKinoClipStartsFromItsFramesAsRendered() throws {
+        let video = try MediaDecoder.decodeVideo(at: try Self.source.get())
+        let pipeline = try Self.renderer.get().pipeline(for: Self.kinoTiny)
+        let clean = try #require(ClipSources.clean(video, latents: Self.sourceLatents, pipeline: pipeline))
+        #expect(clean.frameCount == video.frameCount && clean.width == video.width && clean.height == video.height)
+        let close = Self.psnr(clean.pixels[...], video.pixels[...])
+        #expect(close >= 30 && close < 80, "the MP4 is the clean frames plus marks and encoding: \(close) dB")
+        let inverted = try VideoFrames(width: video.width, height: video.height, frameRate: video.frameRate, pixels: video.pixels.map { 255 - $0 })
+        #expect(ClipSources.clean(inverted, latents: Self.sourceLatents, pipeline: pipeline) == nil, "another video's latents")
+        let out = try render(.extend(video: try Self.source.get(), latentFrames: nil, cleanLatents: Self.sourceLatents), seconds: 4)
+        let n = video.frameCount
+        #expect(out.frameCount > n && Self.psnr(out.pixels[0..<(n * out.frameByteCount)], video.pixels[...]) >= 30)
     }
 
     /// A continuation that starts 100 levels away from the source's last frame: the residual carries the VAE's

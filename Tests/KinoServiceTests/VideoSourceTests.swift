@@ -41,6 +41,7 @@ struct VideoSourceTests {
             let file = service.outputs.file(for: job.id, .video)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(Array("MP4! the rendered clip".utf8)).write(to: file)
+            try Data(Array("latents".utf8)).write(to: service.outputs.latents(for: job.id))
             try await service.store.complete(lease, JobCompletion(hasLatents: true, completedAt: now + 2, expiresAt: now + 3_600_000))
             return try await service.video(job.id, principal: alice)
         }
@@ -70,9 +71,14 @@ struct VideoSourceTests {
         #expect(ext.sourceKind == .extension && ext.sourceVideoID == source.id && ext.settings.seed == source.settings.seed)
         let copy = f.service.outputs.input(named: try #require(ext.inputFile))
         #expect(try Data(contentsOf: copy) == Data(contentsOf: f.service.outputs.file(for: source.id, .video)))
+        // Its latents come too: the worker decodes the source's frames as rendered, before their marks.
+        #expect(try Data(contentsOf: f.service.outputs.sourceLatents(videoID: ext.id)) == Data(Array("latents".utf8)))
+        let edit = try await f.service.edit(Self.byID(source.id), principal: f.alice, now: 10)
+        #expect(!FileManager.default.fileExists(atPath: f.service.outputs.sourceLatents(videoID: edit.id).path))
         // Deleting the source leaves the queued extension its own copy.
         try await f.service.delete(source.id, principal: f.alice, now: 11)
         #expect(FileManager.default.fileExists(atPath: copy.path))
+        #expect(FileManager.default.fileExists(atPath: f.service.outputs.sourceLatents(videoID: ext.id).path))
         let lease = try #require(try await f.service.store.claim(worker: "w", leaseMillis: 10_000, now: 12))
         #expect(lease.job.id == ext.id && lease.job.sourceKind == .extension && lease.job.chargedSeconds == 8)
     }

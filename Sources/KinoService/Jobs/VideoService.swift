@@ -95,6 +95,15 @@ public final class VideoService: Sendable {
         if let input = request.inputReference {
             withInput.inputFile = try outputs.storeInput(input.bytes, videoID: job.id, fileExtension: input.fileExtension)
         }
+        // An extension of one of the project's videos starts from its frames as rendered, before its marks.
+        if source?.kind == .extension, let sourceID = source?.videoID {
+            do {
+                _ = try outputs.storeSourceLatents(from: sourceID, videoID: job.id)
+            } catch {
+                outputs.remove(videoID: job.id)
+                throw error
+            }
+        }
         let stored: VideoJob
         do {
             stored = try await trust.admit(withInput, principal: principal, route: route, now: now)

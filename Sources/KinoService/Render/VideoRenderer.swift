@@ -12,12 +12,16 @@ public struct RenderJob: Sendable, Equatable {
     /// Extensions and edits: the stored source video (`job.sourceKind` says which; an edit's strength is
     /// `job.remixStrength`, an extension adds `job.chargedSeconds`).
     public var sourceVideo: URL?
+    /// A by-id extension's source latents, when the source kept them: its frames as rendered, before its marks,
+    /// so the new video's marks are the only ones.
+    public var sourceLatents: URL?
 
-    public init(job: VideoJob, remix: RemixSource? = nil, inputImage: URL? = nil, sourceVideo: URL? = nil) {
+    public init(job: VideoJob, remix: RemixSource? = nil, inputImage: URL? = nil, sourceVideo: URL? = nil, sourceLatents: URL? = nil) {
         self.job = job
         self.remix = remix
         self.inputImage = inputImage
         self.sourceVideo = sourceVideo
+        self.sourceLatents = sourceLatents
     }
 
     /// The serials the invisible watermark carries: the key's and this video's (its row number, `seq`). Both are

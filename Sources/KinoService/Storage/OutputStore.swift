@@ -113,4 +113,20 @@ public struct OutputStore: Sendable {
         }
         return name
     }
+
+    /// Where a by-id extension keeps its source's clean latents (the frames as rendered, before the source's marks).
+    public func sourceLatents(videoID: String) -> URL { input(named: "\(videoID).latents.safetensors") }
+
+    /// Copies a source video's latents beside the job, before it is queued; false when the source has none.
+    public func storeSourceLatents(from sourceID: String, videoID: String) throws -> Bool {
+        let source = latents(for: sourceID)
+        guard FileManager.default.fileExists(atPath: source.path) else { return false }
+        do {
+            try createDirectory(inputs)
+            try FileManager.default.copyItem(at: source, to: sourceLatents(videoID: videoID))
+        } catch {
+            throw KinoServiceError.storage("Cannot copy the source's latents to \(sourceLatents(videoID: videoID).path): \(error.localizedDescription)")
+        }
+        return true
+    }
 }

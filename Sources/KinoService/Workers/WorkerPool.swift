@@ -158,7 +158,9 @@ public final class WorkerPool: Sendable {
             RemixSource(videoID: $0, latentsFile: service.outputs.latents(for: $0), strength: job.remixStrength ?? service.configuration.defaultRemixStrength)
         }
         let input = job.inputFile.map { service.outputs.input(named: $0) }
-        return job.sourceKind == nil ? RenderJob(job: job, remix: remix, inputImage: input) : RenderJob(job: job, sourceVideo: input)
+        guard job.sourceKind != nil else { return RenderJob(job: job, remix: remix, inputImage: input) }
+        let latents = service.outputs.sourceLatents(videoID: job.id)
+        return RenderJob(job: job, sourceVideo: input, sourceLatents: FileManager.default.fileExists(atPath: latents.path) ? latents : nil)
     }
 }
 

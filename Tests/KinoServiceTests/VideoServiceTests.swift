@@ -41,6 +41,9 @@ struct VideoServiceTests {
         }
         let lease = try await #require(try await service.store.claim(worker: "w", leaseMillis: 10_000, now: 1))
         try await service.store.complete(lease, JobCompletion(hasLatents: true, completedAt: 2, expiresAt: 1_000_000))
+        let latents = service.outputs.latents(for: source.id)
+        try FileManager.default.createDirectory(at: latents.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("latents".utf8).write(to: latents)
         await #expect(throws: KinoServiceError.self) {
             try await service.remix(sourceID: source.id, RequestFields(values: ["prompt": "a dog"]), principal: principal, rendererSupportsRemix: false)
         }

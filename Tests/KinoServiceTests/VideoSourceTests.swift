@@ -134,6 +134,29 @@ struct VideoSourceTests {
                 "no refused request left a job")
     }
 
+    /// Remix re-renders from the source's latents while they last, and from its MP4 after (an edit at the same
+    /// strength that still names the source); without either it is refused.
+    @Test func remixFallsBackToTheMP4WhenTheLatentsAreGone() async throws {
+        let f = try await Fixture()
+        let source = try await f.completedVideo()
+        let prompt = RequestFields(values: ["prompt": "the same ball, now blue", "strength": "0.4"])
+        let fromLatents = try await f.service.remix(sourceID: source.id, prompt, principal: f.alice, rendererSupportsRemix: true, now: 10)
+        #expect(fromLatents.remixOf == source.id && fromLatents.sourceKind == nil && fromLatents.inputFile == nil)
+        try FileManager.default.removeItem(at: f.service.outputs.latents(for: source.id))
+        let fromMP4 = try await f.service.remix(sourceID: source.id, prompt, principal: f.alice, rendererSupportsRemix: true, now: 11)
+        #expect(fromMP4.remixOf == source.id && fromMP4.sourceKind == .edit && fromMP4.remixStrength == 0.4 && fromMP4.size == source.size)
+        #expect(try Data(contentsOf: f.service.outputs.input(named: try #require(fromMP4.inputFile)))
+                == Data(contentsOf: f.service.outputs.file(for: source.id, .video)))
+        try FileManager.default.removeItem(at: f.service.outputs.file(for: source.id, .video))
+        let gone = await error { _ = try await f.service.remix(sourceID: source.id, prompt, principal: f.alice, rendererSupportsRemix: true) }
+        #expect(gone?.code == "video_expired")
+        let noVideos = try await Fixture(videos: false)
+        let other = try await noVideos.completedVideo()
+        try FileManager.default.removeItem(at: noVideos.service.outputs.latents(for: other.id))
+        let refused = await error { _ = try await noVideos.service.remix(sourceID: other.id, prompt, principal: noVideos.alice, rendererSupportsRemix: true) }
+        #expect(refused?.code == "invalid_video_state")
+    }
+
     @Test func serversThatCannotAreClear() async throws {
         let noImages = try await Fixture(images: false)
         let source = try await noImages.completedVideo()

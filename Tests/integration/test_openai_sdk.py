@@ -153,6 +153,15 @@ def main():
             probe = ffprobe(out)
             check(abs(float(probe["format"]["duration"]) - seconds) < 0.3 and probe["streams"][0]["width"] == 1280,
                   f"{job.id}: {probe['format']['duration']} s, {probe['streams'][0]['width']} wide")
+        # remix once the source's latents are gone: re-encoded from its MP4, still naming the source
+        os.remove(os.path.join(server.data, "videos", video.id, "latents.safetensors"))
+        late = a.videos.remix(video.id, prompt="the same ball, now blue")
+        check(late.remixed_from_video_id == video.id, f"remix without latents: {late}")
+        late = a.videos.poll(late.id)
+        check(late.status == "completed", f"remix without latents ended {late.status}: {late.error}")
+        late_mp4 = os.path.join(tmp, "late.mp4")
+        a.videos.download_content(late.id).write_to_file(late_mp4)
+        check(abs(float(ffprobe(late_mp4)["format"]["duration"]) - 4.0) < 0.3, "remix without latents keeps the length")
         expect_error(openai.NotFoundError, 404, lambda: b.videos.extend(prompt="x", seconds="4", video=openai.omit,
                                                                       extra_body={"video": {"id": video.id}}))
         expect_error(openai.BadRequestError, 400, lambda: a.videos.edit(prompt="x", video=("c.mp4", b"not a video", "video/mp4")),

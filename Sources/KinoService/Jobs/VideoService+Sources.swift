@@ -126,8 +126,8 @@ extension VideoService {
         }
         let file = outputs.file(for: id, .video)
         guard !job.assetsPurged, let data = FileManager.default.contents(atPath: file.path) else {
-            throw KinoServiceError(.notFound, "The files of video \(id) have expired and were deleted, so it cannot be \(verb). "
-                                   + "Upload the MP4 as 'video' instead.", param: "video[id]", code: "video_expired")
+            throw KinoServiceError(.notFound, "The files of video \(id) have expired and were deleted, so it cannot be \(verb)."
+                                   + (verb == "remixed" ? "" : " Upload the MP4 as 'video' instead."), param: "video[id]", code: "video_expired")
         }
         return ResolvedSource(bytes: [UInt8](data), fileExtension: "mp4", size: job.size, seconds: Double(job.seconds), job: job)
     }

@@ -44,7 +44,9 @@ public final class VideoService: Sendable {
         return try await insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", now: now)
     }
 
-    /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style).
+    /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style). Once the latents
+    /// are gone (expired, or a model that keeps none) the source is re-encoded from its MP4 instead: an edit at the
+    /// same strength, still `remixed_from_video_id`.
     public func remix(sourceID: String, _ fields: RequestFields, principal: Principal, rendererSupportsRemix: Bool, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
         try await trust.checkNotPaused()
@@ -59,7 +61,8 @@ public final class VideoService: Sendable {
         guard rendererSupportsRemix else {
             throw KinoServiceError(.unsupported, "Remix is not supported by the model this server runs.", code: "unsupported")
         }
-        guard source.status == .completed, source.hasLatents, !source.assetsPurged else {
+        let latentsKept = source.hasLatents && FileManager.default.fileExists(atPath: outputs.latents(for: source.id).path)
+        guard source.status == .completed, !source.assetsPurged, latentsKept || configuration.checkVideo != nil else {
             throw KinoServiceError.invalid(
                 source.status == .completed
                     ? "Video \(source.id) has no stored latents (they expired or the model did not keep them), so it cannot be remixed."
@@ -74,6 +77,12 @@ public final class VideoService: Sendable {
             negativePrompt: nil, seed: source.settings.seed, steps: source.settings.steps, guidance: source.settings.guidance,
             style: source.settings.style, watermark: true)
         try configuration.applyExtras(fields, to: &request, principal: principal)
+        if !latentsKept {
+            let mp4 = try await resolveSource(RequestFields(values: ["video[id]": source.id]), principal: principal, verb: "remixed")
+            request.inputReference = InputReference(bytes: mp4.bytes, fileExtension: mp4.fileExtension)
+            return try await insert(request, principal: principal, remixOf: source.id, strength: strength, route: "remix",
+                                    source: (.edit, source.id, nil), now: now)
+        }
         return try await insert(request, principal: principal, remixOf: source.id, strength: strength, route: "remix", now: now)
     }
 

@@ -175,6 +175,25 @@ def main():
         reader = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("reader", scopes="read"), max_retries=0)
         expect_error(openai.PermissionDeniedError, 403, lambda: reader.videos.create(prompt="x"), code="insufficient_scope")
 
+        # AsyncOpenAI: create_and_poll, and a streamed download (with_streaming_response) of the finished MP4
+        import asyncio
+
+        async def async_flow():
+            async with openai.AsyncOpenAI(base_url=server.base_url + "/v1", api_key=key_a, max_retries=0) as client:
+                done = await client.videos.create_and_poll(prompt="a red ball bounces across green grass", seconds="4")
+                check(done.status == "completed", f"AsyncOpenAI create_and_poll ended {done.status}: {done.error}")
+                streamed = os.path.join(tmp, "streamed.mp4")
+                async with client.videos.with_streaming_response.download_content(done.id) as response:
+                    check(response.headers.get("content-type") == "video/mp4", f"streamed type {response.headers.get('content-type')}")
+                    with open(streamed, "wb") as out:
+                        async for chunk in response.iter_bytes():
+                            out.write(chunk)
+                check(ffprobe(streamed)["streams"][0]["codec_name"] == "h264", "the streamed download is the MP4")
+                with a.videos.with_streaming_response.download_content(done.id, variant="thumbnail") as response:
+                    check(response.read()[8:12] == b"WEBP", "sync streamed thumbnail")
+
+        asyncio.run(async_flow())
+
         # sora-2 alias works for unmodified clients, and so do OpenAI's dated ids
         aliased = a.videos.create(prompt="alias", model="sora-2")
         check(aliased.model == "sora-2", "alias echoed")

@@ -57,8 +57,11 @@ struct EngineRenderer: VideoRenderer {
             let frames = try MediaDecoder.decodeVideo(at: file)
             let formats = try MediaProbe.probe(file).formatNames
             let fileExtension = formats.contains("webm") || formats.contains("matroska") ? "webm" : formats.contains("mov") ? "mp4" : "video"
+            let still = file.appendingPathExtension("webp")
+            defer { try? FileManager.default.removeItem(at: still) }
+            try StillEncoder.writeThumbnail(frames, to: still, frameIndex: frames.frameCount / 2, quality: 95)
             return SourceVideoFacts(fileExtension: fileExtension, size: VideoSize(width: frames.width, height: frames.height),
-                                    seconds: frames.durationSeconds)
+                                    seconds: frames.durationSeconds, still: [UInt8](try Data(contentsOf: still)))
         } catch let error as MediaError {
             let reason = error.description.replacingOccurrences(of: "input \(file.path)", with: "it")
                 .replacingOccurrences(of: file.path, with: "it")

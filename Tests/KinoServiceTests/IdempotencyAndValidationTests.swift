@@ -70,7 +70,11 @@ struct ValidationTests {
         #expect(devanagari.count == 16_001 && VideoLimits.length(devanagari) == 32_002)
         #expect(error(["prompt": devanagari])?.code == "string_above_max_length")
         #expect(error(["prompt": String(repeating: "नी", count: 16_000)]) == nil)
+        // The limit is on the prompt as sent: trailing blank lines do not hide a prompt that is too long.
+        #expect(error(["prompt": String(repeating: "a", count: 31_990) + String(repeating: "\n", count: 20)])?.code == "string_above_max_length")
         #expect(error(["prompt": "x", "size": "1x1"])?.param == "size")
+        #expect(error(["prompt": "x", "seconds": ""])?.code == "invalid_value", "an empty seconds is not the default")
+        #expect(error(["prompt": "x", "seed": " "])?.param == "seed")
         #expect(error(["prompt": "x", "seconds": "5"])?.param == "seconds")
         #expect(error(["prompt": "x", "model": "gpt-9"])?.param == "model")
         #expect(error(["prompt": "x", "seed": "-1"])?.param == "seed")

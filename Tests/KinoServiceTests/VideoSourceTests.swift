@@ -23,7 +23,8 @@ struct VideoSourceTests {
                     guard bytes.starts(with: VideoSourceTests.mp4.prefix(4)) else {
                         throw KinoServiceError(.invalidRequest, "The source video cannot be used: no video stream.", code: "invalid_video")
                     }
-                    return SourceVideoFacts(fileExtension: "mp4", size: VideoSize(width: 640, height: 360), seconds: 3.6)
+                    return SourceVideoFacts(fileExtension: "mp4", size: VideoSize(width: 640, height: 360), seconds: 3.6,
+                                            still: Array("RIFF still".utf8))
                 }
             }
             service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs,
@@ -155,6 +156,39 @@ struct VideoSourceTests {
         try FileManager.default.removeItem(at: noVideos.service.outputs.latents(for: other.id))
         let refused = await error { _ = try await noVideos.service.remix(sourceID: other.id, prompt, principal: noVideos.alice, rendererSupportsRemix: true) }
         #expect(refused?.code == "invalid_video_state")
+    }
+
+    /// A character is a project's named reference video; a create whose prompt names it (whole words, any case)
+    /// starts from its still, unless the request brings its own picture.
+    @Test func charactersConditionTheClipsThatNameThem() async throws {
+        let f = try await Fixture()
+        var fields = Self.upload()
+        fields.values = ["name": "Rosa"]
+        let rosa = try await f.service.createCharacter(fields, principal: f.alice, now: 1_000)
+        #expect(rosa.id.hasPrefix("char_") && rosa.name == "Rosa" && rosa.project == f.alice.project)
+        #expect(try await f.service.character(rosa.id, principal: f.alice) == rosa)
+        #expect(await error { _ = try await f.service.character(rosa.id, principal: f.bob) }?.kind == .notFound)
+        let named = try await f.service.create(RequestFields(values: ["prompt": "rosa rolls to the right"]), principal: f.alice)
+        #expect(named.characterID == rosa.id)
+        #expect(try Data(contentsOf: f.service.outputs.input(named: try #require(named.inputFile))) == Data("RIFF still".utf8))
+        let other = try await f.service.create(RequestFields(values: ["prompt": "Rosamund rolls"]), principal: f.alice)
+        #expect(other.characterID == nil && other.inputFile == nil, "a name inside another word is not the character")
+        let bobs = try await f.service.create(RequestFields(values: ["prompt": "rosa rolls"]), principal: f.bob)
+        #expect(bobs.characterID == nil, "another project's character")
+        let own = try await f.service.create(RequestFields(values: ["prompt": "Rosa rolls", "input_reference": "data:image/png;base64,AAAA"]),
+                                             principal: f.alice)
+        #expect(own.characterID == nil && own.inputFile != nil, "a picture the request brings wins")
+        func refused(_ values: [String: String], upload: Bool = true, service: VideoService? = nil) async -> KinoServiceError? {
+            var fields = upload ? Self.upload() : RequestFields()
+            fields.values = values
+            return await error { _ = try await (service ?? f.service).createCharacter(fields, principal: f.alice) }
+        }
+        #expect(await refused([:])?.param == "name")
+        #expect(await refused(["name": "Rosa"], upload: false)?.param == "video")
+        #expect(await refused(["name": "Rosa", "voice": "alto"])?.code == "unknown_parameter")
+        #expect(await refused(["name": "--"])?.param == "name")
+        let noImages = try await Fixture(images: false)
+        #expect(await refused(["name": "Rosa"], service: noImages.service)?.code == "unsupported")
     }
 
     @Test func serversThatCannotAreClear() async throws {

@@ -175,6 +175,17 @@ def main():
         reader = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("reader", scopes="read"), max_retries=0)
         expect_error(openai.PermissionDeniedError, 403, lambda: reader.videos.create(prompt="x"), code="insufficient_scope")
 
+        # characters: a short video, a name; a prompt that names it starts from a still of it
+        rosa = a.videos.create_character(name="Rosa", video=("rosa.mp4", clip_bytes, "video/mp4"))
+        check(rosa.id.startswith("char_") and rosa.name == "Rosa" and rosa.created_at > 0, f"create_character: {rosa}")
+        got = a.videos.get_character(rosa.id)
+        check(got.id == rosa.id and got.name == "Rosa", f"get_character: {got}")
+        expect_error(openai.NotFoundError, 404, lambda: b.videos.get_character(rosa.id))
+        expect_error(openai.BadRequestError, 400, lambda: a.videos.create_character(name="X", video=("x.mp4", b"nope", "video/mp4")),
+                     code="invalid_video", param="video")
+        starring = a.videos.create_and_poll(prompt="rosa moves right across green grass", seconds="4")
+        check(starring.status == "completed" and starring.model_extra.get("character_id") == rosa.id, f"a prompt naming Rosa: {starring}")
+
         # AsyncOpenAI: create_and_poll, and a streamed download (with_streaming_response) of the finished MP4
         import asyncio
 

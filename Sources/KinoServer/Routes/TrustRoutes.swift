@@ -36,6 +36,7 @@ struct TrustRoutes {
         let principal = try context.requirePrincipal()
         try principal.require(.admin)
         let fields = try await Self.jsonFields(request, accepting: ["message"])
+        try fields.checkLength("message", limit: 1000)
         let state = try await service.trust.pause(message: fields["message"] ?? "", principal: principal)
         return json(PauseObject(paused: true, message: state.message, since: state.since / 1000))
     }
@@ -96,6 +97,7 @@ struct TrustRoutes {
         let principal = try context.requirePrincipal()
         try principal.require(.moderator)
         let fields = try await Self.jsonFields(request, accepting: ["reason"])
+        try fields.checkLength("reason", limit: 2000)
         let record = try await service.trust.decide(
             try context.parameters.require("video_id"), approve: approve, reason: fields["reason"], principal: principal)
         return json(ShareObject(record, forReviewer: true))

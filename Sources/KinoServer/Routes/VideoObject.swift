@@ -32,6 +32,9 @@ struct VideoObject {
     var cache: String?
     var recipe: String?
     var remix_strength: Double?
+    var source_kind: String?
+    var source_video_id: String?
+    var character_id: String?
 
     init(_ job: VideoJob) {
         id = job.id
@@ -59,6 +62,12 @@ struct VideoObject {
         cache = job.settings.cache
         recipe = job.settings.recipe
         remix_strength = job.remixStrength
+        // A remix re-encoded from its source's MP4 is still a remix to the client.
+        if job.remixOf == nil {
+            source_kind = job.sourceKind?.rawValue
+            source_video_id = job.sourceVideoID
+        }
+        character_id = job.characterID
     }
 
     /// Writes the object; fields OpenAI defines are always present (null when empty), Kino's extras only when set.
@@ -95,6 +104,9 @@ struct VideoObject {
         if let cache { w.field("cache", cache) }
         if let recipe { w.field("recipe", recipe) }
         if let remix_strength { w.field("remix_strength", remix_strength) }
+        if let source_kind { w.field("source_kind", source_kind) }
+        if let source_video_id { w.field("source_video_id", source_video_id) }
+        if let character_id { w.field("character_id", character_id) }
         w.endObject()
     }
 

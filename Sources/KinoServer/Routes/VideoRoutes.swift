@@ -19,8 +19,8 @@ struct VideoRoutes {
         // Routes OpenAI has that Kino's engine cannot serve yet: a clear 400, never silence.
         group.post("videos/extensions", use: extend)
         group.post("videos/edits", use: edit)
-        group.post("videos/characters") { _, _ -> Response in throw Self.unsupported("Characters (POST /v1/videos/characters)") }
-        group.get("videos/characters/:character_id") { _, _ -> Response in throw Self.unsupported("Characters (GET /v1/videos/characters/{id})") }
+        group.post("videos/characters", use: createCharacter)
+        group.get("videos/characters/:character_id", use: character)
         group.get("videos/:video_id", use: retrieve)
         group.delete("videos/:video_id", use: delete)
         group.get("videos/:video_id/content", use: content)
@@ -90,6 +90,35 @@ struct VideoRoutes {
         ) {
             (.ok, VideoObject(try await make(fields, principal)).jsonData)
         }
+    }
+
+    @Sendable func createCharacter(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.require(.generate)
+        let fields = try await readFields(request, context: context)
+        return try await Idempotency.run(
+            request, context: context, route: "POST /v1/videos/characters", fields: fields, store: service.store,
+            retentionMillis: service.configuration.idempotencyRetentionMillis
+        ) {
+            (.ok, Self.characterJSON(try await service.createCharacter(fields, principal: principal)))
+        }
+    }
+
+    @Sendable func character(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let found = try await service.character(try context.parameters.require("character_id"), principal: try context.requirePrincipal())
+        return jsonResponse(Self.characterJSON(found))
+    }
+
+    /// OpenAI's character object (id, created_at in Unix seconds, name), plus `object`.
+    static func characterJSON(_ c: VideoCharacter) -> Data {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("id", c.id)
+        w.field("object", "video.character")
+        w.field("created_at", c.createdAt / 1000)
+        w.field("name", c.name)
+        w.endObject()
+        return w.data
     }
 
     @Sendable func retrieve(_ request: Request, context: KinoRequestContext) async throws -> Response {

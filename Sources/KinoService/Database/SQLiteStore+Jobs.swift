@@ -11,9 +11,9 @@ extension SQLiteStore: JobStore {
             """
             INSERT INTO videos (id, project, key_id, key_serial, model, engine_model, prompt, negative_prompt,
                 seconds, width, height, seed, steps, guidance, style, turbo, cache, recipe, watermark, remix_of, remix_strength,
-                input_file, source_kind, source_video_id, charged_seconds, status, progress, created_at, attempt, max_attempts,
+                input_file, source_kind, source_video_id, charged_seconds, character_id, status, progress, created_at, attempt, max_attempts,
                 run_after)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, 0, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, 0, ?, ?)
             """,
             [.text(job.id), .text(job.project), job.keyID.sql, .integer(job.keySerial), .text(job.model),
              .text(job.engineModel), .text(job.prompt), job.settings.negativePrompt.sql,
@@ -23,7 +23,7 @@ extension SQLiteStore: JobStore {
              job.settings.cache.sql, job.settings.recipe.sql,
              .integer(job.watermark ? 1 : 0), job.remixOf.sql, job.remixStrength.map(SQLValue.real) ?? .null,
              job.inputFile.sql, job.sourceKind.map { .text($0.rawValue) } ?? .null, job.sourceVideoID.sql,
-             job.chargedSeconds.map { .integer(Int64($0)) } ?? .null, .integer(job.createdAt), .integer(Int64(job.maxAttempts)), .integer(job.createdAt)])
+             job.chargedSeconds.map { .integer(Int64($0)) } ?? .null, job.characterID.sql, .integer(job.createdAt), .integer(Int64(job.maxAttempts)), .integer(job.createdAt)])
         try self.appendEvent(db, video: job.id, event: "queued", attempt: 0, worker: nil, at: job.createdAt)
         guard let row = try db.query("SELECT * FROM videos WHERE id = ?", [.text(job.id)]).first else {
             throw KinoServiceError.storage("The new job \(job.id) was not found right after inserting it.")

@@ -54,6 +54,7 @@ public final class SQLiteStore: Sendable {
             sourceKind: row.string("source_kind").flatMap(SourceKind.init(rawValue:)),
             sourceVideoID: row.string("source_video_id"),
             chargedSeconds: row.int("charged_seconds").map(Int.init),
+            characterID: row.string("character_id"),
             maxAttempts: Int(row.int("max_attempts") ?? 1),
             createdAt: row.int("created_at") ?? 0)
         return VideoJob(

@@ -116,6 +116,19 @@ enum Schema {
         // and the clip-seconds it counts (NULL: `seconds`; an extension counts only what it adds).
         (6, ["ALTER TABLE videos ADD COLUMN source_kind TEXT", "ALTER TABLE videos ADD COLUMN source_video_id TEXT",
              "ALTER TABLE videos ADD COLUMN charged_seconds INTEGER"]),
+        // Characters (`POST /v1/videos/characters`): a named reference video per project, and the still of it that
+        // conditions a clip whose prompt names the character.
+        (7, ["""
+            CREATE TABLE characters (
+                id TEXT PRIMARY KEY,
+                project TEXT NOT NULL,
+                name TEXT NOT NULL,
+                video_file TEXT NOT NULL,
+                still_file TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """, "CREATE INDEX characters_project ON characters (project, created_at)",
+             "ALTER TABLE videos ADD COLUMN character_id TEXT"]),
     ]
 
     /// Brings the database up to the newest schema version.

@@ -81,6 +81,8 @@ public struct NewVideoJob: Sendable, Equatable {
     /// The clip-seconds the job counts against the key's daily allowance when that is not `seconds`: an
     /// extension's `seconds` is the joined total, but only the added seconds are generated.
     public var chargedSeconds: Int?
+    /// The project's character whose still the clip starts from (its prompt named the character).
+    public var characterID: String?
     public var maxAttempts: Int
     /// Unix milliseconds.
     public var createdAt: Int64
@@ -89,7 +91,7 @@ public struct NewVideoJob: Sendable, Equatable {
         id: String, project: String, keyID: String?, keySerial: Int64, model: String, engineModel: String,
         prompt: String, seconds: Int, size: VideoSize, settings: GenerationSettings, watermark: Bool,
         remixOf: String? = nil, remixStrength: Double? = nil, inputFile: String? = nil, sourceKind: SourceKind? = nil,
-        sourceVideoID: String? = nil, chargedSeconds: Int? = nil, maxAttempts: Int, createdAt: Int64
+        sourceVideoID: String? = nil, chargedSeconds: Int? = nil, characterID: String? = nil, maxAttempts: Int, createdAt: Int64
     ) {
         self.id = id
         self.project = project
@@ -108,6 +110,7 @@ public struct NewVideoJob: Sendable, Equatable {
         self.sourceKind = sourceKind
         self.sourceVideoID = sourceVideoID
         self.chargedSeconds = chargedSeconds
+        self.characterID = characterID
         self.maxAttempts = maxAttempts
         self.createdAt = createdAt
     }

@@ -20,6 +20,13 @@ public struct RequestFields: Sendable, Equatable {
         values[name] != nil || files.contains(name) || objects.contains(name)
     }
 
+    /// Refuses a field longer than `limit` code points as sent, before the trimming `subscript` does: the OpenAPI
+    /// document's maxLength is on the value as sent, so trailing blank lines must not carry a field past it.
+    public func checkLength(_ name: String, limit: Int, code: String = "string_above_max_length") throws {
+        guard let raw = values[name], VideoLimits.length(raw) > limit else { return }
+        throw KinoServiceError.invalid("\(name) has \(VideoLimits.length(raw)) characters as sent; the limit is \(limit).", param: name, code: code)
+    }
+
     public subscript(_ name: String) -> String? {
         guard let value = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         return value
@@ -159,6 +166,8 @@ extension ServiceConfiguration {
     }
 
     func validatePrompt(_ fields: RequestFields) throws -> String {
+        try fields.checkLength("prompt", limit: VideoLimits.maximumPromptLength)
+        try fields.checkLength("negative_prompt", limit: VideoLimits.maximumPromptLength)
         guard let prompt = fields["prompt"] else {
             throw KinoServiceError.invalid("The prompt is empty. Describe the video you want in `prompt`.", param: "prompt", code: "missing_required_parameter")
         }
@@ -177,6 +186,11 @@ extension ServiceConfiguration {
         }
         for name in readOnlyFields.sorted() where fields.has(name) {
             throw KinoServiceError.invalid("'\(name)' is set by the server and cannot be sent in a request.", param: name, code: "unknown_parameter")
+        }
+        // An empty value of a field with a fixed form is a mistake, not a request for the default: say so.
+        for name in ["seconds", "size", "style", "recipe", "cache", "seed", "steps", "guidance", "turbo", "watermark", "strength", "n"]
+        where fields.values[name] != nil && fields[name] == nil {
+            throw KinoServiceError.invalid("'\(name)' is empty; leave it out to use the default.", param: name, code: "invalid_value")
         }
         let sent = Set(fields.values.keys).union(fields.files).union(fields.objects)
         for name in sent.subtracting(accepted).sorted() {

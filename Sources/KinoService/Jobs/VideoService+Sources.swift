@@ -10,6 +10,8 @@ struct ResolvedSource {
     var fileExtension: String
     var size: VideoSize
     var seconds: Double
+    /// A still of an upload's middle frame, when the renderer took one.
+    var still: [UInt8]? = nil
     /// The project's video it came from; nil for an upload.
     var job: VideoJob?
 }
@@ -113,7 +115,8 @@ extension VideoService {
             } catch let error as KinoServiceError {
                 throw KinoServiceError(error.kind, error.message, param: "video", code: error.code)
             }
-            return ResolvedSource(bytes: bytes, fileExtension: facts.fileExtension, size: facts.size, seconds: facts.seconds, job: nil)
+            return ResolvedSource(bytes: bytes, fileExtension: facts.fileExtension, size: facts.size, seconds: facts.seconds,
+                                  still: facts.still, job: nil)
         }
         guard let id else {
             throw KinoServiceError.invalid("Name the video to be \(verb) with video[id] (JSON: \"video\": {\"id\": \"video_...\"}) or upload it as 'video'.",

@@ -39,9 +39,14 @@ public final class VideoService: Sendable {
     public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
         try await trust.checkNotPaused()
-        let request = try configuration.validateCreate(fields, principal: principal)
+        var request = try configuration.validateCreate(fields, principal: principal)
         try await trust.screenPrompt(request.prompt, principal: principal, route: "create", now: now)
-        return try await insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", now: now)
+        var character: String?
+        if request.inputReference == nil, let (named, still) = try await namedCharacter(in: request.prompt, principal: principal) {
+            request.inputReference = still
+            character = named.id
+        }
+        return try await insert(request, principal: principal, remixOf: nil, strength: nil, route: "create", characterID: character, now: now)
     }
 
     /// A new video re-generated from `sourceID`'s clean latents with a new prompt (SDEdit-style). Once the latents
@@ -87,7 +92,8 @@ public final class VideoService: Sendable {
     }
 
     func insert(_ request: ValidatedVideoRequest, principal: Principal, remixOf: String?, strength: Double?, route: String,
-                source: (kind: SourceKind, videoID: String?, chargedSeconds: Int?)? = nil, now: Int64) async throws -> VideoJob {
+                source: (kind: SourceKind, videoID: String?, chargedSeconds: Int?)? = nil, characterID: String? = nil,
+                now: Int64) async throws -> VideoJob {
         let job = NewVideoJob(
             id: Self.newVideoID(), project: principal.project, keyID: principal.keyID, keySerial: principal.keySerial,
             model: request.model, engineModel: request.engineModel, prompt: request.prompt, seconds: request.seconds,
@@ -97,7 +103,7 @@ public final class VideoService: Sendable {
                 guidance: request.guidance, style: request.style, turbo: request.turbo,
                 cache: request.cache, recipe: request.recipe),
             watermark: request.watermark, remixOf: remixOf, remixStrength: strength, sourceKind: source?.kind,
-            sourceVideoID: source?.videoID, chargedSeconds: source?.chargedSeconds,
+            sourceVideoID: source?.videoID, chargedSeconds: source?.chargedSeconds, characterID: characterID,
             maxAttempts: configuration.maxAttempts, createdAt: now)
         // The picture (or source video) is on disk before the job row exists, so no worker can claim a job without it.
         var withInput = job

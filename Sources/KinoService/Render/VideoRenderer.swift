@@ -50,11 +50,14 @@ public struct SourceVideoFacts: Sendable, Equatable {
     public var fileExtension: String
     public var size: VideoSize
     public var seconds: Double
+    /// A still of its middle frame (WebP), which a character's clips start from.
+    public var still: [UInt8]?
 
-    public init(fileExtension: String, size: VideoSize, seconds: Double) {
+    public init(fileExtension: String, size: VideoSize, seconds: Double, still: [UInt8]? = nil) {
         self.fileExtension = fileExtension
         self.size = size
         self.seconds = seconds
+        self.still = still
     }
 }
 

@@ -114,6 +114,20 @@ public struct OutputStore: Sendable {
         return name
     }
 
+    /// Where characters' reference videos and stills live (`_characters/<id>.<ext>`), apart from videos and inputs.
+    public var characters: URL { root.appendingPathComponent("_characters", isDirectory: true) }
+
+    /// Stores a character's file under `name`; returns the name.
+    public func storeCharacterFile(_ bytes: [UInt8], name: String) throws -> String {
+        do {
+            try createDirectory(characters)
+            try Data(bytes).write(to: characters.appendingPathComponent(name), options: .atomic)
+        } catch {
+            throw KinoServiceError.storage("Cannot store the character file \(characters.appendingPathComponent(name).path): \(error.localizedDescription)")
+        }
+        return name
+    }
+
     /// Where a by-id extension keeps its source's clean latents (the frames as rendered, before the source's marks).
     public func sourceLatents(videoID: String) -> URL { input(named: "\(videoID).latents.safetensors") }
 

@@ -45,42 +45,40 @@ struct VideoRoutes {
     }
 
     @Sendable func create(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        try principal.require(.generate)
-        let fields = try await readFields(request, context: context)
-        return try await Idempotency.run(
-            request, context: context, route: "POST /v1/videos", fields: fields, store: service.store,
-            retentionMillis: service.configuration.idempotencyRetentionMillis
-        ) {
-            let job = try await service.create(fields, principal: principal)
-            return (.ok, VideoObject(job).jsonData)
+        try await idempotentPost(request, context: context, route: "POST /v1/videos") {
+            VideoObject(try await service.create($0, principal: $1)).jsonData
         }
     }
 
     @Sendable func remix(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        try principal.require(.generate)
         let id = try context.parameters.require("video_id")
-        let fields = try await readFields(request, context: context)
-        return try await Idempotency.run(
-            request, context: context, route: "POST /v1/videos/\(id)/remix", fields: fields, store: service.store,
-            retentionMillis: service.configuration.idempotencyRetentionMillis
-        ) {
-            let job = try await service.remix(sourceID: id, fields, principal: principal, rendererSupportsRemix: renderer.supportsRemix)
-            return (.ok, VideoObject(job).jsonData)
+        return try await idempotentPost(request, context: context, route: "POST /v1/videos/\(id)/remix") {
+            VideoObject(try await service.remix(sourceID: id, $0, principal: $1, rendererSupportsRemix: renderer.supportsRemix)).jsonData
         }
     }
 
     @Sendable func extend(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        try await fromSource(request, context: context, route: "POST /v1/videos/extensions") { try await service.extend($0, principal: $1) }
+        try await idempotentPost(request, context: context, route: "POST /v1/videos/extensions") {
+            VideoObject(try await service.extend($0, principal: $1)).jsonData
+        }
     }
 
     @Sendable func edit(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        try await fromSource(request, context: context, route: "POST /v1/videos/edits") { try await service.edit($0, principal: $1) }
+        try await idempotentPost(request, context: context, route: "POST /v1/videos/edits") {
+            VideoObject(try await service.edit($0, principal: $1)).jsonData
+        }
     }
 
-    private func fromSource(_ request: Request, context: KinoRequestContext, route: String,
-                            _ make: @escaping @Sendable (RequestFields, Principal) async throws -> VideoJob) async throws -> Response {
+    @Sendable func createCharacter(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        try await idempotentPost(request, context: context, route: "POST /v1/videos/characters") {
+            Self.characterJSON(try await service.createCharacter($0, principal: $1))
+        }
+    }
+
+    /// A POST that makes something: the generate scope, the body's fields, and the Idempotency-Key replay around
+    /// `make`, whose JSON is the 200 answer.
+    private func idempotentPost(_ request: Request, context: KinoRequestContext, route: String,
+                                _ make: @escaping @Sendable (RequestFields, Principal) async throws -> Data) async throws -> Response {
         let principal = try context.requirePrincipal()
         try principal.require(.generate)
         let fields = try await readFields(request, context: context)
@@ -88,19 +86,7 @@ struct VideoRoutes {
             request, context: context, route: route, fields: fields, store: service.store,
             retentionMillis: service.configuration.idempotencyRetentionMillis
         ) {
-            (.ok, VideoObject(try await make(fields, principal)).jsonData)
-        }
-    }
-
-    @Sendable func createCharacter(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
-        try principal.require(.generate)
-        let fields = try await readFields(request, context: context)
-        return try await Idempotency.run(
-            request, context: context, route: "POST /v1/videos/characters", fields: fields, store: service.store,
-            retentionMillis: service.configuration.idempotencyRetentionMillis
-        ) {
-            (.ok, Self.characterJSON(try await service.createCharacter(fields, principal: principal)))
+            (.ok, try await make(fields, principal))
         }
     }
 

@@ -111,7 +111,8 @@ extension VideoService {
             }
             let facts: SourceVideoFacts
             do {
-                facts = try checkVideo(bytes)
+                // Decoding a video takes seconds and memory: on a thread of its own, not the cooperative pool.
+                facts = try await onOwnThread(named: "kino-check-video") { try checkVideo(bytes) }
             } catch let error as KinoServiceError {
                 throw KinoServiceError(error.kind, error.message, param: "video", code: error.code)
             }

@@ -67,9 +67,7 @@ public enum ClipSources {
                                             frameRate: video.frameRate),
               let fitted = try? Resizer.resize(frames, width: video.width, height: video.height, policy: .cropToFill)
         else { return nil }
-        let squared = zip(fitted.pixels, video.pixels).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }
-        let psnr = 10 * log10(255 * 255 / max(squared / Double(video.pixels.count), 1e-9))
-        return psnr >= 25 ? fitted : nil
+        return fitted.psnr(to: video) >= 25 ? fitted : nil
     }
 
     /// How many latent frames an extension conditions on by default, and the source frames they cover

@@ -3,6 +3,14 @@ import Testing
 @testable import KinoMedia
 
 @Suite struct FramesAndResizeTests {
+    @Test func psnrIsOverEveryByte() throws {
+        let a = try VideoFrames(width: 2, height: 1, frameRate: FrameRate(8), pixels: [UInt8](repeating: 100, count: 12))
+        let b = try VideoFrames(width: 2, height: 1, frameRate: FrameRate(8), pixels: [UInt8](repeating: 100, count: 6) + [UInt8](repeating: 110, count: 6))
+        // MSE 50: 10 log10(255^2 / 50) = 31.14 dB; identical frames hit the 1e-12 floor (168 dB).
+        #expect(abs(a.psnr(to: b) - 31.1411) < 1e-3)
+        #expect(a.psnr(to: a) > 160)
+    }
+
     @Test func planarFloatsBecomeInterleavedBytes() throws {
         // [3, F=2, H=1, W=2]: channel-major planes.
         let values: [Float] = [

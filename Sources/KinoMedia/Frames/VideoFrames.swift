@@ -115,6 +115,12 @@ public struct VideoFrames: Sendable, Equatable {
     /// frames / fps, exactly what the MP4 will last.
     public var durationSeconds: Double { frameRate.seconds(atFrame: frameCount) }
 
+    /// Peak signal-to-noise ratio in dB against `other` (8-bit, over every byte of both; same size and length).
+    public func psnr(to other: VideoFrames) -> Double {
+        let squared = zip(pixels, other.pixels).reduce(0.0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) }
+        return 10 * log10(255 * 255 / max(squared / Double(max(1, pixels.count)), 1e-12))
+    }
+
     /// The bytes of frame `index`.
     public func frame(_ index: Int) -> ArraySlice<UInt8> {
         pixels[index * frameByteCount..<(index + 1) * frameByteCount]

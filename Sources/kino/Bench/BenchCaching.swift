@@ -103,7 +103,7 @@ struct BenchCaching: AsyncParsableCommand {
                 seconds[m] += Date().timeIntervalSince(start)
                 full[m] += result.fullForwards
                 reused[m] += result.reusedForwards
-                if m == 0 { reference = result.frames } else if let reference { psnrs[m].append(BenchWatermark.psnr(result.frames, reference)) }
+                if m == 0 { reference = result.frames } else if let reference { psnrs[m].append(result.frames.psnr(to: reference)) }
                 verdicts[m].append(Verdict(prompt: p, seed: seed, detection: Detection(try EvalClip(result.frames))))
             }
             Console.error("caching [\(index + 1)/\(set.prompts.count)]")

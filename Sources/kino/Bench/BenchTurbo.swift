@@ -37,7 +37,7 @@ extension BenchEngine {
                 secondsByMode[mode] += Date().timeIntervalSince(start)
                 callsByMode[mode] += result.fullForwards
                 let clip = result.frames
-                if mode == 0 { reference = clip } else if let reference { psnrsByMode[mode].append(BenchWatermark.psnr(clip, reference)) }
+                if mode == 0 { reference = clip } else if let reference { psnrsByMode[mode].append(clip.psnr(to: reference)) }
                 verdictsByMode[mode].append(Verdict(prompt: p, seed: seed, detection: Detection(try EvalClip(clip))))
             }
             Console.error("turbo quality [\(index + 1)/\(set.prompts.count)] PSNR \(String(format: "%.1f", psnrsByMode[1].last ?? .nan)) dB")

@@ -49,15 +49,6 @@ struct BenchWatermark: AsyncParsableCommand {
         return Double(64 - diff.nonzeroBitCount) / 64
     }
 
-    static func psnr(_ a: VideoFrames, _ b: VideoFrames) -> Double {
-        var sum = 0.0
-        for i in 0..<a.pixels.count {
-            let d = Double(a.pixels[i]) - Double(b.pixels[i])
-            sum += d * d
-        }
-        return 10 * log10(255 * 255 / max(sum / Double(a.pixels.count), 1e-12))
-    }
-
     static func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 
     func measure(width: Int, height: Int) throws -> String {
@@ -106,7 +97,7 @@ struct BenchWatermark: AsyncParsableCommand {
                 readSeconds += Date().timeIntervalSince(t)
                 framesRead += v.frameCount
             }
-            rows.append(Row(name: clip.name, psnr: Self.psnr(clip.frames, marked), readings: readings))
+            rows.append(Row(name: clip.name, psnr: clip.frames.psnr(to: marked), readings: readings))
             let plain = try WatermarkBenchClips.reencode(clip.frames, crf: 23, filter: nil, scratch: scratch)
             negativeReadings.append(("\(clip.name), CRF 23", InvisibleWatermark.read(plain)))
         }

@@ -75,7 +75,8 @@ public func buildApplication(configuration: KinoServerConfiguration) throws -> s
         server: CappedHTTP1Channel.builder(
             idleTimeout: configuration.idleTimeout, maxConnections: configuration.maxConnections, logger: configuration.logger),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kino"),
-        services: [WorkerService(pool: workers), RescuerService(rescuer: Rescuer(service: configuration.service))],
+        services: [WorkerService(pool: workers), RescuerService(rescuer: Rescuer(service: configuration.service)),
+                   WebhookService(dispatcher: WebhookDispatcher(service: configuration.service))],
         logger: configuration.logger)
 }
 
@@ -103,6 +104,7 @@ public func buildRouter(configuration: KinoServerConfiguration) throws -> Router
         .add(middleware: RateLimitMiddleware(service: service))
     VideoRoutes(service: service, renderer: configuration.renderer, maxBodyBytes: configuration.maxBodyBytes).register(on: api)
     TrustRoutes(service: service).register(on: api)
+    WebhookRoutes(service: service).register(on: api)
     routeMethods.load(router.routes)
     return router
 }
@@ -125,6 +127,18 @@ struct RescuerService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await rescuer.run()
+        }
+    }
+}
+
+/// Delivers webhook events from the outbox for the life of the application (every API node runs one; leases keep
+/// two from sending the same delivery at once).
+struct WebhookService: Service {
+    let dispatcher: WebhookDispatcher
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await dispatcher.run()
         }
     }
 }

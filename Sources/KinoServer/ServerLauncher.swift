@@ -17,6 +17,13 @@ public struct ServeSettings: Sendable {
     /// Seconds a connection may stay silent (or stop halfway through a request head) before it is closed.
     public var idleTimeoutSeconds = Double(ServerLimits.idleTimeout.components.seconds)
     public var maxConnections = ServerLimits.maxConnections
+    /// Webhook endpoints may be plain http:// and on private or loopback addresses.
+    public var allowPrivateWebhooks = false
+    /// Waits between webhook retries, `5s,5m,30m,2h` (nil: Standard Webhooks' schedule, about a day).
+    public var webhookRetries: String?
+    /// Fetch `input_reference` image URLs (public addresses only unless `allowPrivateReferences`).
+    public var allowRemoteReferences = false
+    public var allowPrivateReferences = false
 
     public init(data: DataFolder) {
         self.data = data
@@ -55,6 +62,13 @@ public enum ServerLauncher {
         if renderer.acceptsVideos {
             let check = renderer
             configuration.checkVideo = { try check.checkVideo($0) }
+        }
+        configuration.webhooks.allowPrivate = settings.allowPrivateWebhooks
+        if let retries = settings.webhookRetries { configuration.webhooks.retrySchedule = try WebhookSettings.parseSchedule(retries) }
+        if settings.allowRemoteReferences || settings.allowPrivateReferences {
+            var remote = RemoteReferenceSettings(maxBytes: configuration.maxInputBytes)
+            remote.allowPrivate = settings.allowPrivateReferences
+            configuration.remoteReferences = remote
         }
         configuration.retentionSeconds = Int64(settings.retentionHours * 3600)
         configuration.leaseMillis = Int64(settings.leaseSeconds * 1000)

@@ -9,6 +9,6 @@ struct Kino: AsyncParsableCommand {
             Examples:
               kino bench kernels            measure the CPU kernels against the BLAS's own peak
             """,
-        subcommands: [Generate.self, Serve.self, Keys.self, Admin.self, Moderation.self, Verify.self, Models.self, Eval.self, Bench.self]
+        subcommands: [Generate.self, Serve.self, Keys.self, Webhooks.self, Admin.self, Moderation.self, Verify.self, Models.self, Eval.self, Bench.self]
     )
 }

@@ -32,6 +32,13 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout = Double(ServerLimits.idleTimeout.components.seconds)
     @Option(help: "Open connections served at once; more get 503 and are closed.") var maxConnections = ServerLimits.maxConnections
     @Option(help: .hidden) var leaseSeconds: Double = 30
+    @Flag(help: "Let webhook endpoints use plain http:// and private or loopback addresses (closed networks, tests).")
+    var allowPrivateWebhooks = false
+    @Option(help: "Waits between webhook retries, e.g. 5s,5m,30m,2h (default: 5s,5m,30m,2h,5h,10h,10h).") var webhookRetries: String?
+    @Flag(help: "Fetch input_reference image URLs (https, public addresses, 20 MiB, 15 s; see docs/serve.md).")
+    var allowRemoteReferences = false
+    @Flag(help: "With --allow-remote-references: also fetch from private and loopback addresses (closed networks, tests).")
+    var allowPrivateReferences = false
 
     func run() async throws {
         var settings = ServeSettings(data: DataFolder(explicit: dataOption.data))
@@ -45,6 +52,10 @@ struct Serve: AsyncParsableCommand {
         settings.secureCookies = secureCookies
         settings.idleTimeoutSeconds = idleTimeout
         settings.maxConnections = maxConnections
+        settings.allowPrivateWebhooks = allowPrivateWebhooks
+        settings.webhookRetries = webhookRetries
+        settings.allowRemoteReferences = allowRemoteReferences
+        settings.allowPrivateReferences = allowPrivateReferences
         try await ServerLauncher.run(settings) { folder in
             try EngineRenderer(model: try engine.selection(data: folder.url), signing: try ClipProvenance.identity(dataFolder: folder.url))
         }

@@ -1,7 +1,7 @@
 import Foundation
 @testable import KinoService
 
-typealias FullStore = any JobStore & KeyStore & SessionStore & IdempotencyStore
+typealias FullStore = any ServiceStore
 
 /// The stores every contract test runs against. PostgreSQL joins this list when it exists.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {

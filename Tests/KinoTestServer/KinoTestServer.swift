@@ -25,6 +25,10 @@ struct KinoTestServer: AsyncParsableCommand {
     @Flag var secureCookies = false
     @Option var idleTimeout = Double(ServerLimits.idleTimeout.components.seconds)
     @Option var maxConnections = ServerLimits.maxConnections
+    @Flag var allowPrivateWebhooks = false
+    @Option var webhookRetries: String?
+    @Flag var allowRemoteReferences = false
+    @Flag var allowPrivateReferences = false
     @Option(help: "Milliseconds each of the pattern's steps takes.") var stepMs = 250
 
     func run() async throws {
@@ -39,6 +43,10 @@ struct KinoTestServer: AsyncParsableCommand {
         settings.secureCookies = secureCookies
         settings.idleTimeoutSeconds = idleTimeout
         settings.maxConnections = maxConnections
+        settings.allowPrivateWebhooks = allowPrivateWebhooks
+        settings.webhookRetries = webhookRetries
+        settings.allowRemoteReferences = allowRemoteReferences
+        settings.allowPrivateReferences = allowPrivateReferences
         try await ServerLauncher.run(settings) { folder in
             TestPatternRenderer(stepDelay: Double(stepMs) / 1000, threads: threads,
                                 signing: try ClipProvenance.identity(dataFolder: folder.url))

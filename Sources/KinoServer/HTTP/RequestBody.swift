@@ -52,11 +52,17 @@ enum RequestBody {
                     }
                     fields.values["\(name)[\(member)]"] = text
                 }
-            case .structured, .object: fields.objects.insert(name)
+            case .list(let items) where listed.contains(name) && items.allSatisfy({ !$0.contains(",") }):
+                // A list of names (`"event_types": ["video.completed", ...]`) arrives as a form would send it.
+                fields.values[name] = items.joined(separator: ",")
+            case .structured, .object, .list: fields.objects.insert(name)
             }
         }
         return fields
     }
+
+    /// Fields that are lists of strings; their items become one comma-separated value.
+    static let listed: Set<String> = ["event_types"]
 
     /// Object fields whose string members become `name[member]` fields.
     static let flattened: Set<String> = ["input_reference", "video"]
@@ -66,6 +72,7 @@ enum RequestBody {
     /// `"reason": true` is a client bug to report, not a guess to make.
     static let jsonKinds: [String: JSONValue.Kind] = [
         "seed": .number, "steps": .number, "guidance": .number, "strength": .number, "turbo": .boolean, "watermark": .boolean,
+        "keep_old_secret_active_for_24_hours": .boolean,
     ]
 
     /// The value of `name=` in a header such as `multipart/form-data; boundary=xyz`.
@@ -193,6 +200,7 @@ enum JSONValue: Decodable {
     case null
     case scalar(String, Kind)
     case object([String: JSONValue])
+    case list([String])
     case structured
 
     init(from decoder: any Decoder) throws {
@@ -203,6 +211,7 @@ enum JSONValue: Decodable {
             if let value = try? container.decode(Double.self) { self = .scalar(String(value), .number); return }
             if let value = try? container.decode(String.self) { self = .scalar(value, .string); return }
             if let value = try? container.decode([String: JSONValue].self) { self = .object(value); return }
+            if let value = try? container.decode([String].self) { self = .list(value); return }
         }
         self = .structured
     }

@@ -87,6 +87,11 @@ public struct ServiceConfiguration: Sendable {
     /// Delay before a rescued job may run again, times its attempt number.
     public var rescueBackoffMillis: Int64 = 1_000
     public var maxAttempts = 3
+    /// Webhook delivery: private targets, retries, timeout.
+    public var webhooks = WebhookSettings()
+    /// Fetching `input_reference[image_url]` over http(s) (`--allow-remote-references`); nil: off, such a field
+    /// is a 400.
+    public var remoteReferences: RemoteReferenceSettings?
     /// Idempotency records are kept this long (Stripe: 24 h).
     public var idempotencyRetentionMillis: Int64 = 24 * 3600 * 1000
 

@@ -21,6 +21,9 @@ public final class SQLiteStore: Sendable {
             "INSERT INTO video_events (video_id, event, attempt, worker, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
             [.text(video), .text(event), .integer(Int64(attempt)), worker.map(SQLValue.text) ?? .null, .integer(at),
              detail.map(SQLValue.text) ?? .null])
+        if let type = WebhookEventType.forJobEvent(event, detail: detail) {
+            try enqueueWebhooks(db, type: type, videoID: video, now: at)
+        }
     }
 
     static func job(from row: SQLRow) throws -> VideoJob {

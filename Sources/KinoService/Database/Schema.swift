@@ -129,6 +129,43 @@ enum Schema {
             )
             """, "CREATE INDEX characters_project ON characters (project, created_at)",
              "ALTER TABLE videos ADD COLUMN character_id TEXT"]),
+        // Webhooks: endpoints per project, and the outbox of deliveries (filled in the transaction that finishes a
+        // job, so a crash cannot lose an event). seq: an identity column in PostgreSQL, as in `videos`.
+        (8, ["""
+            CREATE TABLE webhook_endpoints (
+                seq INTEGER PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                project TEXT NOT NULL,
+                name TEXT NOT NULL,
+                url TEXT NOT NULL,
+                event_types TEXT NOT NULL,
+                secret TEXT NOT NULL,
+                previous_secret TEXT,
+                previous_secret_expires_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """, "CREATE INDEX webhook_endpoints_project ON webhook_endpoints (project, seq)",
+             """
+            CREATE TABLE webhook_deliveries (
+                seq INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                endpoint_id TEXT NOT NULL,
+                project TEXT NOT NULL,
+                type TEXT NOT NULL,
+                video_id TEXT,
+                payload TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                lease_until BIGINT,
+                last_status_code INTEGER,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                delivered_at BIGINT
+            )
+            """, "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
+             "CREATE INDEX webhook_deliveries_project ON webhook_deliveries (project, endpoint_id, seq)"]),
     ]
 
     /// Brings the database up to the newest schema version.

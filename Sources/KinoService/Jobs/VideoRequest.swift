@@ -115,10 +115,14 @@ extension ServiceConfiguration {
     /// `input_reference`: an uploaded picture (multipart), or a `data:` URL as the field itself or as its
     /// `image_url` (JSON object or the SDK's multipart `input_reference[image_url]`). Remote URLs are not fetched.
     /// The picture is decoded by the renderer's check now, so a bad file is a 400 here, not a failed job.
-    func validateInputReference(_ fields: RequestFields) throws -> InputReference? {
+    /// `param` names the field in errors about an uploaded picture (a fetched one reports its URL's field).
+    func validateInputReference(_ fields: RequestFields, param uploadParam: String = "input_reference") throws -> InputReference? {
+        if checkImage == nil, let param = ["input_reference", "input_reference[image_url]"].first(where: fields.has) {
+            throw Self.cannotStartFromImage(param: param)
+        }
         var found: (bytes: [UInt8], param: String)?
         if fields.files.contains("input_reference") {
-            found = (fields.uploads["input_reference"] ?? [], "input_reference")
+            found = (fields.uploads["input_reference"] ?? [], uploadParam)
         } else if let text = fields["input_reference"] {
             found = (try Self.dataURL(text, param: "input_reference"), "input_reference")
         }
@@ -130,10 +134,7 @@ extension ServiceConfiguration {
             found = (try Self.dataURL(text, param: "input_reference[image_url]"), "input_reference[image_url]")
         }
         guard let (bytes, param) = found else { return nil }
-        guard let checkImage else {
-            throw KinoServiceError(.unsupported, "The model this server runs cannot start from an image. Models that can: "
-                                   + "kino-tiny and Wan 2.2 TI2V-5B (run `kino serve --model` with one of them).", param: param, code: "unsupported")
-        }
+        guard let checkImage else { throw Self.cannotStartFromImage(param: param) }
         guard !bytes.isEmpty else { throw KinoServiceError.invalid("The input picture is empty.", param: param) }
         guard bytes.count <= maxInputBytes else {
             throw KinoServiceError.invalid("The input picture has \(bytes.count) bytes; the limit is \(maxInputBytes).", param: param)
@@ -147,12 +148,18 @@ extension ServiceConfiguration {
         }
     }
 
+    static func cannotStartFromImage(param: String) -> KinoServiceError {
+        KinoServiceError(.unsupported, "The model this server runs cannot start from an image. Models that can: "
+                         + "kino-tiny and Wan 2.2 TI2V-5B (run `kino serve --model` with one of them).", param: param, code: "unsupported")
+    }
+
     /// The bytes of a `data:[type][;base64],payload` URL; http(s) URLs are refused (Kino does not fetch them).
     static func dataURL(_ text: String, param: String) throws -> [UInt8] {
         let lower = text.prefix(8).lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
-            throw KinoServiceError(.unsupported, "This server does not fetch pictures from URLs. Upload the picture as input_reference "
-                                   + "(multipart) or send it as a data: URL (data:image/png;base64,...).", param: param, code: "unsupported")
+            throw KinoServiceError(.unsupported, "This server does not fetch pictures from URLs (its operator can allow it with "
+                                   + "--allow-remote-references). Upload the picture as input_reference (multipart) or send it as a data: "
+                                   + "URL (data:image/png;base64,...).", param: param, code: "unsupported")
         }
         guard lower.hasPrefix("data:"), let comma = text.firstIndex(of: ",") else {
             throw KinoServiceError.invalid("\(param) must be a data: URL (data:image/png;base64,...) or an uploaded file.", param: param)

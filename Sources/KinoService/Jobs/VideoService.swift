@@ -39,8 +39,16 @@ public final class VideoService: Sendable {
     public func create(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> VideoJob {
         try principal.require(.generate)
         try await trust.checkNotPaused()
-        var request = try configuration.validateCreate(fields, principal: principal)
+        // A remote picture is fetched last, once the rest is valid and the prompt passed: a refused request makes
+        // no outbound request.
+        let remote = remoteReference(in: fields)
+        var request = try configuration.validateCreate(remote?.others ?? fields, principal: principal)
         try await trust.screenPrompt(request.prompt, principal: principal, route: "create", now: now)
+        if let remote, let settings = configuration.remoteReferences {
+            var fetched = RequestFields(files: ["input_reference"])
+            fetched.uploads["input_reference"] = try await fetchPicture(remote.url, param: remote.param, settings: settings)
+            request.inputReference = try configuration.validateInputReference(fetched, param: remote.param)
+        }
         var character: String?
         if request.inputReference == nil, let (named, still) = try await namedCharacter(in: request.prompt, principal: principal) {
             request.inputReference = still

@@ -6,12 +6,14 @@ real `kino serve` running the bundled kino-tiny, so the API, queue and studio ca
 control. Environment: KINO_BIN (default .build/debug/kino) and KINO_TEST_SERVER (default
 .build/debug/kino-test-server), relative to the repository root.
 """
+import http.server
 import os
 import re
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -137,3 +139,75 @@ class KinoServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Receiver:
+    """A small webhook receiver: records every request; answers `fail_first` requests with 503, then 200."""
+
+    def __init__(self, fail_first=0):
+        self.requests = []
+        self.fail_first = fail_first
+        self.files = {}
+        self.fetched = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.requests.append((dict(self.headers), body))
+                status = 503 if len(receiver.requests) <= receiver.fail_first else 200
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                receiver.fetched.append(self.path)
+                entry = receiver.files.get(self.path)
+                if entry is None:
+                    self.send_response(404)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                status, headers, body = entry
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.port = free_port()
+        class Quiet(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # the server hangs up on the oversized picture on purpose
+
+        self.server = Quiet(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_for(self, count, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.requests) < count:
+            time.sleep(0.1)
+        check(len(self.requests) >= count, f"wanted {count} deliveries, got {len(self.requests)}")
+        return self.requests
+
+    def close(self):
+        self.server.shutdown()
+
+
+def tiny_png(width, height):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    rows = b"".join(b"\0" + bytes([200, 40, 40]) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 # The kill -9 and studio tests use kino-test-server (ffmpeg test patterns) for timing they can control.
 KINO_RENDERER=engine python3 Tests/integration/test_openai_sdk.py
 python3 Tests/integration/test_kill9_restart.py
+python3 Tests/integration/test_webhooks.py
 python3 Tests/integration/test_cancel_shutdown.py
 python3 Tests/integration/test_studio_chromium.py
 python3 Tests/integration/test_openapi.py

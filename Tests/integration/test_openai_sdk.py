@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 
 import openai
@@ -14,7 +15,7 @@ from openai import OpenAI
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kino_harness  # noqa: E402
-from kino_harness import KinoServer, check, expect_api_error as expect_error  # noqa: E402
+from kino_harness import KinoServer, Receiver, check, expect_api_error as expect_error  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 def ffprobe(path):
@@ -25,11 +26,22 @@ def ffprobe(path):
 
 
 def main():
-    with KinoServer() as server:
+    receiver = Receiver()
+    try:
+        run(receiver)
+    finally:
+        receiver.close()
+
+
+def run(receiver):
+    # The receiver and the picture server run on this machine: the server is told to reach private addresses.
+    flags = ["--allow-private-webhooks", "--allow-remote-references", "--allow-private-references"]
+    with KinoServer(extra_args=flags) as server:
         key_a = server.create_key("alice")
         key_b = server.create_key("bob")
         a = OpenAI(base_url=server.base_url + "/v1", api_key=key_a, max_retries=0)
         b = OpenAI(base_url=server.base_url + "/v1", api_key=key_b, max_retries=0)
+        hook = a.webhooks.create(name="sdk test", url=receiver.url + "/hook", event_types=["video.completed", "video.failed"])
 
         # create_and_poll, retrieve
         video = a.videos.create_and_poll(prompt="a red ball bounces across green grass", size="1280x720", seconds="4")
@@ -111,13 +123,13 @@ def main():
         expect_error(openai.NotFoundError, 404, lambda: b.videos.retrieve(video.id))
         expect_error(openai.NotFoundError, 404, lambda: b.videos.download_content(video.id))
         # input_reference: a picture the clip starts from (kino-tiny is trained with given frames). A file that is
-        # not a picture is refused when the request arrives; remote URLs are not fetched; a data: URL works.
+        # not a picture is refused when the request arrives; a data: URL and (with --allow-remote-references) an http(s) URL work.
         expect_error(openai.BadRequestError, 400,
                      lambda: a.videos.create(prompt="x", input_reference=("ref.png", b"\x89PNG\r\n\x1a\n", "image/png")),
                      code="invalid_image", param="input_reference")
         expect_error(openai.BadRequestError, 400,
-                     lambda: a.videos.create(prompt="x", extra_body={"input_reference": {"image_url": "https://example.com/a.png"}}),
-                     code="unsupported", param="input_reference[image_url]")
+                     lambda: a.videos.create(prompt="a red ball", extra_body={"input_reference": {"image_url": receiver.url + "/none.png"}}),
+                     code="unreachable_url", param="input_reference[image_url]")
         first_png = os.path.join(tmp, "first.png")
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", mp4, "-frames:v", "1", "-vf", "scale=256:160", first_png], check=True)
         with open(first_png, "rb") as f:
@@ -129,6 +141,10 @@ def main():
         from_url = a.videos.create_and_poll(prompt="a red ball moves right across green grass", size="1280x720", seconds="4",
                                             extra_body={"input_reference": {"image_url": data_url}})
         check(from_url.status == "completed", f"input_reference data URL: {from_url.status} {from_url.error}")
+        receiver.files["/first.png"] = (200, {"content-type": "image/png"}, picture)
+        from_remote = a.videos.create_and_poll(prompt="a red ball moves right across green grass", size="1280x720", seconds="4",
+                                               extra_body={"input_reference": {"image_url": receiver.url + "/first.png"}})
+        check(from_remote.status == "completed", f"input_reference remote image_url: {from_remote.status} {from_remote.error}")
         started = os.path.join(tmp, "from_image.mp4")
         a.videos.download_content(from_url.id).write_to_file(started)
         check(os.path.getsize(started) > 1000, "the image-to-video clip downloads")
@@ -213,6 +229,21 @@ def main():
         listed = {m.id: m for m in a.models.list().data}
         check("sora-2-pro-2025-10-06" in listed and listed["sora-2"].owned_by == "kino" and listed["sora-2"].created > 0,
               f"models list: {list(listed)}")
+
+        # webhooks: the project's finished videos were delivered, signed; unwrap verifies and parses each
+        completed = {v.id for v in a.videos.list(limit=100) if v.status == "completed"}
+        # (a cancelled video is failed with code cancelled: its event is video.cancelled, not subscribed to here)
+        failed = {v.id for v in a.videos.list(limit=100) if v.status == "failed" and v.error.code != "cancelled"}
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            events = [a.webhooks.unwrap(body, headers, secret=hook.signing_secret) for headers, body in list(receiver.requests)]
+            if {e.data.id for e in events} >= completed | failed:
+                break
+            time.sleep(0.2)
+        delivered = {e.data.id: e.type for e in events}
+        check(all(delivered.get(i) == "video.completed" for i in completed), f"video.completed for every completed video: {delivered}")
+        check(all(delivered.get(i) == "video.failed" for i in failed), f"video.failed for every failed video: {delivered}")
+        check(all(b_id not in delivered for b_id in [v.id for v in b.videos.list()]), "no events for another project's videos")
     print(f"test_openai_sdk: {kino_harness.checks} checks passed")
 
 

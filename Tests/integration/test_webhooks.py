@@ -4,15 +4,11 @@ a delivery that survives `kill -9` of the server, the SSRF rules, and remote inp
 
 Run: python3 Tests/integration/test_webhooks.py   (after `swift build`)
 """
-import http.server
-import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 
@@ -21,68 +17,9 @@ from openai import OpenAI
 
 sys.path.insert(0, os.path.dirname(__file__))
 import kino_harness  # noqa: E402
-from kino_harness import KinoServer, check, expect_api_error as expect_error, free_port  # noqa: E402
+from kino_harness import KinoServer, Receiver, check, expect_api_error as expect_error, tiny_png  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-
-class Receiver:
-    """A small webhook receiver: records every request; answers `fail_first` requests with 503, then 200."""
-
-    def __init__(self, fail_first=0):
-        self.requests = []
-        self.fail_first = fail_first
-        self.files = {}
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.requests.append((dict(self.headers), body))
-                status = 503 if len(receiver.requests) <= receiver.fail_first else 200
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def do_GET(self):
-                entry = receiver.files.get(self.path)
-                if entry is None:
-                    self.send_response(404)
-                    self.send_header("content-length", "0")
-                    self.end_headers()
-                    return
-                status, headers, body = entry
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.port = free_port()
-        class Quiet(http.server.ThreadingHTTPServer):
-            def handle_error(self, request, client_address):
-                pass  # the server hangs up on the oversized picture on purpose
-
-        self.server = Quiet(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_for(self, count, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline and len(self.requests) < count:
-            time.sleep(0.1)
-        check(len(self.requests) >= count, f"wanted {count} deliveries, got {len(self.requests)}")
-        return self.requests
-
-    def close(self):
-        self.server.shutdown()
 
 
 def events_of(client, secret, requests):
@@ -224,10 +161,18 @@ def remote_references(receiver):
         for path in ["/pic.png", "/moved"]:
             video = client.videos.create(prompt="a red ball", extra_body={"input_reference": {"image_url": receiver.url + path}})
             check(video.status == "queued", f"remote picture {path}: {video}")
+        check(receiver.fetched.count("/pic.png") == 2 and "/moved" in receiver.fetched, f"fetched: {receiver.fetched}")
         for path, code in [("/page", "invalid_image"), ("/missing.png", "unreachable_url"), ("/big.png", "invalid_value")]:
             expect_error(openai.BadRequestError, 400, lambda: client.videos.create(
                 prompt="a red ball", extra_body={"input_reference": {"image_url": receiver.url + path}}),
                 code=code, param="input_reference[image_url]")
+    before = len(receiver.fetched)
+    with KinoServer(renderer="engine", workers=0) as server:
+        client = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("remote"), max_retries=0)
+        expect_error(openai.BadRequestError, 400, lambda: client.videos.create(
+            prompt="a red ball", extra_body={"input_reference": {"image_url": receiver.url + "/pic.png"}}),
+            code="unsupported", param="input_reference[image_url]")
+        check(not any(path == "/pic.png" for path in receiver.fetched[before:]), "nothing fetched while off")
     with KinoServer(renderer="engine", workers=0, extra_args=["--allow-remote-references"]) as server:
         client = OpenAI(base_url=server.base_url + "/v1", api_key=server.create_key("remote"), max_retries=0)
         expect_error(openai.BadRequestError, 400, lambda: client.videos.create(
@@ -236,17 +181,7 @@ def remote_references(receiver):
         expect_error(openai.BadRequestError, 400, lambda: client.videos.create(
             prompt="a red ball", extra_body={"input_reference": {"image_url": "https://169.254.169.254/latest/meta-data"}}),
             code="private_address", param="input_reference[image_url]")
-
-
-def tiny_png(width, height):
-    import struct
-    import zlib
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    rows = b"".join(b"\0" + bytes([200, 40, 40]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+        check(len(receiver.fetched) == before, "no request reaches a private address")
 
 
 def main():

@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels", "KinoTestSupport"]),
         .testTarget(name: "KinoPipelineTests", dependencies: ["KinoPipeline", "KinoTestSupport"]),
         // The one path from a clip request to a finished clip; every front end (CLI, server, eval, benches) calls it.
-        .target(name: "KinoRender", dependencies: ["KinoPipeline", "KinoMedia", "KinoProvenance"]),
+        .target(name: "KinoRender", dependencies: ["KinoPipeline", "KinoMedia", "KinoProvenance", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "KinoRenderTests", dependencies: ["KinoRender", "KinoTestSupport"]),
         // Test aids shared by the test targets and the test server; never linked into `kino`.
         .target(

@@ -9,12 +9,35 @@ public struct ContentCredentials: Sendable, Equatable {
     public var generatorVersion: String
     /// `dc:title` of the claim, e.g. the file name; nil leaves it out.
     public var title: String?
+    /// What the clip was made from besides the prompt (a picture, a source video), each a `c2pa.ingredient.v3`
+    /// assertion that the `c2pa.created` action names.
+    public var ingredients: [Ingredient]
 
-    public init(model: String, generatorName: String = "Kino", generatorVersion: String = C2PA.kinoVersion, title: String? = nil) {
+    /// An input of the generation. `inputTo`: the file went into the model, the clip is a new asset.
+    public struct Ingredient: Sendable, Equatable {
+        public var title: String
+        /// Media type, e.g. `image/png`, `video/mp4`.
+        public var format: String
+        /// `sha256:<hex>` of the file, so the input can be matched to the clip later.
+        public var instanceID: String
+        public var description: String
+        public var relationship = "inputTo"
+
+        public init(title: String, format: String, instanceID: String, description: String) {
+            self.title = title
+            self.format = format
+            self.instanceID = instanceID
+            self.description = description
+        }
+    }
+
+    public init(model: String, generatorName: String = "Kino", generatorVersion: String = C2PA.kinoVersion, title: String? = nil,
+                ingredients: [Ingredient] = []) {
         self.model = model
         self.generatorName = generatorName
         self.generatorVersion = generatorVersion
         self.title = title
+        self.ingredients = ingredients
     }
 }
 
@@ -26,6 +49,7 @@ public enum C2PA {
     public static let actionsLabel = "c2pa.actions.v2"
     public static let bmffHashLabel = "c2pa.hash.bmff.v3"
     public static let claimLabel = "c2pa.claim.v2"
+    public static let ingredientLabel = "c2pa.ingredient.v3"
 
     /// Signs the MP4 at `url` in place (through a temporary file and an atomic rename).
     public static func signFile(at url: URL, credentials: ContentCredentials, identity: SigningIdentity) throws {
@@ -65,16 +89,19 @@ public enum C2PA {
     /// The serialised JUMBF manifest store holding one manifest.
     static func manifestStore(label: String, credentials: ContentCredentials, hash: [UInt8],
                               key: P256.Signing.PrivateKey, chain: [[UInt8]]) throws -> [UInt8] {
-        let assertions = [
-            cborAssertion(actionsLabel, actions(credentials)),
+        let base = "self#jumbf=/c2pa/\(label)"
+        func reference(_ assertion: JUMBFSuperbox) throws -> CBOR {
+            .map([(.text("url"), .text("\(base)/c2pa.assertions/\(assertion.label)")),
+                  (.text("hash"), .bytes(Array(SHA256.hash(data: try assertion.payload()))))])
+        }
+        let ingredients = credentials.ingredients.enumerated().map { index, ingredient in
+            cborAssertion(index == 0 ? ingredientLabel : "\(ingredientLabel)__\(index)", self.ingredient(ingredient))
+        }
+        let assertions = ingredients + [
+            cborAssertion(actionsLabel, actions(credentials, ingredients: try ingredients.map(reference))),
             cborAssertion(bmffHashLabel, bmffHash(hash)),
         ]
-        let base = "self#jumbf=/c2pa/\(label)"
-        var created: [CBOR] = []
-        for assertion in assertions {
-            let digest = Array(SHA256.hash(data: try assertion.payload()))
-            created.append(.map([(.text("url"), .text("\(base)/c2pa.assertions/\(assertion.label)")), (.text("hash"), .bytes(digest))]))
-        }
+        let created = try assertions.map(reference)
         var claim: [(CBOR, CBOR)] = [
             (.text("instanceID"), .text("xmp:iid:\(UUID().uuidString.lowercased())")),
             (.text("claim_generator_info"), .map([(.text("name"), .text(credentials.generatorName)),
@@ -102,14 +129,24 @@ public enum C2PA {
         JUMBFSuperbox(contentType: JUMBFSuperbox.cborType, label: label, children: [.content(type: "cbor", payload: value.encoded())])
     }
 
-    static func actions(_ credentials: ContentCredentials) -> CBOR {
-        .map([(.text("actions"), .array([.map([
+    static func actions(_ credentials: ContentCredentials, ingredients: [CBOR] = []) -> CBOR {
+        var action: [(CBOR, CBOR)] = [
             (.text("action"), .text("c2pa.created")),
             (.text("digitalSourceType"), .text(trainedAlgorithmicMedia)),
             (.text("softwareAgent"), .map([(.text("name"), .text(credentials.model)),
                                            (.text("version"), .text("\(credentials.generatorName) \(credentials.generatorVersion)"))])),
-            (.text("description"), .text("Generated from a text prompt by the \(credentials.model) model")),
-        ])]))])
+            (.text("description"), .text(ingredients.isEmpty
+                ? "Generated from a text prompt by the \(credentials.model) model"
+                : "Generated from a text prompt and the listed ingredients by the \(credentials.model) model")),
+        ]
+        if !ingredients.isEmpty { action.append((.text("parameters"), .map([(.text("ingredients"), .array(ingredients))]))) }
+        return .map([(.text("actions"), .array([.map(action)]))])
+    }
+
+    static func ingredient(_ ingredient: ContentCredentials.Ingredient) -> CBOR {
+        .map([(.text("dc:title"), .text(ingredient.title)), (.text("dc:format"), .text(ingredient.format)),
+              (.text("relationship"), .text(ingredient.relationship)), (.text("instanceID"), .text(ingredient.instanceID)),
+              (.text("description"), .text(ingredient.description))])
     }
 
     static func bmffHash(_ hash: [UInt8]) -> CBOR {

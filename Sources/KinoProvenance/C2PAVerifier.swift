@@ -23,6 +23,8 @@ public struct C2PAReport: Sendable {
     public var softwareAgent: String?
     public var digitalSourceType: String?
     public var signer: String?
+    /// The manifest's ingredients (what the clip was made from), as `title (format, instanceID)`.
+    public var ingredients: [String] = []
 }
 
 /// Checks the C2PA manifest of an MP4 the way a validator does for the parts Kino writes: the COSE signature
@@ -97,6 +99,10 @@ public enum C2PAVerifier {
                 try checkBMFFHash(assertion, bytes: bytes)
             } else if label.hasPrefix("c2pa.hash.") {
                 throw ProvenanceError("hard binding \(label) is not one Kino can check (only c2pa.hash.bmff)")
+            } else if label.hasPrefix("c2pa.ingredient"), let content = assertion.content("cbor") {
+                let ingredient = try CBOR.decode(content)
+                report.ingredients.append("\(ingredient["dc:title"]?.textValue ?? "untitled") (\(ingredient["dc:format"]?.textValue ?? "unknown type"), "
+                                          + "\(ingredient["instanceID"]?.textValue ?? "no id"), \(ingredient["relationship"]?.textValue ?? "no relationship"))")
             } else if label.hasPrefix("c2pa.actions"), let content = assertion.content("cbor"),
                       let first = try CBOR.decode(content)["actions"]?.arrayValue?.first {
                 report.softwareAgent = first["softwareAgent"]?["name"]?.textValue ?? first["softwareAgent"]?.textValue

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KinoMedia
 import KinoProvenance
@@ -12,12 +13,38 @@ public struct ClipProvenance: Sendable {
     public var keySerial: UInt32
     /// videos.seq of the job (0: local CLI output).
     public var videoSerial: UInt32
+    /// The files the clip was made from (picture, source video, remixed latents), named in the manifest.
+    public var ingredients: [ContentCredentials.Ingredient]
 
-    public init(identity: SigningIdentity, model: String, keySerial: UInt32 = 0, videoSerial: UInt32 = 0) {
+    public init(identity: SigningIdentity, model: String, keySerial: UInt32 = 0, videoSerial: UInt32 = 0,
+                ingredients: [ContentCredentials.Ingredient] = []) {
         self.identity = identity
         self.model = model
         self.keySerial = keySerial
         self.videoSerial = videoSerial
+        self.ingredients = ingredients
+    }
+
+    /// The manifest's ingredients for what a clip starts from; a picture already decoded (evaluation) has no file
+    /// to name.
+    public static func ingredients(for conditioning: ClipConditioning?) throws -> [ContentCredentials.Ingredient] {
+        let (file, role): (URL, String)
+        switch conditioning {
+        case .none, .imageFrames: return []
+        case .image(let url): (file, role) = (url, "The picture the clip starts from (its first frame)")
+        case .extend(let url, _, _): (file, role) = (url, "The video this clip continues (its frames open the clip)")
+        case .edit(let url, _): (file, role) = (url, "The video this clip re-renders")
+        case .remix(let url, _): (file, role) = (url, "The latents of the clip this one remixes")
+        }
+        let bytes: Data
+        do { bytes = try Data(contentsOf: file, options: .mappedIfSafe) } catch {
+            throw ClipRenderError.signing("Content credentials: cannot read the input \(file.lastPathComponent) to name it: \(error.localizedDescription)")
+        }
+        let types = ["png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "mp4": "video/mp4",
+                     "mov": "video/quicktime", "webm": "video/webm", "safetensors": "application/octet-stream"]
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return [ContentCredentials.Ingredient(title: file.lastPathComponent, format: types[file.pathExtension.lowercased()] ?? "application/octet-stream",
+                                              instanceID: "sha256:\(digest)", description: role)]
     }
 
     /// What the invisible watermark carries.
@@ -37,7 +64,8 @@ public struct ClipProvenance: Sendable {
     /// Writes the signed C2PA manifest into the finished MP4 at `url`.
     public func sign(_ url: URL) throws {
         do {
-            try C2PA.signFile(at: url, credentials: ContentCredentials(model: model, title: url.lastPathComponent), identity: identity)
+            try C2PA.signFile(at: url, credentials: ContentCredentials(model: model, title: url.lastPathComponent, ingredients: ingredients),
+                              identity: identity)
         } catch let error as ProvenanceError {
             throw ClipRenderError.signing("Could not add content credentials to \(url.path): \(error.description)")
         }

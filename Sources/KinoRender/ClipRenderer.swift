@@ -148,7 +148,7 @@ public final class ClipRenderer: Sendable {
                                 reusedForwards: result.reusedForwards, fullForwards: result.fullForwards)
         if let video = outputs.video, let signing {
             let provenance = ClipProvenance(identity: signing, model: spec.model.name, keySerial: spec.marks.keySerial,
-                                            videoSerial: spec.marks.videoSerial)
+                                            videoSerial: spec.marks.videoSerial, ingredients: try ClipProvenance.ingredients(for: spec.conditioning))
             clip.export = try ClipExport.export(frames, plan: plan, to: video, outputs: outputs, marks: spec.marks,
                                                 crf: spec.crf, turbo: spec.turbo || spec.recipe == "turbo", provenance: provenance,
                                                 progress: progress, isCancelled: isCancelled)

@@ -54,14 +54,15 @@ struct EngineRenderer: VideoRenderer {
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         do {
-            let frames = try MediaDecoder.decodeVideo(at: file)
-            let formats = try MediaProbe.probe(file).formatNames
+            // Every frame is decoded (a damaged file is refused now, not in a failed job) but only one is kept.
+            let checked = try MediaDecoder.checkVideo(at: file)
+            let formats = checked.info.formatNames
             let fileExtension = formats.contains("webm") || formats.contains("matroska") ? "webm" : formats.contains("mov") ? "mp4" : "video"
             let still = file.appendingPathExtension("webp")
             defer { try? FileManager.default.removeItem(at: still) }
-            try StillEncoder.writeThumbnail(frames, to: still, frameIndex: frames.frameCount / 2, quality: 95)
-            return SourceVideoFacts(fileExtension: fileExtension, size: VideoSize(width: frames.width, height: frames.height),
-                                    seconds: frames.durationSeconds, still: [UInt8](try Data(contentsOf: still)))
+            try StillEncoder.writeThumbnail(checked.still, to: still, frameIndex: 0, quality: 95)
+            return SourceVideoFacts(fileExtension: fileExtension, size: VideoSize(width: checked.info.width, height: checked.info.height),
+                                    seconds: checked.durationSeconds, still: [UInt8](try Data(contentsOf: still)))
         } catch let error as MediaError {
             let reason = error.description.replacingOccurrences(of: "input \(file.path)", with: "it")
                 .replacingOccurrences(of: file.path, with: "it")

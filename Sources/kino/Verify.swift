@@ -33,6 +33,7 @@ struct Verify: AsyncParsableCommand {
         say("c2pa: \(report.state.rawValue)")
         for problem in report.problems { warn("c2pa: \(problem)") }
         if let agent = report.softwareAgent { warn("c2pa: made by \(agent) (\(report.digitalSourceType ?? "no digitalSourceType"))") }
+        for ingredient in report.ingredients { warn("c2pa: made from \(ingredient)") }
 
         // A damaged video stream (e.g. a changed mdat byte) may not decode: that is "absent", not a crash.
         let mark: WatermarkCheck.Serials?

@@ -58,6 +58,29 @@ import Testing
         #expect(png.pixels.contains { $0 > 200 } && png.pixels.contains { $0 < 50 })
     }
 
+    /// The upload check decodes every frame but keeps one: it agrees with a full decode on the count, the length
+    /// and the frame it keeps, and refuses what a full decode refuses.
+    @Test func checkVideoKeepsOneFrameAndAgreesWithAFullDecode() throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanup() }
+        let inputs = try Self.makeInputs(in: scratch)
+        for name in ["mp4", "mov", "webm"] {
+            let url = try #require(inputs[name])
+            let full = try MediaDecoder.decodeVideo(at: url)
+            let checked = try MediaDecoder.checkVideo(at: url, stillAt: 0.5)
+            #expect(checked.frameCount == full.frameCount && checked.durationSeconds == full.durationSeconds, "\(name)")
+            #expect(checked.still.frameCount == 1 && checked.still.width == 96, "\(name)")
+            #expect(checked.still.pixels == Array(full.frame(full.frameCount / 2)), "\(name): the middle frame")
+            #expect(try MediaDecoder.checkVideo(at: url, stillAt: 0).still.pixels == Array(full.frame(0)), "\(name): the first frame")
+        }
+        let data = try Data(contentsOf: try #require(inputs["mp4"]))
+        let cut = scratch.file("cut.mp4")
+        try data.prefix(data.count / 2).write(to: cut)
+        Self.expectMediaError({ _ = try MediaDecoder.checkVideo(at: cut) }) {
+            if case .inputCorrupt = $0 { return true } else { return false }
+        }
+    }
+
     @Test func zeroByteInputIsRejected() throws {
         let scratch = try Scratch()
         defer { scratch.cleanup() }

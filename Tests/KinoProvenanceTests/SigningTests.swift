@@ -112,6 +112,27 @@ import X509
         #expect(assertionReport.problems.joined().contains("c2pa.actions.v2"))
     }
 
+    /// A clip made from an input names it as a `c2pa.ingredient.v3` assertion, referenced by the created action and
+    /// covered by the claim like every assertion.
+    @Test func ingredientsAreNamedAndSigned() throws {
+        let identity = try CertificateAuthority.identity(dataFolder: try Self.scratch())
+        let picture = ContentCredentials.Ingredient(title: "start.png", format: "image/png", instanceID: "sha256:abc", description: "first frame")
+        let source = ContentCredentials.Ingredient(title: "source.mp4", format: "video/mp4", instanceID: "sha256:def", description: "continued")
+        let signed = try C2PA.sign(mp4: try TestMP4.make(), credentials: ContentCredentials(model: "kino-tiny", ingredients: [picture, source]),
+                                   identity: identity)
+        let report = C2PAVerifier.verify(mp4: signed, trustAnchors: identity.trustAnchors)
+        #expect(report.state == .trusted, "\(report.problems)")
+        #expect(report.ingredients == ["start.png (image/png, sha256:abc, inputTo)", "source.mp4 (video/mp4, sha256:def, inputTo)"])
+        let box = try #require(try BMFF.manifestBox(signed))
+        #expect(Self.find(Array("c2pa.ingredient.v3__1".utf8), in: signed, range: box.start..<box.end) != nil)
+        let at = try #require(Self.find(Array("sha256:abc".utf8), in: signed, range: box.start..<box.end))
+        var tampered = signed
+        tampered[at + 7] = UInt8(ascii: "f")
+        #expect(C2PAVerifier.verify(mp4: tampered, trustAnchors: identity.trustAnchors).state == .invalid, "a changed ingredient breaks the claim")
+        let plain = try C2PA.sign(mp4: try TestMP4.make(), credentials: ContentCredentials(model: "kino-tiny"), identity: identity)
+        #expect(C2PAVerifier.verify(mp4: plain, trustAnchors: identity.trustAnchors).ingredients.isEmpty)
+    }
+
     @Test func signerWithoutTheC2PAProfileIsInvalid() throws {
         let rootKey = P256.Signing.PrivateKey()
         let root = try CertificateAuthority.makeRoot(key: rootKey, now: Date())

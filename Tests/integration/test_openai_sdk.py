@@ -148,6 +148,16 @@ def run(receiver):
         started = os.path.join(tmp, "from_image.mp4")
         a.videos.download_content(from_url.id).write_to_file(started)
         check(os.path.getsize(started) > 1000, "the image-to-video clip downloads")
+        # its content credentials name the picture as an ingredient (kino verify and c2pa-python agree)
+        verified = subprocess.run([kino_harness.KINO, "verify", started, "--data", server.data], capture_output=True, text=True)
+        check("c2pa: made from " in verified.stdout + verified.stderr and "image/png" in verified.stdout + verified.stderr,
+              f"kino verify names the ingredient: {verified.stdout} {verified.stderr}")
+        import c2pa
+        with open(started, "rb") as f:
+            manifest_store = json.loads(c2pa.Reader("video/mp4", f).json())
+        ingredients = manifest_store["manifests"][manifest_store["active_manifest"]].get("ingredients", [])
+        check(len(ingredients) == 1 and ingredients[0]["relationship"] == "inputTo" and ingredients[0]["format"] == "image/png",
+              f"c2pa-python reads the ingredient: {ingredients}")
         # extend and edit: a video of the project by id (SDK 3.60 refuses a reference object in `video`, so it goes
         # through extra_body and arrives as multipart video[id]) or an uploaded MP4. An extension's seconds are the
         # joined total; an edit keeps the source's size and length.

@@ -51,8 +51,57 @@ public enum MediaDecoder {
         return try decodeFrames(url, info: info, maxFrames: 1, frameRate: 1, limits: limits)
     }
 
+    /// What `checkVideo` learns of a video without keeping its frames.
+    public struct VideoCheck: Sendable {
+        public var info: ProbeInfo
+        public var frameRate: FrameRate
+        /// Frames that decoded (at most `limits.maxFrames`).
+        public var frameCount: Int
+        /// One frame, from `stillAt` of the way through.
+        public var still: VideoFrames
+        public var durationSeconds: Double { frameRate.seconds(atFrame: frameCount) }
+    }
+
+    /// Checks an MP4, MOV or WebM video as `decodeVideo` does (every frame must decode without error) but keeps
+    /// only a count of its frames and one frame: memory stays at one frame whatever the video's length, so an
+    /// upload can be checked when it arrives without the cost of decoding it for a render.
+    public static func checkVideo(at url: URL, stillAt fraction: Double = 0.5, limits: DecodeLimits = DecodeLimits()) throws -> VideoCheck {
+        let (info, rate) = try inspectVideo(url, limits: limits)
+        let args = [
+            "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror", "-noautorotate", "-i", url.path,
+            "-map", "0:v:0", "-frames:v", String(limits.maxFrames), "-fps_mode", "passthrough", "-f", "framemd5", "pipe:1",
+        ]
+        let output: ToolOutput
+        do {
+            output = try ToolRunner.run(.ffmpeg, arguments: args, timeoutSeconds: limits.timeoutSeconds, stdoutLimit: limits.maxFrames * 256 + 4096)
+        } catch MediaError.toolFailed(_, _, let tail) {
+            throw MediaError.inputCorrupt(path: url.path, detail: tail)
+        }
+        guard output.stderrTail.isEmpty else { throw MediaError.inputCorrupt(path: url.path, detail: output.stderrTail) }
+        let count = output.stdout.split(separator: UInt8(ascii: "\n")).filter { $0.first != UInt8(ascii: "#") }.count
+        guard count > 0 else { throw MediaError.inputCorrupt(path: url.path, detail: "no frame could be decoded") }
+        if let claimed = info.frameCount, count < min(claimed, limits.maxFrames) {
+            throw MediaError.inputCorrupt(path: url.path, detail: "only \(count) of \(claimed) frames could be decoded (truncated?)")
+        }
+        let index = min(count - 1, max(0, Int((Double(count) * fraction).rounded(.down))))
+        let still = try decodeFrames(url, info: info, maxFrames: 1, frameRate: rate, limits: limits,
+                                     select: "select=eq(n\\,\(index))")
+        return VideoCheck(info: info, frameRate: rate, frameCount: count, still: still)
+    }
+
     /// Decodes an MP4, MOV or WebM video, at its own frame rate, up to `limits.maxFrames` frames.
     public static func decodeVideo(at url: URL, limits: DecodeLimits = DecodeLimits()) throws -> VideoFrames {
+        let (info, rate) = try inspectVideo(url, limits: limits)
+        let frames = try decodeFrames(url, info: info, maxFrames: limits.maxFrames, frameRate: rate, limits: limits)
+        if let claimed = info.frameCount, frames.frameCount < min(claimed, limits.maxFrames) {
+            throw MediaError.inputCorrupt(
+                path: url.path, detail: "only \(frames.frameCount) of \(claimed) frames could be decoded (truncated?)")
+        }
+        return frames
+    }
+
+    /// ffprobe's checks for a video: container and codec, a duration within the limit, a frame rate.
+    static func inspectVideo(_ url: URL, limits: DecodeLimits) throws -> (ProbeInfo, FrameRate) {
         let info = try inspect(url, limits: limits)
         guard info.formatNames.contains(where: videoFormats.contains), videoCodecs.contains(info.codecName) else {
             throw MediaError.inputUnsupported(
@@ -68,12 +117,7 @@ public enum MediaDecoder {
         guard let rate = info.frameRate else {
             throw MediaError.inputCorrupt(path: url.path, detail: "the video stream has no frame rate")
         }
-        let frames = try decodeFrames(url, info: info, maxFrames: limits.maxFrames, frameRate: rate, limits: limits)
-        if let claimed = info.frameCount, frames.frameCount < min(claimed, limits.maxFrames) {
-            throw MediaError.inputCorrupt(
-                path: url.path, detail: "only \(frames.frameCount) of \(claimed) frames could be decoded (truncated?)")
-        }
-        return frames
+        return (info, rate)
     }
 
     /// Async forms, run on a dedicated thread.
@@ -118,13 +162,15 @@ public enum MediaDecoder {
     }
 
     /// Decodes up to `maxFrames` frames to rgb24; any error ffmpeg reports rejects the file.
+    /// `select`: a filter placed before the conversion (e.g. one frame by number).
     static func decodeFrames(_ url: URL, info: ProbeInfo, maxFrames: Int, frameRate: FrameRate,
-                             limits: DecodeLimits) throws -> VideoFrames {
+                             limits: DecodeLimits, select: String? = nil) throws -> VideoFrames {
         let frameBytes = info.width * info.height * 3
+        let filter = (select.map { [$0] } ?? []) + ["scale=flags=accurate_rnd+full_chroma_int"]
         let args = [
             "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror", "-noautorotate", "-i", url.path,
             "-map", "0:v:0", "-frames:v", String(maxFrames), "-fps_mode", "passthrough",
-            "-vf", "scale=flags=accurate_rnd+full_chroma_int", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+            "-vf", filter.joined(separator: ","), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
         ]
         let output: ToolOutput
         do {

@@ -15,12 +15,14 @@ struct TestApp {
     let reader: CreatedKey
     var configuration: KinoServerConfiguration
 
-    init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings()) async throws {
+    init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings(),
+         configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-app-\(UUID().uuidString)"))
         var config = ServiceConfiguration(catalog: ModelCatalog(models: [TestPatternRenderer.modelName]))
         config.leaseMillis = 3_000
         let renderer = TestPatternRenderer(steps: 2, stepDelay: 0.01)
         config.styles = renderer.styles
+        configure(&config)
         service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs, trust: trust, seedSource: { 1234 })
         alice = try await service.keys.create(name: "alice")
         bob = try await service.keys.create(name: "bob")

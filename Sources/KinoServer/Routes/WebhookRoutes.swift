@@ -98,15 +98,9 @@ struct WebhookRoutes {
         for name in query.map({ String($0.key) }) where !["after", "limit"].contains(name) {
             throw KinoServiceError(.invalidRequest, "Unknown query parameter '\(name)'. This route accepts: after, limit.", param: name, code: "unknown_parameter")
         }
-        var limit: Int?
-        if let text = query.get("limit") {
-            guard let value = Int(text) else {
-                throw KinoServiceError(.invalidRequest, "limit must be a whole number from 1 to 100, got '\(text)'.", param: "limit", code: "invalid_value")
-            }
-            limit = value
-        }
         let after = query.get("after").flatMap { $0.isEmpty ? nil : $0 }
-        let page = try await service.webhookEndpoints(principal: try context.requirePrincipal(), after: after, limit: limit)
+        let page = try await service.webhookEndpoints(principal: try context.requirePrincipal(), after: after,
+                                                      limit: try limitParameter(request, range: 1...100))
         struct Page: Encodable { var object = "list"; var data: [EndpointObject]; var first_id: String?; var last_id: String?; var has_more: Bool }
         let data = page.endpoints.map { EndpointObject($0) }
         return json(Page(data: data, first_id: data.first?.id, last_id: data.last?.id, has_more: page.hasMore))
@@ -147,14 +141,8 @@ struct WebhookRoutes {
 
     @Sendable func deliveries(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let id = try context.parameters.require("webhook_endpoint_id")
-        var limit = 50
-        if let text = request.uri.queryParameters.get("limit") {
-            guard let value = Int(text), (1...500).contains(value) else {
-                throw KinoServiceError(.invalidRequest, "limit must be a whole number from 1 to 500, got '\(text)'.", param: "limit", code: "invalid_value")
-            }
-            limit = value
-        }
-        let log = try await service.webhookDeliveries(principal: try context.requirePrincipal(), endpointID: id, limit: limit)
+        let log = try await service.webhookDeliveries(principal: try context.requirePrincipal(), endpointID: id,
+                                                      limit: try limitParameter(request, range: 1...500) ?? 50)
         struct Log: Encodable { var object = "list"; var data: [DeliveryObject] }
         return json(Log(data: log.map(DeliveryObject.init)))
     }

@@ -130,6 +130,9 @@ def run(receiver):
         expect_error(openai.BadRequestError, 400,
                      lambda: a.videos.create(prompt="a red ball", extra_body={"input_reference": {"image_url": receiver.url + "/none.png"}}),
                      code="unreachable_url", param="input_reference[image_url]")
+        expect_error(openai.BadRequestError, 400,
+                     lambda: a.videos.create(prompt="a red ball", extra_body={"input_reference": {"file_id": "file_abc"}}),
+                     param="input_reference[file_id]")
         first_png = os.path.join(tmp, "first.png")
         subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", mp4, "-frames:v", "1", "-vf", "scale=256:160", first_png], check=True)
         with open(first_png, "rb") as f:

@@ -1,6 +1,7 @@
 "use strict";
-// Shared by the studio and review pages: element building, API calls with the session's CSRF token, and sign-in
-// state. The pages never handle an API key: sign-in is a plain form post that sets an HttpOnly cookie.
+// Shared by the studio and review pages: element building, API calls with the session's CSRF token, sign-in
+// state and announcements. The pages never handle an API key: sign-in is a plain form post that sets an HttpOnly
+// cookie.
 let csrf = null;
 
 function el(tag, attrs = {}, text) {
@@ -8,6 +9,12 @@ function el(tag, attrs = {}, text) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+function button(label, className, onclick, attrs = {}) {
+  const b = el("button", Object.assign({ type: "button", class: className }, attrs), label);
+  b.onclick = onclick;
+  return b;
 }
 
 async function api(method, path, body) {
@@ -21,6 +28,12 @@ async function api(method, path, body) {
   return data;
 }
 
+// Tells screen readers (and the page's status line) what just happened.
+function announce(message) {
+  const region = document.getElementById("announcer");
+  if (region) { region.textContent = ""; setTimeout(() => { region.textContent = message; }, 50); }
+}
+
 // The signed-in session (its CSRF token kept for `api`, its key shown in #who), or null after showing #signin.
 async function signedInSession() {
   const session = await (await fetch("/studio/session", { credentials: "same-origin" })).json();
@@ -28,4 +41,10 @@ async function signedInSession() {
   csrf = session.csrf_token;
   document.getElementById("who").textContent = `${session.key_name} · ${session.project}`;
   return session;
+}
+
+// A video's state in words: a cancelled video reads "cancelled", never "failed".
+function statusWord(video) {
+  if (video.status === "failed" && video.error && video.error.code === "cancelled") return "cancelled";
+  return { queued: "queued", in_progress: "rendering", completed: "completed", failed: "failed" }[video.status] || video.status;
 }

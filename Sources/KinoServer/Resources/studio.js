@@ -1,99 +1,281 @@
 "use strict";
-const streams = new Map();
+// The studio: a form with every setting the API takes, and the project's library, newest first, kept current by
+// one event stream for the whole library (never one per video: browsers allow six connections per host).
+const PAGE = 24;
+const videos = new Map();
+let cursor = null;
+let stream = null;
+let streamWindow = 0;
+
+const $ = (id) => document.getElementById(id);
+const content = (id, variant) => `/v1/videos/${encodeURIComponent(id)}/content${variant ? `?${variant}` : ""}`;
+
+function settingsFromForm() {
+  const body = { prompt: $("prompt").value, size: $("size").value, seconds: $("seconds").value };
+  if ($("model").value) body.model = $("model").value;
+  if ($("style").value) body.style = $("style").value;
+  if ($("negative").value.trim()) body.negative_prompt = $("negative").value;
+  if ($("seed").value !== "") body.seed = Number($("seed").value);
+  if ($("steps").value !== "") body.steps = Number($("steps").value);
+  if ($("guidance").value !== "") body.guidance = Number($("guidance").value);
+  if ($("turbo").checked) body.turbo = true;
+  return body;
+}
+
+// "Use these settings": the form takes a video's settings, its seed included, so it can be made again or varied.
+function useSettings(video) {
+  $("prompt").value = video.prompt;
+  for (const [id, value] of [["size", video.size], ["seconds", video.seconds], ["model", video.model], ["style", video.style || ""]]) {
+    if ([...$(id).options].some((o) => o.value === value)) $(id).value = value;
+  }
+  $("seed").value = video.seed ?? "";
+  $("steps").value = video.steps ?? "";
+  $("guidance").value = video.guidance ?? "";
+  $("negative").value = video.negative_prompt || "";
+  $("turbo").checked = !!video.turbo;
+  if (video.seed !== undefined || video.steps || video.negative_prompt) $("advanced").open = true;
+  $("prompt").focus();
+  announce("The form has this video's settings.");
+}
+
+function settingsOf(video) {
+  const body = { prompt: video.prompt, model: video.model, size: video.size, seconds: video.seconds, seed: video.seed };
+  for (const key of ["negative_prompt", "steps", "guidance", "style"]) if (video[key] !== undefined) body[key] = video[key];
+  if (video.turbo) body.turbo = true;
+  return body;
+}
+
+async function act(label, work) {
+  try { await work(); } catch (e) { announce(`${label} failed: ${e.message}`); showError(e.message); }
+}
+
+function showError(message) {
+  const error = $("create-error");
+  error.textContent = message;
+  error.hidden = !message;
+}
+
+function card(video) {
+  let li = document.querySelector(`.job[data-id="${CSS.escape(video.id)}"]`);
+  if (!li) {
+    li = el("li", { class: "job", "data-id": video.id });
+    const title = el("h3", { class: "prompt", id: `title-${video.id}`, tabindex: "-1" });
+    li.append(title, el("p", { class: "meta" }), el("progress", { max: "100", value: "0" }), el("div", { class: "media" }),
+      el("div", { class: "actions" }), el("div", { class: "share" }), el("p", { class: "error" }));
+  }
+  return li;
+}
+
+function place(li, video) {
+  const list = $("queue");
+  if (li.parentNode === list) return;
+  const later = [...list.children].find((other) => (videos.get(other.dataset.id)?.created_at ?? 0) < video.created_at);
+  list.insertBefore(li, later || null);
+}
 
 function render(video) {
-  let item = document.querySelector(`.job[data-id="${video.id}"]`);
-  if (!item) {
-    item = el("li", { class: "job", "data-id": video.id });
-    item.append(el("div", { class: "prompt" }), el("div", { class: "meta" }), el("progress", { max: "100", value: "0" }));
-    const queue = document.getElementById("queue");
-    queue.prepend(item);
-  }
-  item.dataset.status = video.status;
-  item.querySelector(".prompt").textContent = video.prompt;
-  const meta = item.querySelector(".meta");
-  meta.replaceChildren(
-    el("span", { class: "status" }, video.status.replace("_", " ")),
-    el("span", { class: "position" }, video.status === "queued" && video.queue_position ? `position ${video.queue_position} in queue` : ""),
-    el("span", { class: "percent" }, `${video.progress}%`),
-    el("span", {}, `${video.size}, ${video.seconds}s, seed ${video.seed}`));
-  const bar = item.querySelector("progress");
+  const previous = videos.get(video.id);
+  videos.set(video.id, video);
+  const li = card(video);
+  const word = statusWord(video);
+  li.dataset.status = word;
+  li.querySelector(".prompt").textContent = video.prompt;
+  const meta = li.querySelector(".meta");
+  const position = video.status === "queued" && video.queue_position ? ` (position ${video.queue_position})` : "";
+  const progress = video.status === "in_progress" ? ` ${video.progress}%` : "";
+  const expiry = video.expires_at ? ` · files kept until ${new Date(video.expires_at * 1000).toLocaleString()}` : "";
+  meta.replaceChildren(el("span", { class: "status" }, `${word}${position}${progress}`),
+    el("span", {}, ` · ${video.model} · ${video.size} · ${video.seconds}s · seed ${video.seed}${expiry}`));
+  const bar = li.querySelector("progress");
   bar.value = video.progress;
-  bar.hidden = video.status === "completed" || video.status === "failed";
-  if (video.status === "failed" && video.error) meta.append(el("span", { class: "error" }, video.error.message));
-  if (video.status === "completed" && !item.querySelector("video")) {
-    const content = `/v1/videos/${encodeURIComponent(video.id)}/content`;
-    const player = el("video", { controls: "", preload: "metadata", playsinline: "", src: content,
-      poster: `${content}?variant=thumbnail` });
-    const download = el("a", { href: `${content}?download=1`, download: `${video.id}.mp4`, class: "download" }, "Download MP4");
-    const publish = el("button", { class: "publish" }, "Ask to publish");
-    const shareState = el("span", { class: "share-state" });
-    publish.onclick = async () => {
-      try {
-        const share = await api("POST", `/v1/videos/${encodeURIComponent(video.id)}/publish`);
-        shareState.textContent = share.state === "approved" ? "shared" : `publish: ${share.state} (a moderator reviews it)`;
-        publish.disabled = true;
-      } catch (e) { shareState.textContent = e.message; }
-    };
-    item.append(player, download, " ", publish, " ", shareState);
+  bar.setAttribute("aria-label", `Progress of “${video.prompt}”`);
+  bar.hidden = video.status !== "queued" && video.status !== "in_progress";
+  li.querySelector(".error").textContent = word === "failed" && video.error ? video.error.message : "";
+  // Controls are rebuilt only when what they offer changes, so keyboard focus on them survives progress updates.
+  const key = `${word}|${video.share ? video.share.state : ""}`;
+  if (li.dataset.key !== key) {
+    li.dataset.key = key;
+    renderMedia(li, video);
+    renderActions(li, video, word);
+    renderShare(li, video);
   }
-  if (video.status === "queued" || video.status === "in_progress") follow(video.id);
+  place(li, video);
+  filter(li);
+  if (previous && statusWord(previous) !== word && ["completed", "failed", "cancelled"].includes(word)) {
+    announce(`${word[0].toUpperCase()}${word.slice(1)}: ${video.prompt}`);
+  }
+  $("library-empty").hidden = videos.size > 0;
 }
 
-function follow(id) {
-  if (streams.has(id)) return;
-  const source = new EventSource(`/v1/videos/${encodeURIComponent(id)}/events`);
-  streams.set(id, source);
-  source.addEventListener("video", (event) => {
-    const video = JSON.parse(event.data);
-    render(video);
-    if (video.status === "completed" || video.status === "failed") { source.close(); streams.delete(id); }
-  });
-  source.onerror = () => { source.close(); streams.delete(id); };
+function renderMedia(li, video) {
+  const media = li.querySelector(".media");
+  if (video.status !== "completed" || media.querySelector("video")) return;
+  media.append(el("video", { controls: "", preload: "none", playsinline: "", src: content(video.id),
+    poster: content(video.id, "variant=thumbnail"), "aria-label": `Video: ${video.prompt}` }));
 }
 
-async function refresh() {
+function renderActions(li, video, word) {
+  const actions = li.querySelector(".actions");
+  const items = [];
+  if (video.status === "completed") {
+    items.push(el("a", { href: content(video.id, "download=1"), download: `${video.id}.mp4`, class: "download button" }, "Download MP4"));
+    items.push(button("Remix", "remix", () => remixForm(li, video)));
+  }
+  if (video.status === "queued" || video.status === "in_progress") {
+    items.push(button("Cancel", "cancel", () => act("Cancel", async () => render(await api("POST", `/v1/videos/${video.id}/cancel`)))));
+  }
+  if (word === "failed" || word === "cancelled") {
+    items.push(button("Try again", "retry", () => act("Retry", async () => created([await api("POST", "/v1/videos", settingsOf(video))]))));
+  }
+  items.push(button("Use these settings", "reuse", () => useSettings(video)));
+  items.push(button("Delete", "delete", () => act("Delete", async () => {
+    if (!confirm(`Delete “${video.prompt}”? Its files are removed.`)) return;
+    await api("DELETE", `/v1/videos/${video.id}`);
+    remove(video.id, true);
+  })));
+  actions.replaceChildren(...items);
+}
+
+function remixForm(li, video) {
+  if (li.querySelector(".remix-form")) { li.querySelector(".remix-form textarea").focus(); return; }
+  const form = el("form", { class: "remix-form" });
+  const id = `remix-${video.id}`;
+  const text = el("textarea", { id, rows: "2", required: "" });
+  text.value = video.prompt;
+  form.append(el("label", { for: id }, "Prompt for the remix"), text, el("button", { type: "submit" }, "Remix it"));
+  form.onsubmit = (event) => {
+    event.preventDefault();
+    act("Remix", async () => {
+      const remix = await api("POST", `/v1/videos/${video.id}/remix`, { prompt: text.value });
+      form.remove();
+      created([remix]);
+    });
+  };
+  li.querySelector(".actions").after(form);
+  text.focus();
+}
+
+function renderShare(li, video) {
+  const share = li.querySelector(".share");
+  share.replaceChildren();
+  if (video.status !== "completed") return;
+  const publish = async (note) => {
+    const body = note ? { note } : undefined;
+    await api("POST", `/v1/videos/${video.id}/publish`, body);
+    render(await api("GET", `/v1/videos/${video.id}`));
+    announce("Sent to a moderator for review.");
+  };
+  const state = video.share && video.share.state;
+  if (!state) {
+    share.append(button("Ask to publish", "publish", () => act("Publish", () => publish())));
+  } else if (state === "pending") {
+    share.append(el("span", { class: "share-state" }, "Publish: waiting for a moderator"));
+  } else if (state === "approved") {
+    const url = new URL(video.share.url, location.href).href;
+    share.append(el("span", { class: "share-state" }, "Shared: "), el("a", { href: url }, url),
+      button("Copy link", "copy", () => act("Copy", async () => { await navigator.clipboard.writeText(url); announce("Link copied."); })));
+  } else {
+    const id = `note-${video.id}`;
+    const note = el("input", { id, type: "text", maxlength: "2000" });
+    share.append(el("span", { class: "share-state rejected" }, `Publish: rejected${video.share.reason ? ` — ${video.share.reason}` : ""}`),
+      el("label", { for: id }, "What changed? (needed to ask again)"), note,
+      button("Ask again", "publish", () => act("Publish", async () => {
+        if (!note.value.trim()) { note.focus(); throw new Error("Say what changed before asking again."); }
+        await publish(note.value.trim());
+      })));
+  }
+}
+
+function remove(id, moveFocus) {
+  const li = document.querySelector(`.job[data-id="${CSS.escape(id)}"]`);
+  const next = li && (li.nextElementSibling || li.previousElementSibling);
+  videos.delete(id);
+  if (li) li.remove();
+  if (moveFocus) (next ? next.querySelector(".prompt") : $("library-title")).focus();
+  $("library-empty").hidden = videos.size > 0;
+}
+
+function filter(li) {
+  const video = videos.get(li.dataset.id);
+  const wanted = $("filter").value;
+  const words = $("search").value.trim().toLowerCase();
+  li.hidden = (wanted && statusWord(video) !== wanted) || (words && !video.prompt.toLowerCase().includes(words));
+}
+
+function created(list) {
+  for (const video of list) render(video);
+  const first = document.querySelector(`.job[data-id="${CSS.escape(list[0].id)}"] .prompt`);
+  if (first) first.focus();
+  announce(list.length === 1 ? `Queued: ${list[0].prompt}` : `Queued ${list.length} variations of: ${list[0].prompt}`);
+  watch();
+}
+
+async function loadPage() {
+  const page = await api("GET", `/v1/videos?limit=${PAGE}${cursor ? `&after=${encodeURIComponent(cursor)}` : ""}`);
+  for (const video of page.data) render(video);
+  cursor = page.has_more ? page.last_id : null;
+  $("load-more").hidden = !cursor;
+  watch();
+}
+
+// One event stream watches the newest videos, as many as are listed (at most 100); it reconnects by itself.
+function watch() {
+  const size = Math.min(100, Math.max(PAGE, videos.size));
+  if (stream && size === streamWindow) return;
+  if (stream) stream.close();
+  streamWindow = size;
+  stream = new EventSource(`/v1/videos/events?limit=${size}`);
+  stream.addEventListener("video", (event) => render(JSON.parse(event.data)));
+  stream.addEventListener("deleted", (event) => remove(JSON.parse(event.data).id, false));
+}
+
+async function loadModels() {
+  const list = await api("GET", "/v1/models");
+  const models = list.data.filter((m) => !m.alias_of).concat(list.data.filter((m) => m.alias_of));
+  $("model").replaceChildren(...models.map((m) => el("option", { value: m.id }, m.alias_of ? `${m.id} (runs ${m.alias_of})` : m.id)));
+}
+
+async function submit(event) {
+  event.preventDefault();
+  showError("");
+  const button = $("submit");
+  if (button.getAttribute("aria-disabled") === "true") return;
+  button.setAttribute("aria-disabled", "true");
   try {
-    const page = await api("GET", "/v1/videos?limit=50&order=asc");
-    for (const video of page.data) render(video);
-  } catch (error) {
-    console.warn(error);
+    const body = settingsFromForm();
+    const count = Math.max(1, Math.min(4, Number($("variations").value) || 1));
+    const made = [];
+    for (let i = 0; i < count; i++) {
+      const one = Object.assign({}, body);
+      if (body.seed !== undefined) one.seed = (body.seed + i) % 4294967296;
+      made.push(await api("POST", "/v1/videos", one));
+    }
+    created(made);
+  } catch (e) {
+    showError(e.message);
+    announce(`Not queued: ${e.message}`);
+    $("prompt").focus();
+  } finally {
+    button.removeAttribute("aria-disabled");
   }
 }
 
 async function start() {
-  if (new URLSearchParams(location.search).get("error")) document.getElementById("signin-error").hidden = false;
+  if (new URLSearchParams(location.search).get("error")) $("signin-error").hidden = false;
   const session = await signedInSession();
-  if (!session) return;
-  document.getElementById("studio").hidden = false;
-  const signout = document.getElementById("signout");
-  signout.hidden = session.insecure_no_auth;
-  signout.onclick = async () => {
+  if (!session) { $("key").focus(); return; }
+  $("studio").hidden = false;
+  $("signout").hidden = session.insecure_no_auth;
+  $("signout").onclick = async () => {
     await fetch("/studio/logout", { method: "POST", headers: { "x-csrf-token": csrf || "" }, credentials: "same-origin" });
     location.href = "/";
   };
-  document.getElementById("create-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = document.getElementById("submit");
-    const error = document.getElementById("create-error");
-    button.disabled = true;
-    error.hidden = true;
-    try {
-      const video = await api("POST", "/v1/videos", {
-        prompt: document.getElementById("prompt").value,
-        size: document.getElementById("size").value,
-        seconds: document.getElementById("seconds").value,
-      });
-      render(video);
-    } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
-    } finally {
-      button.disabled = false;
-    }
-  });
-  await refresh();
-  setInterval(refresh, 3000);
+  $("create-form").addEventListener("submit", submit);
+  $("load-more").onclick = () => act("Loading", loadPage);
+  const refilter = () => document.querySelectorAll("#queue .job").forEach((li) => filter(li));
+  for (const id of ["filter", "search"]) for (const type of ["input", "change"]) $(id).addEventListener(type, refilter);
+  await act("Loading models", loadModels);
+  await act("Loading the library", loadPage);
 }
 
 document.addEventListener("DOMContentLoaded", start);

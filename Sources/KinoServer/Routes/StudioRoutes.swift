@@ -18,6 +18,9 @@ struct StudioRoutes {
         router.get("studio/app.js") { [assets] _, _ in Self.asset(assets.studioJS, type: "text/javascript; charset=utf-8") }
         router.get("studio/common.js") { [assets] _, _ in Self.asset(assets.commonJS, type: "text/javascript; charset=utf-8") }
         router.get("studio/app.css") { [assets] _, _ in Self.asset(assets.css, type: "text/css; charset=utf-8") }
+        for path in ["favicon.ico", "favicon.svg"] {
+            router.get(RouterPath(path)) { _, _ in Self.asset(ServerAssets.favicon, type: "image/svg+xml") }
+        }
         router.post("studio/session", use: signIn)
         router.get("studio/session", use: session)
         router.post("studio/logout", use: signOut)

@@ -130,6 +130,7 @@ struct ShareObject: Encodable {
     var requested_at: Int64
     var decided_at: Int64?
     var reason: String?
+    var note: String?
     /// The public page, once approved.
     var share_url: String?
     var project: String?
@@ -144,6 +145,7 @@ struct ShareObject: Encodable {
         requested_at = record.requestedAt / 1000
         decided_at = record.decidedAt.map { $0 / 1000 }
         reason = record.reason
+        note = record.note
         share_url = record.state == .approved ? "/share/\(record.videoID)" : nil
         if forReviewer {
             project = record.project

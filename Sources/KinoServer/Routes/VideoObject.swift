@@ -35,6 +35,7 @@ struct VideoObject {
     var source_kind: String?
     var source_video_id: String?
     var character_id: String?
+    var share: ShareSummary?
 
     init(_ job: VideoJob) {
         id = job.id
@@ -68,6 +69,7 @@ struct VideoObject {
             source_video_id = job.sourceVideoID
         }
         character_id = job.characterID
+        share = job.share
     }
 
     /// Writes the object; fields OpenAI defines are always present (null when empty), Kino's extras only when set.
@@ -107,6 +109,15 @@ struct VideoObject {
         if let source_kind { w.field("source_kind", source_kind) }
         if let source_video_id { w.field("source_video_id", source_video_id) }
         if let character_id { w.field("character_id", character_id) }
+        if let share {
+            w.key("share")
+            w.beginObject()
+            w.field("state", share.state.rawValue)
+            if let reason = share.reason { w.field("reason", reason) }
+            if let note = share.note { w.field("note", note) }
+            if share.state == .approved { w.field("url", "/share/\(id)") }
+            w.endObject()
+        }
         w.endObject()
     }
 

@@ -16,6 +16,7 @@ struct VideoRoutes {
     func register(on group: RouterGroup<KinoRequestContext>) {
         group.post("videos", use: create)
         group.get("videos", use: list)
+        group.get("videos/events", use: libraryEvents)
         // Routes OpenAI has that Kino's engine cannot serve yet: a clear 400, never silence.
         group.post("videos/extensions", use: extend)
         group.post("videos/edits", use: edit)
@@ -136,7 +137,10 @@ struct VideoRoutes {
 
     /// Asks to publish the video; a moderator approves or rejects it (see TrustRoutes).
     @Sendable func publish(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let record = try await service.trust.publish(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        let fields = try await TrustRoutes.jsonFields(request, accepting: ["note"])
+        try fields.checkLength("note", limit: 2000)
+        let record = try await service.trust.publish(try context.parameters.require("video_id"), note: fields["note"],
+                                                     principal: try context.requirePrincipal())
         return json(ShareObject(record))
     }
 
@@ -201,6 +205,66 @@ struct VideoRoutes {
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: body)
+    }
+
+    /// Server-sent events for a whole library (the studio's one connection, however many videos are unfinished):
+    /// the project's newest `limit` videos (default 50) as `video` events when they change, a `deleted` event
+    /// (`{"id": ...}`) when one of them is deleted from anywhere, and videos that leave the window while
+    /// unfinished are still followed until they finish. The stream ends after about five minutes with a `retry`
+    /// hint, so an EventSource reconnects and a server restart is noticed.
+    @Sendable func libraryEvents(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try principal.require(.read)
+        for (name, _) in request.uri.queryParameters where name != "limit" {
+            throw KinoServiceError(.invalidRequest, "Unknown query parameter '\(name)'. This route accepts: limit.", param: String(name), code: "unknown_parameter")
+        }
+        let window = try limitParameter(request, range: 1...100) ?? 50
+        let service = self.service
+        let body = ResponseBody { writer in
+            var sent: [String: Data] = [:]
+            var following: Set<String> = []
+            let started = ContinuousClock.now
+            var lastWrite = ContinuousClock.now
+            func send(_ event: String, _ data: Data) async throws {
+                var buffer = ByteBuffer(string: "event: \(event)\ndata: ")
+                buffer.writeBytes(data)
+                buffer.writeString("\n\n")
+                try await writer.write(buffer)
+                lastWrite = .now
+            }
+            try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+            while !Task.isShuttingDownGracefully, !Task.isCancelled, ContinuousClock.now - started < .seconds(300) {
+                let page = try await service.list(principal: principal, after: nil, limit: window, order: "desc")
+                var seen = Set<String>()
+                var jobs = page.jobs
+                // Videos sent before that are no longer in the window: deleted, or pushed out by newer ones.
+                for id in Set(sent.keys).subtracting(page.jobs.map(\.id)).sorted() {
+                    if let job = try? await service.video(id, principal: principal) {
+                        if following.contains(id) { jobs.append(job) } else { sent[id] = nil }
+                    } else {
+                        sent[id] = nil
+                        following.remove(id)
+                        try await send("deleted", Data("{\"id\":\"\(id)\"}".utf8))
+                    }
+                }
+                for job in jobs {
+                    seen.insert(job.id)
+                    if job.status.isTerminal { following.remove(job.id) } else { following.insert(job.id) }
+                    let data = VideoObject(job).jsonData
+                    if sent[job.id] != data {
+                        sent[job.id] = data
+                        try await send("video", data)
+                    }
+                }
+                if ContinuousClock.now - lastWrite >= .seconds(Self.heartbeatSeconds) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = .now
+                }
+                try? await Task.sleep(for: .milliseconds(700))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 
     /// How often an idle event stream sends a comment; a write to a client that left fails and ends the stream.

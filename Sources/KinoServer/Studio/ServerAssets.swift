@@ -13,6 +13,11 @@ struct ServerAssets: Sendable {
     let commonJS: String
     let css: String
     let openAPI: String
+    /// The site icon (a film frame), so browsers asking for /favicon.ico get an answer rather than a 404.
+    static let favicon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f5fd1"/>\
+        <path d="M12 9v14l11-7z" fill="#fff"/></svg>
+        """
 
     /// Where the resource files are: `$KINO_RESOURCES`, the `Kino_KinoServer.resources` bundle SwiftPM puts
     /// beside the executable, or this checkout's Sources/KinoServer/Resources. A `kino` binary copied elsewhere
@@ -58,10 +63,13 @@ struct ServerAssets: Sendable {
             return option(size.description, size.description + shape, selected: size == c.defaultSize)
         }
         let seconds = c.secondsChoices.map { option(String($0), String($0), selected: $0 == c.defaultSeconds) }
+        let styles = [option("", "none", selected: true)] + c.styles.map { option($0, $0, selected: false) }
         return [
             "max_prompt_length": String(VideoLimits.maximumPromptLength),
             "size_options": sizes.joined(separator: "\n"),
             "seconds_options": seconds.joined(separator: "\n"),
+            "style_options": styles.joined(separator: "\n"),
+            "max_steps": String(c.maxSteps),
             "size_enum": yamlList(c.sizes.map(\.description)),
             "default_size": c.defaultSize.description,
             "seconds_enum": yamlList(c.secondsChoices.map(String.init)),

@@ -166,6 +166,8 @@ enum Schema {
             )
             """, "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
              "CREATE INDEX webhook_deliveries_project ON webhook_deliveries (project, endpoint_id, seq)"]),
+        // The owner's note when asking again to publish a rejected video (what changed), shown to the reviewer.
+        (9, ["ALTER TABLE video_shares ADD COLUMN note TEXT"]),
     ]
 
     /// Brings the database up to the newest schema version.

@@ -146,8 +146,19 @@ public struct VideoJob: Sendable, Equatable {
     public var assetsPurged: Bool
     /// 1 = next to run; nil unless queued. Filled in by the store on reads that ask for it.
     public var queuePosition: Int?
+    /// Whether the owner asked to publish it, and the moderator's answer (the API's reads fill it in).
+    public var share: ShareSummary?
 
     public subscript<T>(dynamicMember field: KeyPath<NewVideoJob, T>) -> T { request[keyPath: field] }
+}
+
+/// A video's publish state as its owner sees it.
+public struct ShareSummary: Sendable, Equatable {
+    public var state: ShareState
+    /// The moderator's reason, when decided.
+    public var reason: String?
+    /// The owner's note with the request.
+    public var note: String?
 }
 
 /// A worker's hold on a running job. `token` is the fencing token: every write a worker makes is conditional on

@@ -141,7 +141,8 @@ public final class VideoService: Sendable {
 
     public func video(_ id: String, principal: Principal, scope: Scope = .read) async throws -> VideoJob {
         try principal.require(scope)
-        guard let job = try await store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
+        guard var job = try await store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
+        if job.status == .completed { job.share = try await store.shareSummaries(videoIDs: [job.id])[job.id] }
         return job
     }
 
@@ -158,7 +159,10 @@ public final class VideoService: Sendable {
             }
             sortOrder = parsed
         }
-        return try await store.list(project: principal.project, after: after, limit: limit, order: sortOrder)
+        var page = try await store.list(project: principal.project, after: after, limit: limit, order: sortOrder)
+        let shares = try await store.shareSummaries(videoIDs: page.jobs.filter { $0.status == .completed }.map(\.id))
+        for index in page.jobs.indices { page.jobs[index].share = shares[page.jobs[index].id] }
+        return page
     }
 
     /// Cancels a queued or running video; finished videos are returned unchanged.

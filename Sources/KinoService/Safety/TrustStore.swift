@@ -53,6 +53,8 @@ public struct ShareRecord: Sendable, Equatable {
     public var decidedAt: Int64?
     public var decidedBy: String?
     public var reason: String?
+    /// The owner's note with a request (required when asking again after a rejection).
+    public var note: String?
     public var prompt: String
     public var seconds: Int
     public var size: VideoSize
@@ -90,7 +92,10 @@ public protocol TrustStore: Sendable {
     func moderationLog(limit: Int) async throws -> [ModerationLogEntry]
 
     /// Asks to publish a completed video of `project`; nil when there is no such video.
-    func requestShare(videoID: String, project: String, by: String?, now: Int64) async throws -> ShareRecord?
+    /// Asks to publish; asking again after a rejection needs `note` (what changed), else a 400 `note_required`.
+    func requestShare(videoID: String, project: String, by: String?, note: String?, now: Int64) async throws -> ShareRecord?
+    /// The publish state of each of `videoIDs` that has one.
+    func shareSummaries(videoIDs: [String]) async throws -> [String: ShareSummary]
     func shares(state: ShareState?, limit: Int) async throws -> [ShareRecord]
     func share(videoID: String) async throws -> ShareRecord?
     /// Records a moderator's decision; nil when the video has no share request.

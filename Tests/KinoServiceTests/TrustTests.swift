@@ -127,6 +127,27 @@ struct TrustTests {
         let events = try await f.store.events(videoID: job.id).map(\.event)
         #expect(events.suffix(3) == ["publish_requested", "share_rejected", "share_approved"])
     }
+
+    /// The owner sees the moderator's answer on the video itself, and asks again after a rejection only with a note.
+    @Test func ownersSeeTheAnswerAndExplainAResubmission() async throws {
+        let f = try await Fixture()
+        let job = try await f.create("a red ball")
+        let lease = try await #require(try await f.store.claim(worker: "w", leaseMillis: 10_000, now: Clock.nowMillis()))
+        try await f.store.complete(lease, JobCompletion(hasLatents: false, completedAt: Clock.nowMillis(), expiresAt: Clock.nowMillis() + 3_600_000))
+        let alice = try await f.principal(f.alice)
+        await #expect(try await f.service.video(job.id, principal: alice).share == nil)
+        _ = try await f.service.trust.publish(job.id, principal: alice)
+        await #expect(try await f.service.video(job.id, principal: alice).share?.state == .pending)
+        _ = try await f.service.trust.decide(job.id, approve: false, reason: "off-brand", principal: try f.principal(f.moderator))
+        let listed = try await f.service.list(principal: alice, after: nil, limit: 10, order: nil).jobs.first
+        #expect(listed?.share == ShareSummary(state: .rejected, reason: "off-brand", note: nil))
+        let refused = await error { _ = try await f.service.trust.publish(job.id, principal: alice) }
+        #expect(refused?.code == "note_required" && refused?.param == "note")
+        await #expect(try await f.service.video(job.id, principal: alice).share?.state == .rejected, "a refused request changes nothing")
+        let again = try await f.service.trust.publish(job.id, note: "recoloured", principal: alice)
+        #expect(again.state == .pending && again.note == "recoloured" && again.reason == nil)
+        await #expect(try await f.service.trust.reviewQueue(principal: try f.principal(f.moderator)).first?.note == "recoloured")
+    }
 }
 
 /// The data folder's config.json and moderation.json.

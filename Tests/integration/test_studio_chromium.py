@@ -32,6 +32,14 @@ def browser(width=1280, height=1000):
     return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
 
 
+def screenshot(driver, name):
+    """KINO_SCREENSHOTS=docs/screenshots writes the main screens (README and docs/studio.md show them)."""
+    folder = os.environ.get("KINO_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        driver.save_screenshot(os.path.join(folder, f"{name}.png"))
+
+
 def sign_in(driver, wait, server, key, page="/"):
     driver.delete_all_cookies()
     driver.get(server.base_url + "/")
@@ -171,6 +179,9 @@ def desktop_flows(server, key, api):
         wait.until(lambda d: any(v.remixed_from_video_id == video_id for v in api.videos.list(limit=10)))
 
         check(not driver.execute_script(UNNAMED), f"unnamed controls: {driver.execute_script(UNNAMED)}")
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".job video")) >= 2)
+        driver.execute_script("window.scrollTo(0, 0)")
+        screenshot(driver, "studio")
         ratios = driver.execute_script(CONTRAST)
         low = {k: round(r, 2) for k, r in ratios.items() if r < (3 if k.startswith("border") else 4.5)}
         check(not low, f"contrast below WCAG AA: {low}")
@@ -229,6 +240,8 @@ def phone_layout(server, key):
         driver.find_element(By.CSS_SELECTOR, "#advanced summary").click()
         width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         check(width[0] <= width[1], f"no horizontal overflow at 390 px: {width}")
+        driver.execute_script("window.scrollTo(0, 0)")
+        screenshot(driver, "studio-phone")
         small = driver.execute_script(SMALL_TARGETS)
         check(not small, f"touch targets under 44x44 px: {small}")
         for selector in ["#signout", "#submit", "header nav a"]:
@@ -254,6 +267,7 @@ def review_loop(server, owner_key, video_id):
         check(approve.value_of_css_property("background-color") != reject.value_of_css_property("background-color")
               and approve.text != reject.text, "Approve and Reject are distinct")
         check(not driver.execute_script(UNNAMED), f"unnamed controls on the review page: {driver.execute_script(UNNAMED)}")
+        screenshot(driver, "review")
         item.find_element(By.CSS_SELECTOR, "input.reason").send_keys("the ball is off-brand")
         reject.click()
         driver.switch_to.alert.dismiss()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinoService
+import Logging
 
 struct Webhooks: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +30,11 @@ struct WebhookTarget: ParsableArguments {
         let folder = DataFolder(explicit: dataOption.data)
         var configuration = ServiceConfiguration(catalog: ModelCatalog(models: ["kino-tiny"]))
         configuration.webhooks.allowPrivate = allowPrivate
-        let service = VideoService(configuration: configuration, store: try folder.openStore(), outputs: try OutputStore(root: folder.videosFolder))
+        configuration.webhooks.privateFlag = "`kino webhooks create --allow-private` (and `kino serve --allow-private-webhooks` to deliver)"
+        var quiet = Logger(label: "kino.webhooks")
+        quiet.logLevel = .error
+        let service = VideoService(configuration: configuration, store: try folder.openStore(), outputs: try OutputStore(root: folder.videosFolder),
+                                   logger: quiet)
         return (service, Principal(keyID: nil, keyName: "kino webhooks", keySerial: 0, project: project, scopes: [.generate, .read]))
     }
 }

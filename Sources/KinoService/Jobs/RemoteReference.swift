@@ -38,7 +38,7 @@ extension VideoService {
     func fetchPicture(_ url: String, param: String, settings: RemoteReferenceSettings) async throws -> [UInt8] {
         var next = url
         for _ in 0...settings.maxRedirects {
-            let target = try await OutboundHTTP.target(next, allowPrivate: settings.allowPrivate, param: param, flag: "--allow-private-references")
+            let target = try await OutboundHTTP.target(next, allowPrivate: settings.allowPrivate, param: param, flag: "`kino serve --allow-private-references`")
             let response: OutboundHTTP.Response
             do {
                 response = try await OutboundHTTP.send(target, method: .GET, headers: [("accept", RemoteReferenceSettings.contentTypes.joined(separator: ", "))],

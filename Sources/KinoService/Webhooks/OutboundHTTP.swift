@@ -33,7 +33,7 @@ public enum OutboundHTTP {
             throw KinoServiceError.invalid("\(param) must not carry a user name or password.", param: param)
         }
         guard scheme == "https" || allowPrivate else {
-            throw KinoServiceError.invalid("\(param) must use https:// (plain http:// is allowed only when the server runs with \(flag)).", param: param)
+            throw KinoServiceError.invalid("\(param) must use https:// (plain http:// is allowed only with \(flag)).", param: param)
         }
         let host = rawHost.hasPrefix("[") && rawHost.hasSuffix("]") ? String(rawHost.dropFirst().dropLast()) : rawHost
         let addresses: [String]

@@ -10,6 +10,8 @@ public struct WebhookSettings: Sendable {
     /// How long one delivery may take; an endpoint should answer at once and do its work later.
     public var timeout: Duration = .seconds(15)
     public var maxEndpointsPerProject = 20
+    /// How refusals name the option that allows private targets (the CLI has its own).
+    public var privateFlag = "`kino serve --allow-private-webhooks`"
 
     public init() {}
 
@@ -28,8 +30,6 @@ public struct WebhookSettings: Sendable {
 }
 
 extension VideoService {
-    static let webhookFlag = "--allow-private-webhooks"
-
     /// `POST /v1/webhook_endpoints`: the endpoint with its signing secret, which is shown only here and on rotation.
     public func createWebhookEndpoint(_ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> WebhookEndpoint {
         try principal.require(.generate)
@@ -167,7 +167,7 @@ extension VideoService {
             if required { throw KinoServiceError.invalid("Give the endpoint's 'url' (https://...).", param: "url", code: "missing_required_parameter") }
             return nil
         }
-        _ = try await OutboundHTTP.target(url, allowPrivate: configuration.webhooks.allowPrivate, param: "url", flag: Self.webhookFlag)
+        _ = try await OutboundHTTP.target(url, allowPrivate: configuration.webhooks.allowPrivate, param: "url", flag: configuration.webhooks.privateFlag)
         return url
     }
 

@@ -15,7 +15,7 @@ struct WebhookSender: Sendable {
         let timestamp = now / 1000
         let signature = WebhookSignature.header(id: eventID, timestamp: timestamp, body: payload, secrets: endpoint.signingSecrets(now: now))
         do {
-            let target = try await OutboundHTTP.target(endpoint.url, allowPrivate: settings.allowPrivate, param: "url", flag: VideoService.webhookFlag)
+            let target = try await OutboundHTTP.target(endpoint.url, allowPrivate: settings.allowPrivate, param: "url", flag: settings.privateFlag)
             let response = try await OutboundHTTP.send(
                 target, method: .POST,
                 headers: [("content-type", "application/json"), ("webhook-id", eventID), ("webhook-timestamp", String(timestamp)),

@@ -9,6 +9,21 @@ public enum ClipStage: String, Sendable, Equatable {
     case signing = "signing"
 }
 
+extension ClipStage {
+    /// The stage as one word for APIs (`encoding_text`, `denoising`, `encoding_video`, ...).
+    public var phase: String {
+        switch self {
+        case .loadingModel: "loading_model"
+        case .encodingPrompt: "encoding_text"
+        case .denoising: "denoising"
+        case .decoding: "decoding"
+        case .finishing: "watermarking"
+        case .encodingVideo: "encoding_video"
+        case .signing: "signing"
+        }
+    }
+}
+
 /// One progress report: the stage, how far it is (nil when a stage cannot tell), a detail such as `step 3/20`,
 /// and the whole render's fraction, which only grows.
 public struct ClipProgress: Sendable, Equatable {

@@ -133,7 +133,7 @@ public final class ClipRenderer: Sendable {
             switch event {
             case .encodingPrompt: progress(ClipProgress(.encodingPrompt, fraction: nil))
             case .denoising(let step, let total): progress(ClipProgress(.denoising, fraction: Double(step) / Double(total), detail: "step \(step)/\(total)"))
-            case .decoding(let chunk, let total): progress(ClipProgress(.decoding, fraction: Double(chunk) / Double(total)))
+            case .decoding(let chunk, let total): progress(ClipProgress(.decoding, fraction: Double(chunk) / Double(total), detail: "\(chunk)/\(total)"))
             case .finished: break
             }
         }, isCancelled: isCancelled)

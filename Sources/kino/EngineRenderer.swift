@@ -97,14 +97,14 @@ struct EngineRenderer: VideoRenderer {
         return spec
     }
 
-    func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
+    func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (RenderProgress) -> Void,
                 isCancelled: @Sendable () -> Bool) throws -> RenderResult {
         let outputs = ClipOutputs(video: outputDirectory.appendingPathComponent(RenderOutput.video),
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
                                   spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
                                   latents: outputDirectory.appendingPathComponent(RenderOutput.latents))
         do {
-            _ = try renderer.render(try spec(for: render), to: outputs, progress: { progress($0.overall) }, isCancelled: isCancelled)
+            _ = try renderer.render(try spec(for: render), to: outputs, progress: { progress(RenderProgress($0.overall, phase: $0.stage.phase, detail: $0.detail)) }, isCancelled: isCancelled)
         } catch ClipRenderError.cancelled {
             throw RenderCancelled()
         }

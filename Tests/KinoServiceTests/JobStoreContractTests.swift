@@ -74,6 +74,22 @@ struct JobStoreContractTests {
         #expect(events == ["queued", "claimed", "rescued", "claimed", "completed"])
     }
 
+    /// A running job says what it is doing and since when; a new attempt starts both afresh.
+    @Test(arguments: StoreKind.allCases)
+    func phaseAndStartTimeFollowTheAttempt(kind: StoreKind) async throws {
+        let store = try kind.make()
+        _ = try await store.insert(newJob("v1"))
+        var lease = try #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 100))
+        _ = try await store.heartbeat(&lease, progress: 30, phase: "denoising: step 3/10", leaseMillis: 1_000, now: 200)
+        _ = try await store.heartbeat(&lease, progress: 31, leaseMillis: 1_000, now: 300)
+        var job = try #require(try await store.job(id: "v1", project: nil))
+        #expect(job.phase == "denoising: step 3/10" && job.startedAt == 100 && job.progress == 31, "no phase keeps the last one")
+        _ = try await store.rescueExpired(now: 5_000, backoffMillis: 0)
+        _ = try #require(try await store.claim(worker: "b", leaseMillis: 1_000, now: 6_000))
+        job = try #require(try await store.job(id: "v1", project: nil))
+        #expect(job.phase == nil && job.startedAt == 6_000)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func rescuerGivesUpAfterMaxAttempts(kind: StoreKind) async throws {
         let store = try kind.make()

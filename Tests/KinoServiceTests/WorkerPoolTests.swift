@@ -12,8 +12,8 @@ struct ScriptedRenderer: VideoRenderer {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void, isCancelled: @Sendable () -> Bool) throws -> RenderResult {
-        progress(0.5)
+    func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (RenderProgress) -> Void, isCancelled: @Sendable () -> Bool) throws -> RenderResult {
+        progress(RenderProgress(0.5, phase: "denoising", detail: "step 1/2"))
         if let failure { throw Failure(description: failure) }
         for name in [RenderOutput.video, RenderOutput.thumbnail, RenderOutput.spritesheet] {
             try Data(name.utf8).write(to: outputDirectory.appendingPathComponent(name))

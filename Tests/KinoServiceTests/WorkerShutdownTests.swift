@@ -21,9 +21,9 @@ struct BlockingRenderer: VideoRenderer {
 
     struct Interrupted: Error, CustomStringConvertible { var description: String { "ffmpeg: broken pipe" } }
 
-    func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void, isCancelled: @Sendable () -> Bool) throws -> RenderResult {
+    func render(_ job: RenderJob, into outputDirectory: URL, progress: @Sendable (RenderProgress) -> Void, isCancelled: @Sendable () -> Bool) throws -> RenderResult {
         _ = started.value.add(1, ordering: .sequentiallyConsistent)
-        progress(0.1)
+        progress(RenderProgress(0.1))
         while !isCancelled() { Thread.sleep(forTimeInterval: 0.01) }
         guard let stubbornFor else { throw RenderCancelled() }
         Thread.sleep(forTimeInterval: stubbornFor)

@@ -35,23 +35,25 @@ public struct TestPatternRenderer: VideoRenderer {
         public var description: String
     }
 
-    public func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (Double) -> Void,
+    public func render(_ render: RenderJob, into outputDirectory: URL, progress: @Sendable (RenderProgress) -> Void,
                        isCancelled: @Sendable () -> Bool) throws -> RenderResult {
         let job = render.job
         let steps = job.settings.steps ?? self.steps
         for step in 0..<steps {
             if isCancelled() { throw RenderCancelled() }
             Thread.sleep(forTimeInterval: stepDelay)
-            progress(Double(step + 1) / Double(steps + 1))
+            progress(RenderProgress(Double(step + 1) / Double(steps + 1), phase: "denoising", detail: "step \(step + 1)/\(steps)"))
         }
         if isCancelled() { throw RenderCancelled() }
         if let remix = render.remix, !FileManager.default.fileExists(atPath: remix.latentsFile.path) {
             throw Failure(description: "The latents of source video \(remix.videoID) are missing.")
         }
         let video = outputDirectory.appendingPathComponent(RenderOutput.video)
+        progress(RenderProgress(Double(steps) / Double(steps + 1), phase: "encoding_video"))
         try ffmpeg(["-f", "lavfi", "-i", "testsrc=size=\(job.size):rate=8:duration=\(job.seconds)",
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"], output: video)
         if let signing {
+            progress(RenderProgress(Double(steps) / Double(steps + 1), phase: "signing"))
             let serials = render.watermarkSerials
             try ClipProvenance(identity: signing, model: Self.modelName, keySerial: serials.key, videoSerial: serials.video).sign(video)
         }
@@ -63,7 +65,7 @@ public struct TestPatternRenderer: VideoRenderer {
         let values = (0..<16).map { Float(Int(job.settings.seed % 1000) + $0) / 1000 }
         try SafeTensors.write(["latents": Tensor(shape: [1, 4, 2, 2], values: values)],
                               to: outputDirectory.appendingPathComponent(RenderOutput.latents).path)
-        progress(1)
+        progress(RenderProgress(1, phase: "finishing"))
         return RenderResult(wroteLatents: true)
     }
 

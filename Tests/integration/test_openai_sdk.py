@@ -54,6 +54,16 @@ def run(receiver):
         for header in ["x-request-id", "openai-processing-ms", "openai-poll-after-ms"]:
             check(header in raw.headers, f"missing header {header}")
 
+        # While it renders, the video says what it is doing (Kino's phase) and since when.
+        watched = b.videos.create(prompt="a red ball bounces across green grass", seconds="4")
+        phases = set()
+        while (now := b.videos.retrieve(watched.id)).status in ("queued", "in_progress"):
+            if now.status == "in_progress" and now.model_extra.get("phase"):
+                phases.add(now.model_extra["phase"].split(":")[0])
+                check(now.model_extra.get("started_at", 0) >= now.created_at, "started_at while rendering")
+            time.sleep(0.05)
+        check(now.status == "completed" and "denoising" in phases and len(phases) >= 2, f"phases seen: {sorted(phases)}")
+
         # Kino extras are accepted and echoed.
         extra = a.videos.create(prompt="waves", extra_body={"seed": 42, "negative_prompt": "blur", "steps": 3, "guidance": 4.5, "style": "noir", "turbo": True})
         check(extra.model_extra.get("seed") == 42 and extra.model_extra.get("style") == "noir" and extra.model_extra.get("turbo") is True, f"extras: {extra}")

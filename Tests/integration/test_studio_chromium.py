@@ -121,15 +121,19 @@ def desktop_flows(server, key, api):
         wait.until(lambda d: "Queued" in d.find_element(By.ID, "announcer").text)
         check(api.videos.retrieve(video_id).seed == 77, "the seed field reached the API")
         seen = set()
+        phases = set()
         deadline = time.time() + 60
         while time.time() < deadline:
             status = job.get_attribute("data-status")
+            phases.add(driver.execute_script("return arguments[0].querySelector('.status').textContent", job))
             value = int(float(job.find_element(By.TAG_NAME, "progress").get_attribute("value") or 0))
             seen.add((status, value))
             if status == "completed":
                 break
             time.sleep(0.05)
         check(any(s == "rendering" and 0 < v < 100 for s, v in seen), f"live progress: {sorted(seen)}")
+        check(any("elapsed" in p and any(w in p for w in ["denoising: step", "encoding video", "signing"]) for p in phases),
+              f"the phase and elapsed time show: {sorted(phases)[:6]}")
         check(job.get_attribute("data-status") == "completed", "completed")
         video = wait.until(lambda d: job.find_element(By.TAG_NAME, "video"))
         played = driver.execute_script("""

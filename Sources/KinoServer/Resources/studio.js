@@ -55,6 +55,24 @@ function showError(message) {
   error.hidden = !message;
 }
 
+function clock(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// The phase (`denoising: step 3/20`), time since the render started and, once the percentage says enough, an
+// estimate of the time left.
+function timing(video) {
+  const parts = [];
+  if (video.phase) parts.push(video.phase.replace("_", " "));
+  if (video.started_at) {
+    const elapsed = Date.now() / 1000 - video.started_at;
+    parts.push(`${clock(elapsed)} elapsed`);
+    if (video.progress >= 5 && video.progress < 100) parts.push(`about ${clock(elapsed * (100 - video.progress) / video.progress)} left`);
+  }
+  return parts.length ? ` · ${parts.join(" · ")}` : "";
+}
+
 function card(video) {
   let li = document.querySelector(`.job[data-id="${CSS.escape(video.id)}"]`);
   if (!li) {
@@ -82,7 +100,7 @@ function render(video) {
   li.querySelector(".prompt").textContent = video.prompt;
   const meta = li.querySelector(".meta");
   const position = video.status === "queued" && video.queue_position ? ` (position ${video.queue_position})` : "";
-  const progress = video.status === "in_progress" ? ` ${video.progress}%` : "";
+  const progress = video.status === "in_progress" ? ` ${video.progress}%${timing(video)}` : "";
   const expiry = video.expires_at ? ` · files kept until ${new Date(video.expires_at * 1000).toLocaleString()}` : "";
   meta.replaceChildren(el("span", { class: "status" }, `${word}${position}${progress}`),
     el("span", {}, ` · ${video.model} · ${video.size} · ${video.seconds}s · seed ${video.seed}${expiry}`));

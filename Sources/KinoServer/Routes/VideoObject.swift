@@ -36,6 +36,8 @@ struct VideoObject {
     var source_video_id: String?
     var character_id: String?
     var share: ShareSummary?
+    var phase: String?
+    var started_at: Int64?
 
     init(_ job: VideoJob) {
         id = job.id
@@ -70,6 +72,10 @@ struct VideoObject {
         }
         character_id = job.characterID
         share = job.share
+        if job.status == .inProgress {
+            phase = job.phase
+            started_at = job.startedAt.map { $0 / 1000 }
+        }
     }
 
     /// Writes the object; fields OpenAI defines are always present (null when empty), Kino's extras only when set.
@@ -109,6 +115,8 @@ struct VideoObject {
         if let source_kind { w.field("source_kind", source_kind) }
         if let source_video_id { w.field("source_video_id", source_video_id) }
         if let character_id { w.field("character_id", character_id) }
+        if let phase { w.field("phase", phase) }
+        if let started_at { w.field("started_at", started_at) }
         if let share {
             w.key("share")
             w.beginObject()

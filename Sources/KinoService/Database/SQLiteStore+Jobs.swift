@@ -83,14 +83,14 @@ extension SQLiteStore: JobStore {
                 """
                 UPDATE videos
                 SET status = 'in_progress', attempt = attempt + 1, lease_owner = ?, lease_token = ?,
-                    lease_expires_at = ?, heartbeat_at = ?, progress = 0
+                    lease_expires_at = ?, heartbeat_at = ?, progress = 0, phase = NULL, started_at = ?
                 WHERE seq = (
                     SELECT seq FROM videos
                     WHERE status = 'queued' AND deleted_at IS NULL AND run_after <= ?
                     ORDER BY seq LIMIT 1)
                 RETURNING *
                 """,
-                [.text(worker), .text(token), .integer(now + leaseMillis), .integer(now), .integer(now)])
+                [.text(worker), .text(token), .integer(now + leaseMillis), .integer(now), .integer(now), .integer(now)])
             guard let row = rows.first else { return nil }
             let job = try Self.job(from: row)
             try self.appendEvent(db, video: job.id, event: "claimed", attempt: job.attempt, worker: worker, at: now)
@@ -98,17 +98,17 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) async throws -> Bool {
+    public func heartbeat(_ lease: inout JobLease, progress: Int?, phase: String?, leaseMillis: Int64, now: Int64) async throws -> Bool {
         let expires = now + leaseMillis
         let held = lease
         let cancel: Bool = try await database.write { db in
             let rows = try db.query(
                 """
-                UPDATE videos SET lease_expires_at = ?, heartbeat_at = ?, progress = COALESCE(?, progress)
+                UPDATE videos SET lease_expires_at = ?, heartbeat_at = ?, progress = COALESCE(?, progress), phase = COALESCE(?, phase)
                 WHERE id = ? AND status = 'in_progress' AND lease_token = ?
                 RETURNING cancel_requested, deleted_at
                 """,
-                [.integer(expires), .integer(now), progress.map { .integer(Int64(min(max($0, 0), 99))) } ?? .null,
+                [.integer(expires), .integer(now), progress.map { .integer(Int64(min(max($0, 0), 99))) } ?? .null, phase.sql,
                  .text(held.job.id), .text(held.token)])
             guard let row = rows.first else { throw Self.leaseLost(held) }
             return (row.int("cancel_requested") ?? 0) != 0 || row.int("deleted_at") != nil

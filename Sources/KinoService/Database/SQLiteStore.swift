@@ -65,6 +65,8 @@ public final class SQLiteStore: Sendable {
             request: request,
             status: status,
             progress: Int(row.int("progress") ?? 0),
+            phase: row.string("phase"),
+            startedAt: row.int("started_at"),
             errorCode: row.string("error_code"),
             errorMessage: row.string("error_message"),
             completedAt: row.int("completed_at"),

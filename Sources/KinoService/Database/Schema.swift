@@ -168,6 +168,8 @@ enum Schema {
              "CREATE INDEX webhook_deliveries_project ON webhook_deliveries (project, endpoint_id, seq)"]),
         // The owner's note when asking again to publish a rejected video (what changed), shown to the reviewer.
         (9, ["ALTER TABLE video_shares ADD COLUMN note TEXT"]),
+        // What a running job is doing (`denoising: step 3/20`), for progress a user can read.
+        (10, ["ALTER TABLE videos ADD COLUMN phase TEXT"]),
     ]
 
     /// Brings the database up to the newest schema version.

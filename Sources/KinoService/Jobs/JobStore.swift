@@ -16,8 +16,9 @@ public protocol JobStore: Sendable {
     func job(id: String, project: String?) async throws -> VideoJob?
     func list(project: String, after: String?, limit: Int, order: SortOrder) async throws -> JobPage
     func claim(worker: String, leaseMillis: Int64, now: Int64) async throws -> JobLease?
-    /// Extends the lease and records progress; returns whether a cancel was requested.
-    func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) async throws -> Bool
+    /// Extends the lease and records progress and the phase (`denoising: step 3/20`); returns whether a cancel was
+    /// requested.
+    func heartbeat(_ lease: inout JobLease, progress: Int?, phase: String?, leaseMillis: Int64, now: Int64) async throws -> Bool
     func complete(_ lease: JobLease, _ completion: JobCompletion) async throws
     func fail(_ lease: JobLease, code: String, message: String, now: Int64) async throws
     /// Gives a job back to the queue without counting the attempt (graceful shutdown).
@@ -34,6 +35,12 @@ public protocol JobStore: Sendable {
     func events(videoID: String) async throws -> [VideoEvent]
     /// Number of jobs per status (for /healthz and the studio).
     func counts() async throws -> [VideoStatus: Int]
+}
+
+extension JobStore {
+    public func heartbeat(_ lease: inout JobLease, progress: Int?, leaseMillis: Int64, now: Int64) async throws -> Bool {
+        try await heartbeat(&lease, progress: progress, phase: nil, leaseMillis: leaseMillis, now: now)
+    }
 }
 
 /// One entry in a job's history.

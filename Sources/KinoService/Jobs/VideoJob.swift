@@ -134,6 +134,10 @@ public struct VideoJob: Sendable, Equatable {
     public var status: VideoStatus
     /// 0...100.
     public var progress: Int
+    /// While running: what it is doing (`denoising: step 3/20`).
+    public var phase: String?
+    /// When the current attempt started (Unix milliseconds).
+    public var startedAt: Int64?
     public var errorCode: String?
     public var errorMessage: String?
     /// Unix milliseconds.

@@ -120,9 +120,27 @@ public protocol VideoRenderer: Sendable {
     func render(
         _ job: RenderJob,
         into outputDirectory: URL,
-        progress: @Sendable (Double) -> Void,
+        progress: @Sendable (RenderProgress) -> Void,
         isCancelled: @Sendable () -> Bool
     ) throws -> RenderResult
+}
+
+/// Where a render is: the whole render's fraction (0...1, only grows), the phase in a word the API shows
+/// (`encoding_text`, `denoising`, `decoding`, `watermarking`, `encoding_video`, `signing`), and a detail such as
+/// `step 3/20`.
+public struct RenderProgress: Sendable, Equatable {
+    public var fraction: Double
+    public var phase: String?
+    public var detail: String?
+
+    public init(_ fraction: Double, phase: String? = nil, detail: String? = nil) {
+        self.fraction = fraction
+        self.phase = phase
+        self.detail = detail
+    }
+
+    /// `phase` and `detail` as one column: `denoising: step 3/20`.
+    var stored: String? { phase.map { p in detail.map { d in d.isEmpty ? p : "\(p): \(d)" } ?? p } }
 }
 
 extension VideoRenderer {

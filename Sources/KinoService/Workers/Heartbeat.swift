@@ -10,6 +10,8 @@ final class Heartbeat: Sendable {
         var lease: JobLease
         var progress: Int?
         var reported: Int?
+        var phase: String?
+        var reportedPhase: String?
         var cancelRequested = false
         var leaseLost = false
         var lastBeat = ContinuousClock.now
@@ -36,10 +38,13 @@ final class Heartbeat: Sendable {
     var cancelRequested: Bool { state.withLock { $0.cancelRequested } }
     var leaseLost: Bool { state.withLock { $0.leaseLost } }
 
-    /// Called from the render thread with a fraction 0...1.
-    func report(_ fraction: Double) {
-        let percent = Int((min(max(fraction, 0), 1) * 100).rounded(.down))
-        state.withLock { $0.progress = percent }
+    /// Called from the render thread.
+    func report(_ progress: RenderProgress) {
+        let percent = Int((min(max(progress.fraction, 0), 1) * 100).rounded(.down))
+        state.withLock {
+            $0.progress = percent
+            if let phase = progress.stored { $0.phase = phase }
+        }
     }
 
     func start() {
@@ -58,19 +63,22 @@ final class Heartbeat: Sendable {
     private func loop() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: tick) } catch { return }
-            let due = state.withLock { $0.progress != $0.reported || ContinuousClock.now - $0.lastBeat >= renewEvery }
+            let due = state.withLock { $0.progress != $0.reported || $0.phase != $0.reportedPhase || ContinuousClock.now - $0.lastBeat >= renewEvery }
             if due { await beat() }
         }
     }
 
     private func beat() async {
-        var (lease, progress) = state.withLock { s in (s.lease, s.progress == s.reported ? nil : s.progress) }
+        var (lease, progress, phase) = state.withLock { s in
+            (s.lease, s.progress == s.reported ? nil : s.progress, s.phase == s.reportedPhase ? nil : s.phase)
+        }
         state.withLock { $0.lastBeat = .now }
         do {
-            let cancel = try await store.heartbeat(&lease, progress: progress, leaseMillis: leaseMillis, now: Clock.nowMillis())
+            let cancel = try await store.heartbeat(&lease, progress: progress, phase: phase, leaseMillis: leaseMillis, now: Clock.nowMillis())
             state.withLock { s in
                 s.lease = lease
                 if progress != nil { s.reported = progress }
+                if phase != nil { s.reportedPhase = phase }
                 if cancel { s.cancelRequested = true }
             }
         } catch let error as KinoServiceError where error.kind == .leaseLost {

@@ -12,7 +12,7 @@ struct Admin: ParsableCommand {
               kino admin status
             Running and queued videos finish while paused. Over HTTP: POST /v1/admin/pause|resume (admin scope).
             """,
-        subcommands: [AdminPause.self, AdminResume.self, AdminStatus.self]
+        subcommands: [AdminPause.self, AdminResume.self, AdminStatus.self, AdminFeedback.self]
     )
 }
 
@@ -49,6 +49,47 @@ struct AdminStatus: AsyncParsableCommand {
             print("paused since \(since) by \(pause.by ?? "?"): \(pause.message)")
         } else {
             print("accepting new jobs")
+        }
+    }
+}
+
+struct AdminFeedback: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract: "Testers' thumbs up/down and notes on their videos, newest first (table, csv or json).",
+        discussion: """
+            Examples:
+              kino admin feedback                              a table: when, video, project, rating, note, prompt
+              kino admin feedback --format csv > feedback.csv  every field, for a spreadsheet
+              kino admin feedback --format json --limit 1000
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, csv, json }
+
+    @OptionGroup var dataOption: DataOption
+    @Option(help: "table, csv or json.") var format: Format = .table
+    @Option(help: "How many, newest first.") var limit = 200
+
+    func run() async throws {
+        let rows = try await dataOption.openStore().allFeedback(limit: max(1, limit))
+        let formatter = ISO8601DateFormatter()
+        func fields(_ f: VideoFeedback) -> [String] {
+            [formatter.string(from: Date(timeIntervalSince1970: Double(f.updatedAt) / 1000)), f.videoID, f.project,
+             f.rating?.rawValue ?? "", f.note ?? "", f.keyID ?? "", f.model, f.prompt]
+        }
+        let header = ["updated_at", "video_id", "project", "rating", "note", "key_id", "model", "prompt"]
+        switch format {
+        case .table:
+            if rows.isEmpty { print("No feedback yet.") }
+            for f in rows { print(fields(f).prefix(5).joined(separator: "\t") + "\t" + f.prompt.prefix(60)) }
+        case .csv:
+            // RFC 4180: every field quoted, quotes doubled, so notes with commas and line breaks survive.
+            print(header.joined(separator: ","))
+            for f in rows { print(fields(f).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",")) }
+        case .json:
+            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(header, fields($0))) }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 }

@@ -7,6 +7,7 @@ Needs Debian's `chromium` and `chromium-driver` and Selenium from PyPI.
 Run: python3 Tests/integration/test_studio_chromium.py   (after `swift build`)
 """
 import os
+import subprocess
 import sys
 import time
 
@@ -152,6 +153,17 @@ def desktop_flows(server, key, api):
         job.find_element(By.CSS_SELECTOR, "button.reuse").click()
         check(driver.find_element(By.ID, "seed").get_attribute("value") == "77"
               and driver.find_element(By.ID, "prompt").get_attribute("value") == "a red ball bounces across green grass", "use these settings")
+
+        # Thumbs up and a note reach the server, and the operator's export.
+        job.find_element(By.CSS_SELECTOR, "button.thumb.up").click()
+        wait.until(lambda d: job.find_element(By.CSS_SELECTOR, "button.thumb.up").get_attribute("aria-pressed") == "true")
+        job.find_element(By.CSS_SELECTOR, ".feedback-note").send_keys("great bounce, a bit dark")
+        job.find_element(By.CSS_SELECTOR, "button.save-note").click()
+        wait.until(lambda d: (api.videos.retrieve(video_id).model_extra.get("feedback") or {}).get("note") == "great bounce, a bit dark")
+        check(api.videos.retrieve(video_id).model_extra["feedback"]["rating"] == "up", "the thumbs up is stored")
+        exported = subprocess.run([kino_harness.KINO, "admin", "feedback", "--format", "csv", "--data", server.data],
+                                  check=True, capture_output=True, text=True).stdout
+        check(f'"{video_id}"' in exported and '"up","great bounce, a bit dark"' in exported, f"kino admin feedback: {exported}")
 
         # Cancel reads "cancelled", not "failed".
         slow = api.videos.create(prompt="a slow blue ball", extra_body={"steps": 200})

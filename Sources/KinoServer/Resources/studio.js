@@ -79,7 +79,7 @@ function card(video) {
     li = el("li", { class: "job", "data-id": video.id });
     const title = el("h3", { class: "prompt", id: `title-${video.id}`, tabindex: "-1" });
     li.append(title, el("p", { class: "meta" }), el("progress", { max: "100", value: "0" }), el("div", { class: "media" }),
-      el("div", { class: "actions" }), el("div", { class: "share" }), el("p", { class: "error" }));
+      el("div", { class: "actions" }), el("div", { class: "share" }), el("div", { class: "feedback" }), el("p", { class: "error" }));
   }
   return li;
 }
@@ -117,6 +117,7 @@ function render(video) {
     renderActions(li, video, word);
     renderShare(li, video);
   }
+  renderFeedback(li, video);
   place(li, video);
   filter(li);
   if (previous && statusWord(previous) !== word && ["completed", "failed", "cancelled"].includes(word)) {
@@ -202,6 +203,33 @@ function renderShare(li, video) {
         await publish(note.value.trim());
       })));
   }
+}
+
+// Thumbs up/down and a note, kept on the server for the operator (`kino admin feedback`). Built once per card and
+// updated in place, so focus and a note being typed survive the library's updates.
+function renderFeedback(li, video) {
+  const box = li.querySelector(".feedback");
+  if (video.status !== "completed") { box.replaceChildren(); return; }
+  if (!box.firstChild) {
+    const send = (body) => act("Feedback", async () => {
+      render(await api("POST", `/v1/videos/${video.id}/feedback`, body));
+      announce("Thanks, feedback saved.");
+    });
+    const noteID = `feedback-note-${video.id}`;
+    const note = el("input", { id: noteID, type: "text", maxlength: "2000", class: "feedback-note" });
+    note.value = (video.feedback && video.feedback.note) || "";
+    box.append(
+      button("👍", "thumb up", function () { send({ rating: this.getAttribute("aria-pressed") === "true" ? "none" : "up" }); },
+        { "aria-label": "Good result", "aria-pressed": "false" }),
+      button("👎", "thumb down", function () { send({ rating: this.getAttribute("aria-pressed") === "true" ? "none" : "down" }); },
+        { "aria-label": "Bad result", "aria-pressed": "false" }),
+      el("label", { for: noteID, class: "visually-hidden" }, "Note on this result"), note,
+      button("Save note", "save-note", () => send({ note: note.value })));
+    note.placeholder = "a note on this result";
+  }
+  const rating = video.feedback && video.feedback.rating;
+  box.querySelector(".up").setAttribute("aria-pressed", String(rating === "up"));
+  box.querySelector(".down").setAttribute("aria-pressed", String(rating === "down"));
 }
 
 function remove(id, moveFocus) {

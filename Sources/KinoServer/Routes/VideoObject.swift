@@ -38,6 +38,7 @@ struct VideoObject {
     var share: ShareSummary?
     var phase: String?
     var started_at: Int64?
+    var feedback: VideoFeedback?
 
     init(_ job: VideoJob) {
         id = job.id
@@ -72,6 +73,7 @@ struct VideoObject {
         }
         character_id = job.characterID
         share = job.share
+        feedback = job.feedback
         if job.status == .inProgress {
             phase = job.phase
             started_at = job.startedAt.map { $0 / 1000 }
@@ -124,6 +126,13 @@ struct VideoObject {
             if let reason = share.reason { w.field("reason", reason) }
             if let note = share.note { w.field("note", note) }
             if share.state == .approved { w.field("url", "/share/\(id)") }
+            w.endObject()
+        }
+        if let feedback {
+            w.key("feedback")
+            w.beginObject()
+            w.field("rating", feedback.rating?.rawValue)
+            w.field("note", feedback.note)
             w.endObject()
         }
         w.endObject()

@@ -28,6 +28,7 @@ struct VideoRoutes {
         group.post("videos/:video_id/remix", use: remix)
         group.post("videos/:video_id/cancel", use: cancel)
         group.post("videos/:video_id/publish", use: publish)
+        group.post("videos/:video_id/feedback", use: feedback)
         group.get("videos/:video_id/events", use: events)
         group.get("models", use: models)
     }
@@ -142,6 +143,15 @@ struct VideoRoutes {
         let record = try await service.trust.publish(try context.parameters.require("video_id"), note: fields["note"],
                                                      principal: try context.requirePrincipal())
         return json(ShareObject(record))
+    }
+
+    /// Thumbs up/down and a note on one of the caller's videos; answers the Video object with its `feedback`.
+    @Sendable func feedback(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        let id = try context.parameters.require("video_id")
+        let principal = try context.requirePrincipal()
+        let fields = try await TrustRoutes.jsonFields(request, accepting: ["rating", "note"])
+        _ = try await service.setFeedback(id, fields, principal: principal)
+        return jsonResponse(VideoObject(try await service.video(id, principal: principal)).jsonData)
     }
 
     @Sendable func cancel(_ request: Request, context: KinoRequestContext) async throws -> Response {

@@ -170,6 +170,17 @@ enum Schema {
         (9, ["ALTER TABLE video_shares ADD COLUMN note TEXT"]),
         // What a running job is doing (`denoising: step 3/20`), for progress a user can read.
         (10, ["ALTER TABLE videos ADD COLUMN phase TEXT"]),
+        // Testers' thumbs up/down and notes on their videos.
+        (11, ["""
+            CREATE TABLE video_feedback (
+                video_id TEXT PRIMARY KEY,
+                project TEXT NOT NULL,
+                rating TEXT,
+                note TEXT,
+                key_id TEXT,
+                updated_at BIGINT NOT NULL
+            )
+            """, "CREATE INDEX video_feedback_updated ON video_feedback (updated_at)"]),
     ]
 
     /// Brings the database up to the newest schema version.

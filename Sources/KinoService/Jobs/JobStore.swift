@@ -62,4 +62,4 @@ public protocol ProvenanceStore: Sendable {
 
 /// Everything the service keeps, as one capability every store provides (SQLite now, PostgreSQL next): the
 /// service never asks a store what it can do.
-public protocol ServiceStore: JobStore, KeyStore, SessionStore, IdempotencyStore, TrustStore, ProvenanceStore, CharacterStore, WebhookStore {}
+public protocol ServiceStore: JobStore, KeyStore, SessionStore, IdempotencyStore, TrustStore, ProvenanceStore, CharacterStore, WebhookStore, FeedbackStore {}

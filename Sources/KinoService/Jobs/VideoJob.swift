@@ -152,6 +152,8 @@ public struct VideoJob: Sendable, Equatable {
     public var queuePosition: Int?
     /// Whether the owner asked to publish it, and the moderator's answer (the API's reads fill it in).
     public var share: ShareSummary?
+    /// The owner's thumbs up/down and note (the API's reads fill it in).
+    public var feedback: VideoFeedback?
 
     public subscript<T>(dynamicMember field: KeyPath<NewVideoJob, T>) -> T { request[keyPath: field] }
 }

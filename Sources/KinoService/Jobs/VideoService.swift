@@ -143,6 +143,7 @@ public final class VideoService: Sendable {
         try principal.require(scope)
         guard var job = try await store.job(id: id, project: principal.project) else { throw Self.notFound(id) }
         if job.status == .completed { job.share = try await store.shareSummaries(videoIDs: [job.id])[job.id] }
+        job.feedback = try await store.feedback(videoIDs: [job.id])[job.id]
         return job
     }
 
@@ -160,8 +161,13 @@ public final class VideoService: Sendable {
             sortOrder = parsed
         }
         var page = try await store.list(project: principal.project, after: after, limit: limit, order: sortOrder)
-        let shares = try await store.shareSummaries(videoIDs: page.jobs.filter { $0.status == .completed }.map(\.id))
-        for index in page.jobs.indices { page.jobs[index].share = shares[page.jobs[index].id] }
+        let completed = page.jobs.filter { $0.status == .completed }.map(\.id)
+        let shares = try await store.shareSummaries(videoIDs: completed)
+        let feedback = try await store.feedback(videoIDs: page.jobs.map(\.id))
+        for index in page.jobs.indices {
+            page.jobs[index].share = shares[page.jobs[index].id]
+            page.jobs[index].feedback = feedback[page.jobs[index].id]
+        }
         return page
     }
 

@@ -61,6 +61,18 @@ public struct ClipProvenance: Sendable {
         }
     }
 
+    /// The C2PA state of a file in words, checked against `identity`'s trust anchors: `trusted`, `valid` (signed,
+    /// by someone this server does not trust), `invalid` or `absent`, with who made it and how.
+    public static func describe(fileAt url: URL, identity: SigningIdentity) -> String {
+        guard let report = try? C2PAVerifier.verify(fileAt: url, trustAnchors: identity.trustAnchors) else { return "unreadable" }
+        var text = report.state.rawValue
+        if let agent = report.softwareAgent {
+            let generated = report.digitalSourceType == C2PA.trainedAlgorithmicMedia ? ", AI-generated" : ""
+            text += ": made by \(agent)\(generated)"
+        }
+        return text
+    }
+
     /// Writes the signed C2PA manifest into the finished MP4 at `url`.
     public func sign(_ url: URL) throws {
         do {

@@ -98,7 +98,7 @@ public func buildRouter(configuration: KinoServerConfiguration) throws -> Router
     }
     StudioRoutes(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth, secureCookies: configuration.secureCookies, assets: assets)
         .register(on: router)
-    ShareRoutes(service: service, assets: assets).register(on: router)
+    ShareRoutes(service: service, renderer: configuration.renderer, assets: assets).register(on: router)
     let api = router.group("v1")
         .add(middleware: AuthMiddleware(keys: service.keys, insecureNoAuth: configuration.insecureNoAuth))
         .add(middleware: RateLimitMiddleware(service: service))

@@ -20,7 +20,12 @@ struct EngineRenderer: VideoRenderer {
     let acceptsVideos = true
 
     /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
+    let signing: SigningIdentity
+
+    func contentCredentials(of file: URL) -> String? { ClipProvenance.describe(fileAt: file, identity: signing) }
+
     init(model: ModelSelection, signing: SigningIdentity) throws {
+        self.signing = signing
         self.model = model
         renderer = ClipRenderer(signing: signing)
         let pipeline = try renderer.pipeline(for: model)

@@ -24,6 +24,8 @@ public struct TestPatternRenderer: VideoRenderer {
     /// Signs the test pattern's MP4 with C2PA content credentials like a real output (nil: left unsigned).
     public var signing: SigningIdentity?
 
+    public func contentCredentials(of file: URL) -> String? { signing.map { ClipProvenance.describe(fileAt: file, identity: $0) } }
+
     public init(steps: Int = 8, stepDelay: TimeInterval = 0.25, threads: Int? = nil, signing: SigningIdentity? = nil) {
         self.signing = signing
         self.steps = max(1, steps)

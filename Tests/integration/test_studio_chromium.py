@@ -274,6 +274,7 @@ def review_loop(server, owner_key, video_id):
         wait = WebDriverWait(driver, 60)
         sign_in(driver, wait, server, owner_key)
         owner_card = wait_card(wait, video_id)
+        owner_card.find_element(By.CSS_SELECTOR, "input.allow-download").click()
         owner_card.find_element(By.CSS_SELECTOR, "button.publish").click()
         wait.until(lambda d: "waiting for a moderator" in card(d, video_id).find_element(By.CSS_SELECTOR, ".share").text)
         # The moderator rejects (confirming first) with a reason; Approve and Reject look different.
@@ -314,6 +315,26 @@ def review_loop(server, owner_key, video_id):
         check(link[0].text.endswith(f"/share/{video_id}"), "the owner sees the share link")
         driver.get(server.base_url + f"/share/{video_id}")
         shared = wait.until(EC.presence_of_element_located((By.TAG_NAME, "video")))
+        # Link previews, the AI-generated label, the content credentials, copy and (allowed here) download.
+        meta = driver.execute_script("""return Object.fromEntries([...document.querySelectorAll('meta[property^="og:"], meta[name^="twitter:"]')]
+            .map(m => [m.getAttribute('property') || m.getAttribute('name'), m.content]))""")
+        check(meta.get("og:image", "").endswith(f"/share/{video_id}/thumbnail.webp") and meta.get("og:image").startswith("http")
+              and meta.get("og:video", "").endswith("/video.mp4") and meta.get("twitter:card") == "summary_large_image", f"Open Graph tags: {meta}")
+        check(driver.find_element(By.CSS_SELECTOR, ".badge").text == "AI-generated", "the AI-generated label")
+        credentials = driver.find_element(By.CSS_SELECTOR, ".credentials").text
+        check("trusted: made by test-pattern, AI-generated" in credentials, f"content credentials line: {credentials}")
+        check(driver.find_element(By.CSS_SELECTOR, "button[data-copy]").get_attribute("data-copy").endswith(f"/share/{video_id}"), "copy link")
+        download = driver.find_element(By.CSS_SELECTOR, "a[download]").get_attribute("href")
+        status = driver.execute_script("return fetch(arguments[0]).then(r => [r.status, r.headers.get('content-disposition')])", download)
+        check(status[0] == 200 and "attachment" in status[1], f"download allowed by the owner: {status}")
+        # The owner can take the permission back at any time: the page then offers no download and the URL says why.
+        owner_api = OpenAI(base_url=server.base_url + "/v1", api_key=owner_key, max_retries=0)
+        owner_api.post(f"/videos/{video_id}/publish", body={"allow_download": False}, cast_to=object)
+        driver.get(server.base_url + f"/share/{video_id}")
+        shared = wait.until(EC.presence_of_element_located((By.TAG_NAME, "video")))
+        check(not driver.find_elements(By.CSS_SELECTOR, "a[download]"), "no download link once withdrawn")
+        status = driver.execute_script("return fetch(arguments[0]).then(r => r.status)", download)
+        check(status == 403, f"a download the owner withdrew is refused: {status}")
         shared_play = driver.execute_script("""
             const v = arguments[0];
             return v.play().then(() => new Promise(r => setTimeout(() => r([v.currentTime, v.videoWidth]), 1500)))

@@ -72,7 +72,7 @@ enum RequestBody {
     /// `"reason": true` is a client bug to report, not a guess to make.
     static let jsonKinds: [String: JSONValue.Kind] = [
         "seed": .number, "steps": .number, "guidance": .number, "strength": .number, "turbo": .boolean, "watermark": .boolean,
-        "keep_old_secret_active_for_24_hours": .boolean,
+        "keep_old_secret_active_for_24_hours": .boolean, "allow_download": .boolean,
     ]
 
     /// The value of `name=` in a header such as `multipart/form-data; boundary=xyz`.

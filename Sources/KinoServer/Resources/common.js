@@ -48,3 +48,24 @@ function statusWord(video) {
   if (video.status === "failed" && video.error && video.error.code === "cancelled") return "cancelled";
   return { queued: "queued", in_progress: "rendering", completed: "completed", failed: "failed" }[video.status] || video.status;
 }
+
+// Public pages: "Copy link" buttons (data-copy) and gallery cards that play while hovered or focused (not when
+// the reader asked for reduced motion).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const b of document.querySelectorAll("[data-copy]")) {
+    b.addEventListener("click", async () => {
+      try { await navigator.clipboard.writeText(b.dataset.copy); announce("Link copied."); b.textContent = "Link copied"; }
+      catch (e) { announce(`Copy it by hand: ${b.dataset.copy}`); }
+    });
+  }
+  if (matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+  for (const v of document.querySelectorAll("video[data-hover]")) {
+    const card = v.closest("a") || v;
+    const play = () => { v.play().catch(() => {}); };
+    const stop = () => { v.pause(); };
+    card.addEventListener("mouseenter", play);
+    card.addEventListener("focus", play);
+    card.addEventListener("mouseleave", stop);
+    card.addEventListener("blur", stop);
+  }
+});

@@ -178,15 +178,21 @@ function renderShare(li, video) {
   const share = li.querySelector(".share");
   share.replaceChildren();
   if (video.status !== "completed") return;
+  const downloadID = `allow-download-${video.id}`;
+  const allow = el("input", { id: downloadID, type: "checkbox", class: "allow-download" });
+  allow.checked = !!(video.share && video.share.allow_download);
+  const allowLabel = el("label", { for: downloadID, class: "check" });
+  allowLabel.append(allow, " Let viewers download the MP4");
   const publish = async (note) => {
-    const body = note ? { note } : undefined;
+    const body = { allow_download: allow.checked };
+    if (note) body.note = note;
     await api("POST", `/v1/videos/${video.id}/publish`, body);
     render(await api("GET", `/v1/videos/${video.id}`));
     announce("Sent to a moderator for review.");
   };
   const state = video.share && video.share.state;
   if (!state) {
-    share.append(button("Ask to publish", "publish", () => act("Publish", () => publish())));
+    share.append(allowLabel, button("Ask to publish", "publish", () => act("Publish", () => publish())));
   } else if (state === "pending") {
     share.append(el("span", { class: "share-state" }, "Publish: waiting for a moderator"));
   } else if (state === "approved") {
@@ -197,7 +203,7 @@ function renderShare(li, video) {
     const id = `note-${video.id}`;
     const note = el("input", { id, type: "text", maxlength: "2000" });
     share.append(el("span", { class: "share-state rejected" }, `Publish: rejected${video.share.reason ? ` — ${video.share.reason}` : ""}`),
-      el("label", { for: id }, "What changed? (needed to ask again)"), note,
+      el("label", { for: id }, "What changed? (needed to ask again)"), note, allowLabel,
       button("Ask again", "publish", () => act("Publish", async () => {
         if (!note.value.trim()) { note.focus(); throw new Error("Say what changed before asking again."); }
         await publish(note.value.trim());

@@ -131,6 +131,7 @@ struct ShareObject: Encodable {
     var decided_at: Int64?
     var reason: String?
     var note: String?
+    var allow_download: Bool
     /// The public page, once approved.
     var share_url: String?
     var project: String?
@@ -146,6 +147,7 @@ struct ShareObject: Encodable {
         decided_at = record.decidedAt.map { $0 / 1000 }
         reason = record.reason
         note = record.note
+        allow_download = record.allowDownload
         share_url = record.state == .approved ? "/share/\(record.videoID)" : nil
         if forReviewer {
             project = record.project

@@ -125,6 +125,7 @@ struct VideoObject {
             w.field("state", share.state.rawValue)
             if let reason = share.reason { w.field("reason", reason) }
             if let note = share.note { w.field("note", note) }
+            if share.allowDownload { w.field("allow_download", true) }
             if share.state == .approved { w.field("url", "/share/\(id)") }
             w.endObject()
         }

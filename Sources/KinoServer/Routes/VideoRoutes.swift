@@ -138,10 +138,17 @@ struct VideoRoutes {
 
     /// Asks to publish the video; a moderator approves or rejects it (see TrustRoutes).
     @Sendable func publish(_ request: Request, context: KinoRequestContext) async throws -> Response {
-        let fields = try await TrustRoutes.jsonFields(request, accepting: ["note"])
+        let fields = try await TrustRoutes.jsonFields(request, accepting: ["note", "allow_download"])
         try fields.checkLength("note", limit: 2000)
+        let allowDownload: Bool
+        switch fields["allow_download"] {
+        case nil, "false": allowDownload = false
+        case "true": allowDownload = true
+        case let other?:
+            throw KinoServiceError(.invalidRequest, "allow_download must be true or false, got '\(other)'.", param: "allow_download", code: "invalid_value")
+        }
         let record = try await service.trust.publish(try context.parameters.require("video_id"), note: fields["note"],
-                                                     principal: try context.requirePrincipal())
+                                                     allowDownload: allowDownload, principal: try context.requirePrincipal())
         return json(ShareObject(record))
     }
 

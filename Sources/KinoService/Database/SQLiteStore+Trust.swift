@@ -150,7 +150,7 @@ extension SQLiteStore: TrustStore {
     // MARK: Review before sharing
 
     static let shareColumns = """
-        SELECT s.video_id, s.project, s.state, s.requested_at, s.requested_by, s.decided_at, s.decided_by, s.reason, s.note,
+        SELECT s.video_id, s.project, s.state, s.requested_at, s.requested_by, s.decided_at, s.decided_by, s.reason, s.note, s.allow_download,
                v.prompt, v.seconds, v.width, v.height, v.model
         FROM video_shares s JOIN videos v ON v.id = s.video_id
         WHERE v.deleted_at IS NULL AND v.assets_purged = 0
@@ -158,11 +158,13 @@ extension SQLiteStore: TrustStore {
 
     static func share(from row: SQLRow) -> ShareRecord? {
         guard let id = row.string("video_id"), let state = row.string("state").flatMap(ShareState.init) else { return nil }
-        return ShareRecord(
+        var record = ShareRecord(
             videoID: id, project: row.string("project") ?? "", state: state, requestedAt: row.int("requested_at") ?? 0,
             requestedBy: row.string("requested_by"), decidedAt: row.int("decided_at"), decidedBy: row.string("decided_by"),
             reason: row.string("reason"), note: row.string("note"), prompt: row.string("prompt") ?? "", seconds: Int(row.int("seconds") ?? 0),
             size: VideoSize(width: Int(row.int("width") ?? 0), height: Int(row.int("height") ?? 0)), model: row.string("model") ?? "")
+        record.allowDownload = (row.int("allow_download") ?? 0) != 0
+        return record
     }
 
     public func shareSummaries(videoIDs: [String]) async throws -> [String: ShareSummary] {
@@ -170,15 +172,17 @@ extension SQLiteStore: TrustStore {
         return try await database.read { db in
             let marks = Array(repeating: "?", count: videoIDs.count).joined(separator: ", ")
             var result: [String: ShareSummary] = [:]
-            for row in try db.query("SELECT video_id, state, reason, note FROM video_shares WHERE video_id IN (\(marks))", videoIDs.map(SQLValue.text)) {
+            for row in try db.query("SELECT video_id, state, reason, note, allow_download FROM video_shares WHERE video_id IN (\(marks))",
+                                    videoIDs.map(SQLValue.text)) {
                 guard let id = row.string("video_id"), let state = row.string("state").flatMap(ShareState.init) else { continue }
-                result[id] = ShareSummary(state: state, reason: row.string("reason"), note: row.string("note"))
+                result[id] = ShareSummary(state: state, reason: row.string("reason"), note: row.string("note"),
+                                          allowDownload: (row.int("allow_download") ?? 0) != 0)
             }
             return result
         }
     }
 
-    public func requestShare(videoID: String, project: String, by: String?, note: String?, now: Int64) async throws -> ShareRecord? {
+    public func requestShare(videoID: String, project: String, by: String?, note: String?, allowDownload: Bool, now: Int64) async throws -> ShareRecord? {
         try await database.write { db in
             guard let video = try db.query(
                 "SELECT status, assets_purged FROM videos WHERE id = ? AND project = ? AND deleted_at IS NULL",
@@ -194,13 +198,16 @@ extension SQLiteStore: TrustStore {
                     "Video \(videoID) was rejected by a moderator; to ask again, add a note saying what changed (`note`).",
                     param: "note", code: "note_required")
             }
+            // Whether viewers may download is the owner's to change at any time, also once approved.
+            try db.execute("UPDATE video_shares SET allow_download = ? WHERE video_id = ?", [.integer(allowDownload ? 1 : 0), .text(videoID)])
             if existing != ShareState.approved.rawValue, existing != ShareState.pending.rawValue {
                 try db.execute(
                     """
-                    INSERT INTO video_shares (video_id, project, state, requested_at, requested_by, note) VALUES (?, ?, 'pending', ?, ?, ?)
+                    INSERT INTO video_shares (video_id, project, state, requested_at, requested_by, note, allow_download)
+                    VALUES (?, ?, 'pending', ?, ?, ?, ?)
                     ON CONFLICT (video_id) DO UPDATE SET state = 'pending', requested_at = excluded.requested_at,
                         requested_by = excluded.requested_by, decided_at = NULL, decided_by = NULL, reason = NULL, note = excluded.note
-                    """, [.text(videoID), .text(project), .integer(now), by.sql, note.sql])
+                    """, [.text(videoID), .text(project), .integer(now), by.sql, note.sql, .integer(allowDownload ? 1 : 0)])
                 try self.appendEvent(db, video: videoID, event: "publish_requested", attempt: 0, worker: nil, at: now, detail: by.map { "key \($0)" })
             }
             return try db.query(Self.shareColumns + " AND s.video_id = ?", [.text(videoID)]).first.flatMap(Self.share(from:))

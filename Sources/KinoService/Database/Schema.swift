@@ -181,6 +181,8 @@ enum Schema {
                 updated_at BIGINT NOT NULL
             )
             """, "CREATE INDEX video_feedback_updated ON video_feedback (updated_at)"]),
+        // Whether the owner lets viewers of the public page download the MP4.
+        (12, ["ALTER TABLE video_shares ADD COLUMN allow_download INTEGER NOT NULL DEFAULT 0"]),
     ]
 
     /// Brings the database up to the newest schema version.

@@ -165,6 +165,8 @@ public struct ShareSummary: Sendable, Equatable {
     public var reason: String?
     /// The owner's note with the request.
     public var note: String?
+    /// Viewers of the public page may download the MP4.
+    public var allowDownload = false
 }
 
 /// A worker's hold on a running job. `token` is the fencing token: every write a worker makes is conditional on

@@ -117,6 +117,10 @@ public protocol VideoRenderer: Sendable {
     /// Checks an uploaded source video (MP4, MOV or WebM) when the request arrives, like `checkImage`.
     func checkVideo(_ bytes: [UInt8]) throws -> SourceVideoFacts
 
+    /// The C2PA state of a finished file in words for a public page (`trusted: made by kino-tiny, AI-generated`);
+    /// nil when the renderer cannot tell.
+    func contentCredentials(of file: URL) -> String?
+
     func render(
         _ job: RenderJob,
         into outputDirectory: URL,
@@ -152,6 +156,7 @@ extension VideoRenderer {
     public func checkVideo(_ bytes: [UInt8]) throws -> SourceVideoFacts {
         throw KinoServiceError(.unsupported, "This server's model cannot start from a video.", param: "video", code: "unsupported")
     }
+    public func contentCredentials(of file: URL) -> String? { nil }
     public var recipes: [String] { ["turbo"] }
     public var caches: [String] { ServiceConfiguration.cacheNames }
 }

@@ -124,14 +124,15 @@ public final class TrustService: Sendable {
     // MARK: Review before sharing
 
     /// Asks to publish one of the project's completed videos; a moderator approves or rejects it.
-    public func publish(_ id: String, note: String? = nil, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> ShareRecord {
+    public func publish(_ id: String, note: String? = nil, allowDownload: Bool = false, principal: Principal,
+                        now: Int64 = Clock.nowMillis()) async throws -> ShareRecord {
         try principal.require(.generate)
         if let note {
             guard VideoLimits.length(note) <= 2000 else { throw KinoServiceError.invalid("The note is longer than 2000 characters.", param: "note") }
             try VideoLimits.checkText(note, field: "note")
         }
         guard let record = try await store.requestShare(videoID: id, project: principal.project, by: principal.keyID,
-                                                        note: note?.isEmpty == true ? nil : note, now: now) else {
+                                                        note: note?.isEmpty == true ? nil : note, allowDownload: allowDownload, now: now) else {
             throw VideoService.notFound(id)
         }
         return record

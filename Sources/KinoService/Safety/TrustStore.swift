@@ -55,6 +55,8 @@ public struct ShareRecord: Sendable, Equatable {
     public var reason: String?
     /// The owner's note with a request (required when asking again after a rejection).
     public var note: String?
+    /// The owner lets viewers of the public page download the MP4.
+    public var allowDownload = false
     public var prompt: String
     public var seconds: Int
     public var size: VideoSize
@@ -93,7 +95,7 @@ public protocol TrustStore: Sendable {
 
     /// Asks to publish a completed video of `project`; nil when there is no such video.
     /// Asks to publish; asking again after a rejection needs `note` (what changed), else a 400 `note_required`.
-    func requestShare(videoID: String, project: String, by: String?, note: String?, now: Int64) async throws -> ShareRecord?
+    func requestShare(videoID: String, project: String, by: String?, note: String?, allowDownload: Bool, now: Int64) async throws -> ShareRecord?
     /// The publish state of each of `videoIDs` that has one.
     func shareSummaries(videoIDs: [String]) async throws -> [String: ShareSummary]
     func shares(state: ShareState?, limit: Int) async throws -> [ShareRecord]

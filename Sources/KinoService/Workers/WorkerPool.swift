@@ -165,7 +165,7 @@ public final class WorkerPool: Sendable {
 }
 
 /// Runs blocking work on a new thread of its own and waits for it without holding a cooperative-pool thread.
-func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func onOwnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try body() }) }
         thread.name = name

@@ -29,6 +29,8 @@ public struct RenderedClip: Sendable {
 public final class ClipRenderer: Sendable {
     private let signing: SigningIdentity?
     private let pipelines = Mutex<[ModelSelection: TextToVideoPipeline]>([:])
+    /// Stage shares measured by the last render of each model, size, length and step count (see `StageShares`).
+    private let calibration = Mutex<[String: StageShares]>([:])
 
     /// `signing`: the C2PA identity that signs every MP4 (`ClipProvenance.identity(dataFolder:)`); nil for
     /// callers that never write one (evaluation, some benchmarks).
@@ -124,18 +126,40 @@ public final class ClipRenderer: Sendable {
         if outputs.video != nil && signing == nil {
             throw ClipRenderError.invalid("this renderer has no signing identity, so it cannot write an MP4 (every MP4 Kino writes is signed)")
         }
+        let began = ContinuousClock.now
         progress(ClipProgress(.loadingModel, fraction: nil))
         let pipeline = try pipeline(for: spec.model)
         try checkpoint()
         let prepared = try prepare(spec, on: pipeline, isCancelled: isCancelled)
         let (plan, request) = (prepared.plan, prepared.request)
+        let calibrationKey = "\(spec.model.name)|\(plan.width)x\(plan.height)>\(plan.outputWidth)x\(plan.outputHeight)|\(plan.frames)|\(request.steps)|"
+            + "\(request.guidance > 1)|\(outputs.video != nil)"
+        let shares = calibration.withLock { $0[calibrationKey] } ?? .measuredOnTiny
+        var starts: [(ClipStage, ContinuousClock.Instant)] = [(.loadingModel, began)]
+        var reported = 0.0
+        // Every report's percentage follows the shares this kind of render took last time; it never goes back.
+        func calibrated(_ report: ClipProgress) {
+            if starts.last?.0 != report.stage { starts.append((report.stage, .now)) }
+            var adjusted = report
+            adjusted.overall = max(reported, shares.overall(report.stage, report.stageFraction ?? 0))
+            reported = adjusted.overall
+            progress(adjusted)
+        }
+        let previewMap = outputs.previews ? pipeline.defaults.previewRGB : nil
         let result = try pipeline.generate(request, progress: { event in
             switch event {
-            case .encodingPrompt: progress(ClipProgress(.encodingPrompt, fraction: nil))
-            case .denoising(let step, let total): progress(ClipProgress(.denoising, fraction: Double(step) / Double(total), detail: "step \(step)/\(total)"))
-            case .decoding(let chunk, let total): progress(ClipProgress(.decoding, fraction: Double(chunk) / Double(total), detail: "\(chunk)/\(total)"))
+            case .encodingPrompt: calibrated(ClipProgress(.encodingPrompt, fraction: nil))
+            case .denoising(let step, let total): calibrated(ClipProgress(.denoising, fraction: Double(step) / Double(total), detail: "step \(step)/\(total)"))
+            case .decoding(let chunk, let total): calibrated(ClipProgress(.decoding, fraction: Double(chunk) / Double(total), detail: "\(chunk)/\(total)"))
             case .finished: break
             }
+        }, estimate: { step, total, estimate in
+            // About eight pictures per render, the last one at the final step (shown while the VAE decodes).
+            guard let map = previewMap, step == total || step % max(1, (total + 7) / 8) == 0,
+                  let picture = map.image(estimate()) else { return }
+            var report = ClipProgress(.denoising, fraction: Double(step) / Double(total), detail: "step \(step)/\(total)")
+            report.preview = ClipPreview(width: picture.width, height: picture.height, rgb: picture.rgb, step: step, steps: total)
+            calibrated(report)
         }, isCancelled: isCancelled)
         try checkpoint()
         if let raw = outputs.rawVideo { try SafeTensors.write(["video": result.video], to: raw.path) }
@@ -151,9 +175,12 @@ public final class ClipRenderer: Sendable {
                                             videoSerial: spec.marks.videoSerial, ingredients: try ClipProvenance.ingredients(for: spec.conditioning))
             clip.export = try ClipExport.export(frames, plan: plan, to: video, outputs: outputs, marks: spec.marks,
                                                 crf: spec.crf, turbo: spec.turbo || spec.recipe == "turbo", provenance: provenance,
-                                                progress: progress, isCancelled: isCancelled)
+                                                progress: calibrated, isCancelled: isCancelled)
         }
         try checkpoint()
+        if let measured = StageShares.measured(starts: starts, finished: .now) {
+            calibration.withLock { $0[calibrationKey] = measured }
+        }
         return clip
     }
 }

@@ -176,8 +176,12 @@ public struct ClipOutputs: Sendable {
     public var latents: URL?
     /// The decoded video before post-processing, as safetensors tensor `video` [1, 3, F, H, W] in [-1, 1].
     public var rawVideo: URL?
+    /// Whether progress reports carry preview pictures while denoising (about eight per render).
+    public var previews = false
 
-    public init(video: URL? = nil, thumbnail: URL? = nil, spritesheet: URL? = nil, latents: URL? = nil, rawVideo: URL? = nil) {
+    public init(video: URL? = nil, thumbnail: URL? = nil, spritesheet: URL? = nil, latents: URL? = nil, rawVideo: URL? = nil,
+                previews: Bool = false) {
+        self.previews = previews
         self.video = video
         self.thumbnail = thumbnail
         self.spritesheet = spritesheet

@@ -18,6 +18,8 @@ struct EngineRenderer: VideoRenderer {
     let acceptsImages: Bool
     /// Edits work with every model (re-noising the source); extensions also need `acceptsImages`.
     let acceptsVideos = true
+    let vocabulary: ModelWords?
+    let previews: Bool
 
     /// Loads the model now, so a broken folder fails `kino serve` at start rather than the first job.
     let signing: SigningIdentity
@@ -32,6 +34,8 @@ struct EngineRenderer: VideoRenderer {
         recipes = pipeline.defaults.recipeNames
         caches = pipeline.runnableCaches
         acceptsImages = pipeline.acceptsConditioning
+        vocabulary = pipeline.defaults.vocabulary.map { ModelWords(kinds: $0.kinds, words: $0.words) }
+        previews = pipeline.defaults.previewRGB != nil
     }
 
     /// Decodes the picture as the render will (KinoMedia's input decoding: PNG, JPEG or WebP, size limits), from a
@@ -107,9 +111,16 @@ struct EngineRenderer: VideoRenderer {
         let outputs = ClipOutputs(video: outputDirectory.appendingPathComponent(RenderOutput.video),
                                   thumbnail: outputDirectory.appendingPathComponent(RenderOutput.thumbnail),
                                   spritesheet: outputDirectory.appendingPathComponent(RenderOutput.spritesheet),
-                                  latents: outputDirectory.appendingPathComponent(RenderOutput.latents))
+                                  latents: outputDirectory.appendingPathComponent(RenderOutput.latents), previews: true)
         do {
-            _ = try renderer.render(try spec(for: render), to: outputs, progress: { progress(RenderProgress($0.overall, phase: $0.stage.phase, detail: $0.detail)) }, isCancelled: isCancelled)
+            _ = try renderer.render(try spec(for: render), to: outputs, progress: { report in
+                var mapped = RenderProgress(report.overall, phase: report.stage.phase, detail: report.detail)
+                // A preview that cannot be encoded is only a missing preview, never a failed render.
+                if let p = report.preview, let png = try? PNGEncoder.encode(width: p.width, height: p.height, rgb: p.rgb) {
+                    mapped.preview = RenderPreview(png: png, step: p.step, steps: p.steps)
+                }
+                progress(mapped)
+            }, isCancelled: isCancelled)
         } catch ClipRenderError.cancelled {
             throw RenderCancelled()
         }

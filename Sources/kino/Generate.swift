@@ -125,6 +125,10 @@ struct Generate: AsyncParsableCommand {
         if let edit { draft.conditioning = .edit(video: URL(fileURLWithPath: edit), strength: strength ?? 0.6) }
         do { draft.cache = try cache.map(CacheSetting.init(parsing:)) } catch { throw ValidationError("--cache: \(error)") }
         let spec = draft
+        // A model trained on a small world draws only the words of its captions; say so before minutes of work.
+        if let hint = (try? ModelDefaults.load(from: spec.model.folder))??.vocabulary?.hint(for: prompt) {
+            Console.error("note: \(spec.model.name): \(hint)")
+        }
         let outputs = ClipOutputs(video: URL(fileURLWithPath: output), thumbnail: thumbnail.map { URL(fileURLWithPath: $0) },
                                   spritesheet: spritesheet.map { URL(fileURLWithPath: $0) },
                                   latents: latentsOut.map { URL(fileURLWithPath: $0) }, rawVideo: rawOut.map { URL(fileURLWithPath: $0) })

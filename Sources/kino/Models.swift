@@ -5,6 +5,13 @@ import KinoService
 
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "List the models Kino can find, or fit a model's preview colours.",
+        subcommands: [ListModels.self, FitPreview.self], defaultSubcommand: ListModels.self)
+}
+
+struct ListModels: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the models Kino can find, with their native sizes and whether they start from a picture.",
         discussion: "Kino looks in $KINO_MODELS, <data>/models and the checkout's models/ folder (see docs/models.md).")
 
@@ -24,6 +31,7 @@ struct Models: AsyncParsableCommand {
             if let fps = d?.fps { fields.append("\(fps) fps") }
             if let steps = d?.steps { fields.append("\(steps) steps") }
             if TextToVideoPipeline.acceptsConditioning(folder: m.folder) { fields.append("image-to-video, extend") }
+            if d?.previewRGB != nil { fields.append("previews") }
             fields.append(m.folder.path)
             print(fields.joined(separator: "\t"))
         }

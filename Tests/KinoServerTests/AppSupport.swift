@@ -16,11 +16,11 @@ struct TestApp {
     var configuration: KinoServerConfiguration
 
     init(workers: Int = 0, insecureNoAuth: Bool = false, trust: TrustSettings = TrustSettings(),
+         renderer: TestPatternRenderer = TestPatternRenderer(steps: 2, stepDelay: 0.01),
          configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
         let outputs = try OutputStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("kino-app-\(UUID().uuidString)"))
         var config = ServiceConfiguration(catalog: ModelCatalog(models: [TestPatternRenderer.modelName]))
         config.leaseMillis = 3_000
-        let renderer = TestPatternRenderer(steps: 2, stepDelay: 0.01)
         config.styles = renderer.styles
         configure(&config)
         service = VideoService(configuration: config, store: try SQLiteStore.inMemory(), outputs: outputs, trust: trust, seedSource: { 1234 })

@@ -91,6 +91,30 @@ struct JobStoreContractTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func previewsLiveOnlyWhileTheAttemptHoldsItsLease(kind: StoreKind) async throws {
+        let store = try kind.make()
+        _ = try await store.insert(newJob("v1"))
+        let first = try #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 100))
+        #expect(try await store.preview(videoID: "v1") == nil)
+        try await store.savePreview(first, StoredPreview(png: [1, 2, 3], step: 3, steps: 20), now: 200)
+        try await store.savePreview(first, StoredPreview(png: [4, 5], step: 6, steps: 20), now: 300)
+        #expect(try await store.preview(videoID: "v1") == StoredPreview(png: [4, 5], step: 6, steps: 20), "the newest replaces the last")
+        var job = try #require(try await store.job(id: "v1", project: nil))
+        #expect(job.previewAt == 300 && job.previewStep == 6)
+        // A worker whose lease ran out cannot write over the next attempt's previews.
+        _ = try await store.rescueExpired(now: 5_000, backoffMillis: 0)
+        let second = try #require(try await store.claim(worker: "b", leaseMillis: 1_000, now: 6_000))
+        #expect(try await store.preview(videoID: "v1") == nil, "a new attempt starts without the old picture")
+        job = try #require(try await store.job(id: "v1", project: nil))
+        #expect(job.previewAt == nil && job.previewStep == nil)
+        await #expect(throws: KinoServiceError.self) { try await store.savePreview(first, StoredPreview(png: [9], step: 9, steps: 20), now: 6_100) }
+        #expect(try await store.preview(videoID: "v1") == nil)
+        try await store.savePreview(second, StoredPreview(png: [7], step: 2, steps: 20), now: 6_200)
+        try await store.complete(second, JobCompletion(hasLatents: false, completedAt: 7_000, expiresAt: 90_000))
+        #expect(try await store.preview(videoID: "v1") == nil, "completion drops the preview")
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func rescuerGivesUpAfterMaxAttempts(kind: StoreKind) async throws {
         let store = try kind.make()
         _ = try await store.insert(newJob("v1", maxAttempts: 2))

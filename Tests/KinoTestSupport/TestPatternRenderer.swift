@@ -17,6 +17,7 @@ public struct TestPatternRenderer: VideoRenderer {
     public let supportsRemix = true
     /// The engine's preset names, so the API's style validation behaves as with the real renderer.
     public var styles: [String] { StylePresets.names }
+    public var previews: Bool { true }
     public var steps: Int
     public var stepDelay: TimeInterval
     /// ffmpeg's thread count (nil: ffmpeg decides), so `--threads 1` keeps the test aid on one core as well.
@@ -44,7 +45,12 @@ public struct TestPatternRenderer: VideoRenderer {
         for step in 0..<steps {
             if isCancelled() { throw RenderCancelled() }
             Thread.sleep(forTimeInterval: stepDelay)
-            progress(RenderProgress(Double(step + 1) / Double(steps + 1), phase: "denoising", detail: "step \(step + 1)/\(steps)"))
+            var report = RenderProgress(Double(step + 1) / Double(steps + 1), phase: "denoising", detail: "step \(step + 1)/\(steps)")
+            // A grey 8x5 preview that brightens with the step, so clients can follow previews without a model.
+            let level = UInt8(255 * (step + 1) / steps)
+            report.preview = RenderPreview(png: try PNGEncoder.encode(width: 8, height: 5, rgb: [UInt8](repeating: level, count: 8 * 5 * 3)),
+                                           step: step + 1, steps: steps)
+            progress(report)
         }
         if isCancelled() { throw RenderCancelled() }
         if let remix = render.remix, !FileManager.default.fileExists(atPath: remix.latentsFile.path) {

@@ -107,6 +107,19 @@ def desktop_flows(server, key, api):
         check(driver.execute_script("return document.cookie").find("kino_session") < 0, "cookie hidden from JS")
         models = [o.get_attribute("value") for o in Select(driver.find_element(By.ID, "model")).options]
         check("test-pattern" in models and "sora-2" in models, f"models from /v1/models: {models}")
+        # The test pattern cannot start from pictures or videos: those modes stay listed, disabled, saying why.
+        modes = {o.get_attribute("value"): (o.get_attribute("disabled"), o.text) for o in Select(driver.find_element(By.ID, "mode")).options}
+        check(modes["text"][0] is None and all(modes[m][0] and "not available: " in modes[m][1] for m in ["image", "extend", "edit"]),
+              f"modes the model cannot run are disabled with the reason: {modes}")
+        check(not driver.find_element(By.ID, "words").is_displayed(), "no word hint for a model that declares no words")
+        # The size's shape and the style's sample picture.
+        Select(driver.find_element(By.ID, "size")).select_by_value("1280x720")
+        box = driver.execute_script("const b = document.querySelector('#aspect span'); return [b.offsetWidth, b.offsetHeight]")
+        check(abs(box[0] / box[1] - 16 / 9) < 0.25, f"aspect preview for 1280x720: {box}")
+        Select(driver.find_element(By.ID, "style")).select_by_value("neon")
+        wait.until(lambda d: d.execute_script("const i = document.getElementById('style-sample'); return i.complete && i.naturalWidth > 0"))
+        check("neon" in driver.find_element(By.ID, "style-sample").get_attribute("alt"), "the style's sample picture shows")
+        Select(driver.find_element(By.ID, "style")).select_by_value("")
 
         # Generate with settings; focus lands on the new video and the live region says so.
         driver.find_element(By.ID, "prompt").send_keys("a red ball bounces across green grass")
@@ -165,9 +178,13 @@ def desktop_flows(server, key, api):
                                   check=True, capture_output=True, text=True).stdout
         check(f'"{video_id}"' in exported and '"up","great bounce, a bit dark"' in exported, f"kino admin feedback: {exported}")
 
-        # Cancel reads "cancelled", not "failed".
+        # A preview picture follows the render, then cancel reads "cancelled", not "failed".
         slow = api.videos.create(prompt="a slow blue ball", extra_body={"steps": 200})
         slow_card = wait_card(wait, slow.id)
+        wait.until(lambda d: d.execute_script(
+            "const i = arguments[0].querySelector('img.preview'); return i && i.complete && i.naturalWidth === 8", slow_card))
+        alt = slow_card.find_element(By.CSS_SELECTOR, "img.preview").get_attribute("alt")
+        check(alt.startswith("Preview of “a slow blue ball” at step"), f"the preview is named: {alt}")
         slow_card.find_element(By.CSS_SELECTOR, "button.cancel").click()
         slow_card = wait_card(wait, slow.id, "cancelled")
         check(slow_card.find_element(By.CSS_SELECTOR, ".status").text.startswith("cancelled")
@@ -207,6 +224,73 @@ def desktop_flows(server, key, api):
         return video_id
     finally:
         driver.quit()
+
+
+def engine_modes():
+    """With the real engine (kino-tiny): the word hint, and a video started from an image, extended and edited
+    through the form."""
+    with KinoServer(renderer="engine", extra_args=["--threads", "2"]) as server:
+        key = server.create_key("modes")
+        api = OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
+        driver = browser()
+        try:
+            wait = WebDriverWait(driver, 180)
+            sign_in(driver, wait, server, key)
+            wait.until(lambda d: d.find_element(By.ID, "words").is_displayed())
+            prompt = driver.find_element(By.ID, "prompt")
+            prompt.send_keys("a purple dragon rolls across green grass")
+            hint = driver.find_element(By.ID, "words-hint")
+            unknown = [e.text for e in hint.find_elements(By.CSS_SELECTOR, ".unknown")]
+            check(unknown == ["dragon"], f"the unknown word is marked: {hint.text}")
+            driver.find_element(By.CSS_SELECTOR, "#known-words summary").click()
+            check("ball" in driver.find_element(By.ID, "known-list").text, "the known words are listed by kind")
+            modes = {o.get_attribute("value"): o.get_attribute("disabled") for o in Select(driver.find_element(By.ID, "mode")).options}
+            check(not any(modes.values()), f"kino-tiny offers every mode: {modes}")
+
+            # Start from an image.
+            picture = os.path.join(server.data, "start.png")
+            with open(picture, "wb") as f:
+                f.write(kino_harness.tiny_png(128, 80))
+            Select(driver.find_element(By.ID, "mode")).select_by_value("image")
+            driver.find_element(By.ID, "image").send_keys(picture)
+            prompt.clear()
+            prompt.send_keys("a red ball rolls across green grass")
+            driver.find_element(By.ID, "submit").click()
+            first = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".job"))[0].get_attribute("data-id")
+            wait_card(wait, first, "completed")
+            check(api.videos.retrieve(first).status == "completed", "a video started from an image completes")
+
+            # Extend it from its card: 4 s more makes 8 s.
+            card(driver, first).find_element(By.CSS_SELECTOR, "button.extend").click()
+            check(Select(driver.find_element(By.ID, "mode")).first_selected_option.get_attribute("value") == "extend"
+                  and Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute("value") == first,
+                  "Extend switches the form to the card's video")
+            check(driver.find_element(By.ID, "seconds-caption").text == "Seconds to add", "the seconds field says it adds")
+            Select(driver.find_element(By.ID, "seconds")).select_by_value("4")
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".job")[0].get_attribute("data-id") != first)
+            extended = driver.find_elements(By.CSS_SELECTOR, ".job")[0].get_attribute("data-id")
+            wait_card(wait, extended, "completed")
+            result = api.videos.retrieve(extended)
+            check(result.seconds == "8" and result.model_extra.get("source_video_id") == first, f"extension: {result.seconds}s")
+
+            # Edit it from its card with a new prompt.
+            card(driver, first).find_element(By.CSS_SELECTOR, "button.edit").click()
+            check(driver.find_element(By.ID, "strength-field").is_displayed() and not driver.find_element(By.ID, "seconds-label").is_displayed(),
+                  "an edit asks for strength, not seconds")
+            prompt.clear()
+            prompt.send_keys("a blue ball rolls across green grass")
+            driver.find_element(By.ID, "submit").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".job")[0].get_attribute("data-id") not in (first, extended))
+            edited = driver.find_elements(By.CSS_SELECTOR, ".job")[0].get_attribute("data-id")
+            wait_card(wait, edited, "completed")
+            result = api.videos.retrieve(edited)
+            check(result.model_extra.get("source_kind") == "edit" and result.prompt == "a blue ball rolls across green grass", "edit")
+            check(not driver.execute_script(UNNAMED), f"unnamed controls: {driver.execute_script(UNNAMED)}")
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            check(not errors, f"console errors: {errors}")
+        finally:
+            driver.quit()
 
 
 def library_flows(server, key, api):
@@ -354,6 +438,7 @@ def main():
         review_loop(server, key, video_id)
         phone_layout(server, key)
         library_flows(server, key, api)
+    engine_modes()
     print(f"test_studio_chromium: {kino_harness.checks} checks passed")
 
 

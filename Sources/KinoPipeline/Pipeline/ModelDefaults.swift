@@ -50,13 +50,17 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
     public var loras: [String]?
     /// Named sampling bundles (`--recipe NAME`; `turbo` is `--turbo`): see `Recipe`.
     public var recipes: [String: Recipe]?
+    /// The fitted latent-to-RGB map for previews while denoising (`kino models fit-preview` writes it).
+    public var previewRGB: LatentRGBMap?
+    /// The words the model was trained on, by kind (objects, colours, motions, ...), for prompt hints.
+    public var vocabulary: ModelVocabulary?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, nativeSizes = "native_sizes", defaultSize = "default_size", fps, seconds, steps, guidance, shift, scheduler, timesteps
         case negativePrompt = "negative_prompt", turboSteps = "turbo_steps", turboCacheThreshold = "turbo_cache_threshold"
         case turboGuidanceFraction = "turbo_guidance_fraction", turboShift = "turbo_shift"
         case turboLora = "turbo_lora", turboGuidance = "turbo_guidance", precision, loras, recipes
-        case turboCache = "turbo_cache", magcacheRatios = "magcache_ratios"
+        case turboCache = "turbo_cache", magcacheRatios = "magcache_ratios", previewRGB = "preview_rgb", vocabulary
     }
 
     /// The step count a request gets: `explicit` if given, else turbo's or the model's default.
@@ -153,6 +157,12 @@ public struct ModelDefaults: Codable, Sendable, Equatable {
                 throw ModelError.invalidConfig(path: url.path, message: "magcache_ratios.\(name) must list positive numbers, one per step "
                                                + "(kino bench caching --calibrate measures them)")
             }
+        }
+        if let problem = defaults.previewRGB?.problem {
+            throw ModelError.invalidConfig(path: url.path, message: "\(problem) (kino models fit-preview writes a valid one)")
+        }
+        if let problem = defaults.vocabulary?.problem {
+            throw ModelError.invalidConfig(path: url.path, message: problem)
         }
         if defaults.recipes?["turbo"] != nil {
             let legacy = [("turbo_steps", defaults.turboSteps != nil), ("turbo_shift", defaults.turboShift != nil),

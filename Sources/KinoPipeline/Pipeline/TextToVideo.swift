@@ -155,10 +155,14 @@ public final class TextToVideoPipeline: Sendable {
     }
 
     /// Runs the whole generation. Heavy: call it from a dedicated thread, never the cooperative pool.
+    /// `estimate` is called after each denoising step with the step number, the step count and a function that
+    /// returns the model's current estimate of the clean latents (x0 = x − σ·v, given frames put back), for
+    /// previews; that function costs one latent-sized operation when called.
     public func generate(_ r: GenerationRequest, progress: (PipelineEvent) -> Void = { _ in },
+                         estimate: (Int, Int, () -> Tensor) -> Void = { _, _, _ in },
                          isCancelled: () -> Bool = { false }) throws -> GenerationResult {
         try validate(r)
-        let (latents, caches, forwards) = try denoiseWithCaches(r, progress: progress, isCancelled: isCancelled)
+        let (latents, caches, forwards) = try denoiseWithCaches(r, progress: progress, estimate: estimate, isCancelled: isCancelled)
         if isCancelled() { throw CancellationError() }
         try model(for: r).0.releaseResidentPages()
         progress(.decoding(chunk: 0, of: latents.shape[2]))
@@ -181,7 +185,7 @@ public final class TextToVideoPipeline: Sendable {
     }
 
     func denoiseWithCaches(_ r: GenerationRequest, progress: (PipelineEvent) -> Void,
-                           isCancelled: () -> Bool) throws -> (latents: Tensor, caches: [StepCache], forwards: Int) {
+                           estimate: (Int, Int, () -> Tensor) -> Void = { _, _, _ in }, isCancelled: () -> Bool) throws -> (latents: Tensor, caches: [StepCache], forwards: Int) {
         try validate(r)
         progress(.encodingPrompt)
         let guided = r.guidance > 1
@@ -256,6 +260,12 @@ public final class TextToVideoPipeline: Sendable {
                                          cache: uncondCache, isCancelled: isCancelled)
                 // v = v0 + g·(v - v0)
                 velocity = v0 + (velocity - v0) * r.guidance
+            }
+            let (x, v, sigma) = (latents, velocity, sampler.sigmas[i])
+            estimate(i - first + 1, total) {
+                var clean = x
+                clean.addScaled(v, by: -sigma)
+                return withGiven(clean)
             }
             latents = sampler.step(velocity: velocity, sample: latents)
             progress(.denoising(step: i - first + 1, of: total))

@@ -28,6 +28,16 @@ async function api(method, path, body) {
   return data;
 }
 
+// A multipart request (uploads), with the session's CSRF token; the browser sets the boundary.
+async function apiForm(method, path, form) {
+  const headers = { "Accept": "application/json" };
+  if (csrf) headers["x-csrf-token"] = csrf;
+  const response = await fetch(path, { method, headers, credentials: "same-origin", body: form });
+  const data = await response.json();
+  if (!response.ok) throw new Error((data && data.error && data.error.message) || response.statusText);
+  return data;
+}
+
 // Tells screen readers (and the page's status line) what just happened.
 function announce(message) {
   const region = document.getElementById("announcer");

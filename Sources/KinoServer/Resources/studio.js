@@ -3,6 +3,8 @@
 // one event stream for the whole library (never one per video: browsers allow six connections per host).
 const PAGE = 24;
 const videos = new Map();
+const models = new Map();
+const previews = new Map();
 let cursor = null;
 let stream = null;
 let streamWindow = 0;
@@ -11,8 +13,16 @@ const $ = (id) => document.getElementById(id);
 const content = (id, variant) => `/v1/videos/${encodeURIComponent(id)}/content${variant ? `?${variant}` : ""}`;
 
 function settingsFromForm() {
-  const body = { prompt: $("prompt").value, size: $("size").value, seconds: $("seconds").value };
-  if ($("model").value) body.model = $("model").value;
+  const mode = $("mode").value;
+  const body = { prompt: $("prompt").value };
+  // Extensions and edits keep the source's model and size; an edit keeps its length too.
+  if (mode !== "extend" && mode !== "edit") {
+    body.size = $("size").value;
+    if ($("model").value) body.model = $("model").value;
+  }
+  if (mode !== "edit") body.seconds = $("seconds").value;
+  if (mode === "extend" || mode === "edit") body.video = { id: $("source").value };
+  if (mode === "edit" && $("strength").value !== "") body.strength = Number($("strength").value);
   if ($("style").value) body.style = $("style").value;
   if ($("negative").value.trim()) body.negative_prompt = $("negative").value;
   if ($("seed").value !== "") body.seed = Number($("seed").value);
@@ -118,12 +128,39 @@ function render(video) {
     renderShare(li, video);
   }
   renderFeedback(li, video);
+  renderPreview(li, video);
   place(li, video);
   filter(li);
   if (previous && statusWord(previous) !== word && ["completed", "failed", "cancelled"].includes(word)) {
     announce(`${word[0].toUpperCase()}${word.slice(1)}: ${video.prompt}`);
   }
   $("library-empty").hidden = videos.size > 0;
+  if (!$("source-field").hidden && word === "completed") modeChanged();
+}
+
+// While a video renders, the latest low-resolution preview (fetched when its step changes).
+function renderPreview(li, video) {
+  const running = video.status === "in_progress" && video.preview;
+  let img = li.querySelector("img.preview");
+  if (!running) {
+    if (img) { URL.revokeObjectURL(img.src); img.remove(); }
+    previews.delete(video.id);
+    return;
+  }
+  if (previews.get(video.id) === video.preview.step) return;
+  previews.set(video.id, video.preview.step);
+  fetch(video.preview.url, { credentials: "same-origin", cache: "no-store" }).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
+    const current = videos.get(video.id);
+    if (!blob || !current || current.status !== "in_progress") return;
+    if (!img) {
+      img = el("img", { class: "preview" });
+      li.querySelector("progress").after(img);
+    } else {
+      URL.revokeObjectURL(img.src);
+    }
+    img.alt = `Preview of “${video.prompt}” at step ${video.preview.step}`;
+    img.src = URL.createObjectURL(blob);
+  }).catch(() => {});
 }
 
 function renderMedia(li, video) {
@@ -139,6 +176,9 @@ function renderActions(li, video, word) {
   if (video.status === "completed") {
     items.push(el("a", { href: content(video.id, "download=1"), download: `${video.id}.mp4`, class: "download button" }, "Download MP4"));
     items.push(button("Remix", "remix", () => remixForm(li, video)));
+    const caps = capabilities();
+    if (caps.extend) items.push(button("Extend", "extend", () => startFrom("extend", video)));
+    if (caps.edit) items.push(button("Edit", "edit", () => startFrom("edit", video)));
   }
   if (video.status === "queued" || video.status === "in_progress") {
     items.push(button("Cancel", "cancel", () => act("Cancel", async () => render(await api("POST", `/v1/videos/${video.id}/cancel`)))));
@@ -283,9 +323,125 @@ function watch() {
 
 async function loadModels() {
   const list = await api("GET", "/v1/models");
-  const models = list.data.filter((m) => !m.alias_of).concat(list.data.filter((m) => m.alias_of));
-  $("model").replaceChildren(...models.map((m) => el("option", { value: m.id }, m.alias_of ? `${m.id} (runs ${m.alias_of})` : m.id)));
+  const ordered = list.data.filter((m) => !m.alias_of).concat(list.data.filter((m) => m.alias_of));
+  for (const m of ordered) models.set(m.id, m);
+  $("model").replaceChildren(...ordered.map((m) => el("option", { value: m.id }, m.alias_of ? `${m.id} (runs ${m.alias_of})` : m.id)));
+  modelChanged();
 }
+
+function capabilities() {
+  const m = models.get($("model").value) || [...models.values()][0];
+  return (m && m.capabilities) || {};
+}
+
+// What the chosen model can do: modes it cannot run stay in the list, disabled, with the reason in their label.
+const MODE_LABELS = { text: "text only", image: "an image", extend: "a video to extend", edit: "a video to edit" };
+const MODE_REASONS = {
+  image: "this model was not trained to start from a picture",
+  extend: "this model was not trained to continue a video",
+  edit: "this server cannot re-render videos",
+};
+function modelChanged() {
+  const caps = capabilities();
+  const allowed = { text: true, image: !!caps.image_to_video, extend: !!caps.extend, edit: !!caps.edit };
+  for (const option of $("mode").options) {
+    option.disabled = !allowed[option.value];
+    option.textContent = allowed[option.value] ? MODE_LABELS[option.value] : `${MODE_LABELS[option.value]} (not available: ${MODE_REASONS[option.value]})`;
+  }
+  if (!allowed[$("mode").value]) $("mode").value = "text";
+  modeChanged();
+  wordsChanged();
+}
+
+function modeChanged() {
+  const mode = $("mode").value;
+  $("image-field").hidden = mode !== "image";
+  $("source-field").hidden = mode !== "extend" && mode !== "edit";
+  $("strength-field").hidden = mode !== "edit";
+  $("seconds-label").hidden = mode === "edit";
+  $("seconds-caption").textContent = mode === "extend" ? "Seconds to add" : "Seconds";
+  for (const id of ["size", "model"]) $(id).disabled = mode === "extend" || mode === "edit";
+  refreshSources();
+  const notes = {
+    image: "The video starts from your picture (resized to the chosen size).",
+    extend: "The result is the source followed by the added seconds; only the added seconds count against your limits.",
+    edit: "The source is re-rendered with the new prompt, keeping its size and length; a higher strength changes more.",
+  };
+  const note = $("mode-note");
+  const sources = $("source").options.length;
+  note.textContent = (mode === "extend" || mode === "edit") && !sources ? "No completed video yet: make one first." : notes[mode] || "";
+  note.hidden = !note.textContent;
+}
+
+// The completed videos a mode can start from, newest first.
+function refreshSources() {
+  const select = $("source");
+  const chosen = select.value;
+  const done = [...videos.values()].filter((v) => v.status === "completed").sort((a, b) => b.created_at - a.created_at);
+  const key = done.map((v) => v.id).join(",");
+  if (select.dataset.key === key) return;
+  select.dataset.key = key;
+  select.replaceChildren(...done.map((v) => el("option", { value: v.id }, `${v.prompt.slice(0, 60)} (${v.seconds}s, ${v.size})`)));
+  if (done.some((v) => v.id === chosen)) select.value = chosen;
+}
+
+// "Extend" and "Edit" on a card: the form switches to that mode with the card's video as the source.
+function startFrom(mode, video) {
+  $("mode").value = mode;
+  modeChanged();
+  $("source").value = video.id;
+  $("prompt").value = video.prompt;
+  $("prompt").focus();
+  wordsChanged();
+  announce(mode === "extend" ? "Extending this video: choose the seconds to add and Generate." : "Editing this video: change the prompt and Generate.");
+}
+
+// For models that declare their words (kino-tiny): which words of the prompt it does not know, and the list of
+// those it does, by kind.
+function wordsChanged() {
+  const m = models.get($("model").value);
+  const vocabulary = m && m.vocabulary;
+  $("words").hidden = !vocabulary;
+  if (!vocabulary) return;
+  const known = new Set(vocabulary.words.concat(...Object.values(vocabulary.kinds)).flatMap(words));
+  const unknown = [...new Set(words($("prompt").value).filter((w) => !known.has(w)))];
+  const hint = $("words-hint");
+  const name = m.alias_of || m.id;
+  if (!words($("prompt").value).length) hint.textContent = `${name} draws only the words it was trained on; see the list below.`;
+  else if (!unknown.length) hint.textContent = `${name} knows every word of this prompt.`;
+  else {
+    hint.replaceChildren(`${name} does not know `, ...unknown.flatMap((w, i) => [i ? ", " : "", el("span", { class: "unknown" }, w)]),
+      ": it will ignore them. Use words from the list below.");
+  }
+  const list = $("known-list");
+  if (list.dataset.model !== name) {
+    list.dataset.model = name;
+    list.replaceChildren(...Object.keys(vocabulary.kinds).sort().flatMap((kind) => [el("dt", {}, kind), el("dd", {}, vocabulary.kinds[kind].join(", "))]));
+  }
+}
+
+function words(text) {
+  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+// A box with the chosen size's shape, and the chosen style's sample picture.
+function sizeChanged() {
+  const [w, h] = $("size").value.split("x").map(Number);
+  const box = $("aspect").firstElementChild;
+  const scale = 36 / Math.max(w, h);
+  box.style.width = `${Math.round(w * scale)}px`;
+  box.style.height = `${Math.round(h * scale)}px`;
+}
+
+function styleChanged() {
+  const img = $("style-sample");
+  const style = $("style").value || "plain";
+  img.hidden = false;
+  img.onerror = () => { img.hidden = true; };
+  img.src = `/studio/styles/${encodeURIComponent(style)}.webp`;
+  img.alt = `Sample of the ${style} style`;
+}
+
 
 async function submit(event) {
   event.preventDefault();
@@ -295,12 +451,23 @@ async function submit(event) {
   button.setAttribute("aria-disabled", "true");
   try {
     const body = settingsFromForm();
+    const mode = $("mode").value;
+    if ((mode === "extend" || mode === "edit") && !$("source").value) throw new Error("Choose the video to start from (a completed one).");
+    const picture = $("image").files[0];
+    if (mode === "image" && !picture) throw new Error("Choose an image to start from.");
     const count = Math.max(1, Math.min(4, Number($("variations").value) || 1));
     const made = [];
     for (let i = 0; i < count; i++) {
       const one = Object.assign({}, body);
       if (body.seed !== undefined) one.seed = (body.seed + i) % 4294967296;
-      made.push(await api("POST", "/v1/videos", one));
+      if (mode === "image") {
+        const form = new FormData();
+        for (const [key, value] of Object.entries(one)) form.append(key, String(value));
+        form.append("input_reference", picture, picture.name);
+        made.push(await apiForm("POST", "/v1/videos", form));
+      } else {
+        made.push(await api("POST", mode === "extend" ? "/v1/videos/extensions" : mode === "edit" ? "/v1/videos/edits" : "/v1/videos", one));
+      }
     }
     created(made);
   } catch (e) {
@@ -323,6 +490,13 @@ async function start() {
     location.href = "/";
   };
   $("create-form").addEventListener("submit", submit);
+  $("model").addEventListener("change", modelChanged);
+  $("mode").addEventListener("change", modeChanged);
+  $("prompt").addEventListener("input", wordsChanged);
+  $("size").addEventListener("change", sizeChanged);
+  $("style").addEventListener("change", styleChanged);
+  sizeChanged();
+  styleChanged();
   $("load-more").onclick = () => act("Loading", loadPage);
   const refilter = () => document.querySelectorAll("#queue .job").forEach((li) => filter(li));
   for (const id of ["filter", "search"]) for (const type of ["input", "change"]) $(id).addEventListener(type, refilter);

@@ -21,6 +21,15 @@ struct StudioRoutes {
         for path in ["favicon.ico", "favicon.svg"] {
             router.get(RouterPath(path)) { _, _ in Self.asset(ServerAssets.favicon, type: "image/svg+xml") }
         }
+        // A sample picture of each style preset, for the form (a 404 for styles without one).
+        router.get("studio/styles/:file") { [assets] _, context in
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".webp"), let bytes = assets.styleSamples[String(file.dropLast(5))] else {
+                throw KinoServiceError(.notFound, "No sample picture '\(file)'.", code: "not_found")
+            }
+            return Response(status: .ok, headers: [.contentType: "image/webp", .cacheControl: "max-age=86400"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
         router.post("studio/session", use: signIn)
         router.get("studio/session", use: session)
         router.post("studio/logout", use: signOut)
@@ -32,7 +41,7 @@ struct StudioRoutes {
             headers: [
                 .contentType: type,
                 .cacheControl: "no-cache",
-                .contentSecurityPolicy: "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; frame-ancestors 'none'",
+                .contentSecurityPolicy: "default-src 'self'; media-src 'self' blob:; img-src 'self' data: blob:; frame-ancestors 'none'",
                 HTTPField.Name("X-Content-Type-Options")!: "nosniff",
             ],
             body: .init(byteBuffer: ByteBuffer(string: text)))

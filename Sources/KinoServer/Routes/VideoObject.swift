@@ -38,6 +38,7 @@ struct VideoObject {
     var share: ShareSummary?
     var phase: String?
     var started_at: Int64?
+    var preview: (step: Int, url: String)?
     var feedback: VideoFeedback?
 
     init(_ job: VideoJob) {
@@ -77,6 +78,7 @@ struct VideoObject {
         if job.status == .inProgress {
             phase = job.phase
             started_at = job.startedAt.map { $0 / 1000 }
+            if job.previewAt != nil, let step = job.previewStep { preview = (step, "/v1/videos/\(job.id)/preview") }
         }
     }
 
@@ -119,6 +121,13 @@ struct VideoObject {
         if let character_id { w.field("character_id", character_id) }
         if let phase { w.field("phase", phase) }
         if let started_at { w.field("started_at", started_at) }
+        if let preview {
+            w.key("preview")
+            w.beginObject()
+            w.field("step", preview.step)
+            w.field("url", preview.url)
+            w.endObject()
+        }
         if let share {
             w.key("share")
             w.beginObject()

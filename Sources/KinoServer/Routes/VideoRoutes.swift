@@ -30,6 +30,7 @@ struct VideoRoutes {
         group.post("videos/:video_id/publish", use: publish)
         group.post("videos/:video_id/feedback", use: feedback)
         group.get("videos/:video_id/events", use: events)
+        group.get("videos/:video_id/preview", use: preview)
         group.get("models", use: models)
     }
 
@@ -161,6 +162,17 @@ struct VideoRoutes {
         return jsonResponse(VideoObject(try await service.video(id, principal: principal)).jsonData)
     }
 
+    /// A running video's latest low-resolution preview (PNG at the latent grid's size); the Video object's
+    /// `preview.step` says when there is a new one.
+    @Sendable func preview(_ request: Request, context: KinoRequestContext) async throws -> Response {
+        for (name, _) in request.uri.queryParameters {
+            throw KinoServiceError(.invalidRequest, "Unknown query parameter '\(name)'. This route takes none.", param: String(name), code: "unknown_parameter")
+        }
+        let picture = try await service.preview(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: picture.png)))
+    }
+
     @Sendable func cancel(_ request: Request, context: KinoRequestContext) async throws -> Response {
         let job = try await service.cancel(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
         return jsonResponse(VideoObject(job).jsonData)
@@ -289,13 +301,26 @@ struct VideoRoutes {
 
     @Sendable func models(_ request: Request, context: KinoRequestContext) async throws -> Response {
         try context.requirePrincipal().require(.read)
-        // OpenAI's model object (id, object, created, owned_by), plus which Kino model an alias runs.
-        struct Model: Encodable { var id: String; var object = "model"; var created: Int64; var owned_by = "kino"; var alias_of: String? }
+        // OpenAI's model object (id, object, created, owned_by), plus Kino's extras: which Kino model an alias runs,
+        // what the model can do (front ends disable the rest, with the reason) and the words it knows.
+        struct Capabilities: Encodable { var image_to_video: Bool; var extend: Bool; var edit: Bool; var remix: Bool; var previews: Bool }
+        struct Vocabulary: Encodable { var kinds: [String: [String]]; var words: [String] }
+        struct Model: Encodable {
+            var id: String; var object = "model"; var created: Int64; var owned_by = "kino"; var alias_of: String?
+            var capabilities: Capabilities?; var vocabulary: Vocabulary?
+        }
         struct Models: Encodable { var object = "list"; var data: [Model] }
         let catalog = service.configuration.catalog
         let created = service.startedAt / 1000
-        let data = catalog.models.map { Model(id: $0, created: created) }
-            + catalog.aliases.keys.sorted().map { Model(id: $0, created: created, alias_of: catalog.aliases[$0]) }
+        let capabilities = Capabilities(image_to_video: renderer.acceptsImages, extend: renderer.acceptsImages && renderer.acceptsVideos,
+                                        edit: renderer.acceptsVideos, remix: renderer.supportsRemix, previews: renderer.previews)
+        func model(_ id: String, aliasOf: String? = nil) -> Model {
+            let runs = aliasOf ?? id
+            let served = renderer.models.contains(runs)
+            return Model(id: id, created: created, alias_of: aliasOf, capabilities: served ? capabilities : nil,
+                         vocabulary: served ? renderer.vocabulary.map { Vocabulary(kinds: $0.kinds, words: $0.words) } : nil)
+        }
+        let data = catalog.models.map { model($0) } + catalog.aliases.keys.sorted().map { model($0, aliasOf: catalog.aliases[$0]) }
         return json(Models(data: data))
     }
 

@@ -13,6 +13,8 @@ struct ServerAssets: Sendable {
     let commonJS: String
     let css: String
     let openAPI: String
+    /// `styles/NAME.webp` of the resources: a sample clip's picture for each style preset.
+    var styleSamples: [String: [UInt8]] = [:]
     /// The site icon (a film frame), so browsers asking for /favicon.ico get an answer rather than a 404.
     static let favicon = """
         <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f5fd1"/>\
@@ -47,9 +49,16 @@ struct ServerAssets: Sendable {
             }
             return try fill(text, values, name: name)
         }
-        return ServerAssets(studioHTML: try file("studio.html"), studioJS: try file("studio.js"),
-                            reviewHTML: try file("review.html"), reviewJS: try file("review.js"),
-                            commonJS: try file("common.js"), css: try file("app.css"), openAPI: try file("openapi.yaml"))
+        var assets = ServerAssets(studioHTML: try file("studio.html"), studioJS: try file("studio.js"),
+                                  reviewHTML: try file("review.html"), reviewJS: try file("review.js"),
+                                  commonJS: try file("common.js"), css: try file("app.css"), openAPI: try file("openapi.yaml"))
+        let styles = folder.appendingPathComponent("styles")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: styles.path)) ?? [] where name.hasSuffix(".webp") {
+            if let data = FileManager.default.contents(atPath: styles.appendingPathComponent(name).path) {
+                assets.styleSamples[String(name.dropLast(5))] = Array(data)
+            }
+        }
+        return assets
     }
 
     /// The values the files name as `{{name}}`.

@@ -83,7 +83,8 @@ extension SQLiteStore: JobStore {
                 """
                 UPDATE videos
                 SET status = 'in_progress', attempt = attempt + 1, lease_owner = ?, lease_token = ?,
-                    lease_expires_at = ?, heartbeat_at = ?, progress = 0, phase = NULL, started_at = ?
+                    lease_expires_at = ?, heartbeat_at = ?, progress = 0, phase = NULL, started_at = ?,
+                    preview_at = NULL, preview_step = NULL
                 WHERE seq = (
                     SELECT seq FROM videos
                     WHERE status = 'queued' AND deleted_at IS NULL AND run_after <= ?
@@ -93,6 +94,7 @@ extension SQLiteStore: JobStore {
                 [.text(worker), .text(token), .integer(now + leaseMillis), .integer(now), .integer(now), .integer(now)])
             guard let row = rows.first else { return nil }
             let job = try Self.job(from: row)
+            try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(job.id)])
             try self.appendEvent(db, video: job.id, event: "claimed", attempt: job.attempt, worker: worker, at: now)
             return JobLease(job: job, worker: worker, token: token, attempt: job.attempt, expiresAt: now + leaseMillis)
         }
@@ -117,6 +119,30 @@ extension SQLiteStore: JobStore {
         return cancel
     }
 
+    public func savePreview(_ lease: JobLease, _ preview: StoredPreview, now: Int64) async throws {
+        try await database.write { db in
+            try db.execute(
+                "UPDATE videos SET preview_at = ?, preview_step = ? WHERE id = ? AND status = 'in_progress' AND lease_token = ?",
+                [.integer(now), .integer(Int64(preview.step)), .text(lease.job.id), .text(lease.token)])
+            guard db.changes == 1 else { throw Self.leaseLost(lease) }
+            try db.execute(
+                """
+                INSERT INTO video_previews (video_id, image, step, steps, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (video_id) DO UPDATE SET image = excluded.image, step = excluded.step, steps = excluded.steps,
+                    updated_at = excluded.updated_at
+                """,
+                [.text(lease.job.id), .blob(preview.png), .integer(Int64(preview.step)), .integer(Int64(preview.steps)), .integer(now)])
+        }
+    }
+
+    public func preview(videoID: String) async throws -> StoredPreview? {
+        try await database.read { db in
+            try db.query("SELECT image, step, steps FROM video_previews WHERE video_id = ?", [.text(videoID)]).first.map {
+                StoredPreview(png: $0.bytes("image") ?? [], step: Int($0.int("step") ?? 0), steps: Int($0.int("steps") ?? 0))
+            }
+        }
+    }
+
     public func complete(_ lease: JobLease, _ completion: JobCompletion) async throws {
         try await database.write { db in
             try db.execute(
@@ -128,6 +154,7 @@ extension SQLiteStore: JobStore {
                 [.integer(completion.completedAt), .integer(completion.expiresAt), .integer(completion.hasLatents ? 1 : 0),
                  .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
+            try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(lease.job.id)])
             try self.appendEvent(db, video: lease.job.id, event: "completed", attempt: lease.attempt, worker: lease.worker, at: completion.completedAt)
         }
     }
@@ -142,6 +169,7 @@ extension SQLiteStore: JobStore {
                 """,
                 [.text(code), .text(message), .integer(now), .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
+            try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(lease.job.id)])
             try self.appendEvent(db, video: lease.job.id, event: "failed", attempt: lease.attempt, worker: lease.worker, at: now, detail: code)
         }
     }

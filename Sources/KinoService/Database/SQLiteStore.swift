@@ -67,6 +67,8 @@ public final class SQLiteStore: Sendable {
             progress: Int(row.int("progress") ?? 0),
             phase: row.string("phase"),
             startedAt: row.int("started_at"),
+            previewAt: row.int("preview_at"),
+            previewStep: row.int("preview_step").map(Int.init),
             errorCode: row.string("error_code"),
             errorMessage: row.string("error_message"),
             completedAt: row.int("completed_at"),

@@ -183,6 +183,17 @@ enum Schema {
             """, "CREATE INDEX video_feedback_updated ON video_feedback (updated_at)"]),
         // Whether the owner lets viewers of the public page download the MP4.
         (12, ["ALTER TABLE video_shares ADD COLUMN allow_download INTEGER NOT NULL DEFAULT 0"]),
+        // A running job's latest low-resolution preview (PNG; PostgreSQL: BYTEA), kept only while it runs; the
+        // videos row says when it changed so lists need no join.
+        (13, ["""
+            CREATE TABLE video_previews (
+                video_id TEXT PRIMARY KEY,
+                image BLOB NOT NULL,
+                step INTEGER NOT NULL,
+                steps INTEGER NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """, "ALTER TABLE videos ADD COLUMN preview_at BIGINT", "ALTER TABLE videos ADD COLUMN preview_step INTEGER"]),
     ]
 
     /// Brings the database up to the newest schema version.

@@ -19,6 +19,11 @@ public protocol JobStore: Sendable {
     /// Extends the lease and records progress and the phase (`denoising: step 3/20`); returns whether a cancel was
     /// requested.
     func heartbeat(_ lease: inout JobLease, progress: Int?, phase: String?, leaseMillis: Int64, now: Int64) async throws -> Bool
+    /// Stores the running job's latest preview picture (replacing the last), under the same lease check as
+    /// `heartbeat`. Previews are dropped when the job completes, fails or is claimed again.
+    func savePreview(_ lease: JobLease, _ preview: StoredPreview, now: Int64) async throws
+    /// The latest preview of a running job (nil when there is none).
+    func preview(videoID: String) async throws -> StoredPreview?
     func complete(_ lease: JobLease, _ completion: JobCompletion) async throws
     func fail(_ lease: JobLease, code: String, message: String, now: Int64) async throws
     /// Gives a job back to the queue without counting the attempt (graceful shutdown).
@@ -63,3 +68,16 @@ public protocol ProvenanceStore: Sendable {
 /// Everything the service keeps, as one capability every store provides (SQLite now, PostgreSQL next): the
 /// service never asks a store what it can do.
 public protocol ServiceStore: JobStore, KeyStore, SessionStore, IdempotencyStore, TrustStore, ProvenanceStore, CharacterStore, WebhookStore, FeedbackStore {}
+
+/// A running job's preview picture (PNG) and the denoising step it shows.
+public struct StoredPreview: Sendable, Equatable {
+    public var png: [UInt8]
+    public var step: Int
+    public var steps: Int
+
+    public init(png: [UInt8], step: Int, steps: Int) {
+        self.png = png
+        self.step = step
+        self.steps = steps
+    }
+}

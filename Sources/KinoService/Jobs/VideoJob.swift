@@ -138,6 +138,9 @@ public struct VideoJob: Sendable, Equatable {
     public var phase: String?
     /// When the current attempt started (Unix milliseconds).
     public var startedAt: Int64?
+    /// While running: when the latest preview picture was stored (Unix milliseconds), and the step it shows.
+    public var previewAt: Int64?
+    public var previewStep: Int?
     public var errorCode: String?
     public var errorMessage: String?
     /// Unix milliseconds.

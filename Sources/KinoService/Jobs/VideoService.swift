@@ -202,6 +202,19 @@ public final class VideoService: Sendable {
         return file
     }
 
+    /// A running video's latest preview picture; a 404 naming why when there is none (not running, or the model
+    /// has no fitted preview map, or no step has finished yet).
+    public func preview(_ id: String, principal: Principal) async throws -> StoredPreview {
+        let job = try await video(id, principal: principal)
+        guard job.status == .inProgress, let preview = try await store.preview(videoID: id) else {
+            let why = job.status == .inProgress
+                ? "Video \(id) has no preview yet: one comes every few denoising steps, when the model has a fitted preview map."
+                : "Video \(id) is \(job.status.rawValue); previews exist only while a video renders."
+            throw KinoServiceError(.notFound, why, param: "video_id", code: "preview_not_available")
+        }
+        return preview
+    }
+
     /// Removes the files of expired and deleted videos. Called by the rescuer loop.
     @discardableResult
     public func purgeAssets(now: Int64 = Clock.nowMillis()) async -> Int {

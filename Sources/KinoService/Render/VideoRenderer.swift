@@ -117,6 +117,11 @@ public protocol VideoRenderer: Sendable {
     /// Checks an uploaded source video (MP4, MOV or WebM) when the request arrives, like `checkImage`.
     func checkVideo(_ bytes: [UInt8]) throws -> SourceVideoFacts
 
+    /// The words the served model knows, by kind, when its folder declares them (kino.json `vocabulary`).
+    var vocabulary: ModelWords? { get }
+    /// Whether renders report preview pictures while denoising (the model has a fitted preview map).
+    var previews: Bool { get }
+
     /// The C2PA state of a finished file in words for a public page (`trusted: made by kino-tiny, AI-generated`);
     /// nil when the renderer cannot tell.
     func contentCredentials(of file: URL) -> String?
@@ -136,6 +141,8 @@ public struct RenderProgress: Sendable, Equatable {
     public var fraction: Double
     public var phase: String?
     public var detail: String?
+    /// While denoising, now and then: a low-resolution picture of where the clip is going.
+    public var preview: RenderPreview?
 
     public init(_ fraction: Double, phase: String? = nil, detail: String? = nil) {
         self.fraction = fraction
@@ -157,6 +164,32 @@ extension VideoRenderer {
         throw KinoServiceError(.unsupported, "This server's model cannot start from a video.", param: "video", code: "unsupported")
     }
     public func contentCredentials(of file: URL) -> String? { nil }
+    public var vocabulary: ModelWords? { nil }
+    public var previews: Bool { false }
     public var recipes: [String] { ["turbo"] }
     public var caches: [String] { ServiceConfiguration.cacheNames }
+}
+
+/// A preview picture (PNG, at the latent grid's size) and the denoising step it shows.
+public struct RenderPreview: Sendable, Equatable {
+    public var png: [UInt8]
+    public var step: Int
+    public var steps: Int
+
+    public init(png: [UInt8], step: Int, steps: Int) {
+        self.png = png
+        self.step = step
+        self.steps = steps
+    }
+}
+
+/// A model's known words: by kind (objects, colours, motions, ...) for suggestions, and every word its captions use.
+public struct ModelWords: Sendable, Equatable {
+    public var kinds: [String: [String]]
+    public var words: [String]
+
+    public init(kinds: [String: [String]], words: [String]) {
+        self.kinds = kinds
+        self.words = words
+    }
 }

@@ -12,6 +12,7 @@ final class Heartbeat: Sendable {
         var reported: Int?
         var phase: String?
         var reportedPhase: String?
+        var preview: RenderPreview?
         var cancelRequested = false
         var leaseLost = false
         var lastBeat = ContinuousClock.now
@@ -44,6 +45,7 @@ final class Heartbeat: Sendable {
         state.withLock {
             $0.progress = percent
             if let phase = progress.stored { $0.phase = phase }
+            if let preview = progress.preview { $0.preview = preview }
         }
     }
 
@@ -63,18 +65,31 @@ final class Heartbeat: Sendable {
     private func loop() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: tick) } catch { return }
-            let due = state.withLock { $0.progress != $0.reported || $0.phase != $0.reportedPhase || ContinuousClock.now - $0.lastBeat >= renewEvery }
+            let due = state.withLock {
+                $0.progress != $0.reported || $0.phase != $0.reportedPhase || $0.preview != nil || ContinuousClock.now - $0.lastBeat >= renewEvery
+            }
             if due { await beat() }
         }
     }
 
     private func beat() async {
-        var (lease, progress, phase) = state.withLock { s in
-            (s.lease, s.progress == s.reported ? nil : s.progress, s.phase == s.reportedPhase ? nil : s.phase)
+        var (lease, progress, phase, preview) = state.withLock { s in
+            defer { s.preview = nil }
+            return (s.lease, s.progress == s.reported ? nil : s.progress, s.phase == s.reportedPhase ? nil : s.phase, s.preview)
         }
         state.withLock { $0.lastBeat = .now }
         do {
             let cancel = try await store.heartbeat(&lease, progress: progress, phase: phase, leaseMillis: leaseMillis, now: Clock.nowMillis())
+            // Only the newest picture matters: one that fails to store is replaced by the next.
+            if let preview {
+                do {
+                    try await store.savePreview(lease, StoredPreview(png: preview.png, step: preview.step, steps: preview.steps), now: Clock.nowMillis())
+                } catch let error as KinoServiceError where error.kind == .leaseLost {
+                    throw error
+                } catch {
+                    logger.warning("could not store a preview: \(error)")
+                }
+            }
             state.withLock { s in
                 s.lease = lease
                 if progress != nil { s.reported = progress }

@@ -44,6 +44,13 @@ struct PreviewRouteTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await client.execute(uri: "/v1/videos/\(id)/preview", method: .get, headers: auth(app.alice)) { response in
+                #expect(response.status == .ok, "the last picture stays fetchable for a client that saw it as the render ended")
+            }
+            let queued = try await client.execute(uri: "/v1/videos", method: .post, headers: jsonHeaders(app.alice), body: body(["prompt": "a blue cube"])) {
+                try object($0)["id"] as? String ?? ""
+            }
+            _ = try await client.execute(uri: "/v1/videos/\(queued)/cancel", method: .post, headers: auth(app.alice)) { _ in }
+            try await client.execute(uri: "/v1/videos/\(queued)/preview", method: .get, headers: auth(app.alice)) { response in
                 #expect(response.status == .notFound && String(buffer: response.body).contains("preview_not_available"))
             }
         }

@@ -111,7 +111,14 @@ struct JobStoreContractTests {
         #expect(try await store.preview(videoID: "v1") == nil)
         try await store.savePreview(second, StoredPreview(png: [7], step: 2, steps: 20), now: 6_200)
         try await store.complete(second, JobCompletion(hasLatents: false, completedAt: 7_000, expiresAt: 90_000))
-        #expect(try await store.preview(videoID: "v1") == nil, "completion drops the preview")
+        #expect(try await store.preview(videoID: "v1")?.step == 2, "the last picture outlives the render (a client may still fetch it)")
+        #expect(try await store.purgeableAssets(now: 90_000) == ["v1"])
+        #expect(try await store.preview(videoID: "v1") == nil, "purging the files drops it")
+        _ = try await store.insert(newJob("v2"))
+        let third = try #require(try await store.claim(worker: "c", leaseMillis: 1_000, now: 100_000))
+        try await store.savePreview(third, StoredPreview(png: [5], step: 1, steps: 20), now: 100_100)
+        #expect(try await store.markDeleted(id: "v2", project: third.job.project, now: 100_200))
+        #expect(try await store.preview(videoID: "v2") == nil, "deleting the video drops it")
     }
 
     @Test(arguments: StoreKind.allCases)

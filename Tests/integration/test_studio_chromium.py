@@ -244,6 +244,7 @@ def engine_modes():
             check(unknown == ["dragon"], f"the unknown word is marked: {hint.text}")
             driver.find_element(By.CSS_SELECTOR, "#known-words summary").click()
             check("ball" in driver.find_element(By.ID, "known-list").text, "the known words are listed by kind")
+            screenshot(driver, "studio-words")
             modes = {o.get_attribute("value"): o.get_attribute("disabled") for o in Select(driver.find_element(By.ID, "mode")).options}
             check(not any(modes.values()), f"kino-tiny offers every mode: {modes}")
 
@@ -339,7 +340,9 @@ def phone_layout(server, key):
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".job video")))
         driver.find_element(By.CSS_SELECTOR, "#advanced summary").click()
         width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
-        check(width[0] <= width[1], f"no horizontal overflow at 390 px: {width}")
+        wide = driver.execute_script("""return [...document.querySelectorAll('body *')].filter(e => e.offsetParent
+            && e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
+        check(width[0] <= width[1], f"no horizontal overflow at 390 px: {width}, too wide: {wide}")
         driver.execute_script("window.scrollTo(0, 0)")
         screenshot(driver, "studio-phone")
         small = driver.execute_script(SMALL_TARGETS)

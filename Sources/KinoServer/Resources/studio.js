@@ -411,7 +411,7 @@ function wordsChanged() {
   else if (!unknown.length) hint.textContent = `${name} knows every word of this prompt.`;
   else {
     hint.replaceChildren(`${name} does not know `, ...unknown.flatMap((w, i) => [i ? ", " : "", el("span", { class: "unknown" }, w)]),
-      ": it will ignore them. Use words from the list below.");
+      `: it will ignore ${unknown.length === 1 ? "it" : "them"}. Use words from the list below.`);
   }
   const list = $("known-list");
   if (list.dataset.model !== name) {

@@ -154,7 +154,6 @@ extension SQLiteStore: JobStore {
                 [.integer(completion.completedAt), .integer(completion.expiresAt), .integer(completion.hasLatents ? 1 : 0),
                  .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
-            try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(lease.job.id)])
             try self.appendEvent(db, video: lease.job.id, event: "completed", attempt: lease.attempt, worker: lease.worker, at: completion.completedAt)
         }
     }
@@ -169,7 +168,6 @@ extension SQLiteStore: JobStore {
                 """,
                 [.text(code), .text(message), .integer(now), .text(lease.job.id), .text(lease.token)])
             guard db.changes == 1 else { throw Self.leaseLost(lease) }
-            try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(lease.job.id)])
             try self.appendEvent(db, video: lease.job.id, event: "failed", attempt: lease.attempt, worker: lease.worker, at: now, detail: code)
         }
     }
@@ -245,6 +243,7 @@ extension SQLiteStore: JobStore {
             ).first, let status = row.string("status").flatMap(VideoStatus.init(rawValue:)) else { return false }
             _ = try self.cancel(db, id: id, status: status, attempt: Int(row.int("attempt") ?? 0), now: now)
             try db.execute("UPDATE videos SET deleted_at = ? WHERE id = ?", [.integer(now), .text(id)])
+            try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(id)])
             try self.appendEvent(db, video: id, event: "deleted", attempt: Int(row.int("attempt") ?? 0), worker: nil, at: now)
             return true
         }
@@ -280,7 +279,9 @@ extension SQLiteStore: JobStore {
                 RETURNING id
                 """,
                 [.integer(now)])
-            return rows.compactMap { $0.string("id") }
+            let ids = rows.compactMap { $0.string("id") }
+            for id in ids { try db.execute("DELETE FROM video_previews WHERE video_id = ?", [.text(id)]) }
+            return ids
         }
     }
 

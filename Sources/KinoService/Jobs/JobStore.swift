@@ -20,9 +20,10 @@ public protocol JobStore: Sendable {
     /// requested.
     func heartbeat(_ lease: inout JobLease, progress: Int?, phase: String?, leaseMillis: Int64, now: Int64) async throws -> Bool
     /// Stores the running job's latest preview picture (replacing the last), under the same lease check as
-    /// `heartbeat`. Previews are dropped when the job completes, fails or is claimed again.
+    /// `heartbeat`. The last one is kept after the job ends (a client that saw its step may still fetch it) and
+    /// dropped when the job is claimed again, deleted or its files are purged.
     func savePreview(_ lease: JobLease, _ preview: StoredPreview, now: Int64) async throws
-    /// The latest preview of a running job (nil when there is none).
+    /// The latest preview of a job (nil when there is none).
     func preview(videoID: String) async throws -> StoredPreview?
     func complete(_ lease: JobLease, _ completion: JobCompletion) async throws
     func fail(_ lease: JobLease, code: String, message: String, now: Int64) async throws

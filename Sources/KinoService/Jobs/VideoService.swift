@@ -202,14 +202,14 @@ public final class VideoService: Sendable {
         return file
     }
 
-    /// A running video's latest preview picture; a 404 naming why when there is none (not running, or the model
-    /// has no fitted preview map, or no step has finished yet).
+    /// A video's latest preview picture (the last one stays after the render, until the files go, so a client
+    /// that saw a step as the render ended still gets it); a 404 naming why when there is none.
     public func preview(_ id: String, principal: Principal) async throws -> StoredPreview {
         let job = try await video(id, principal: principal)
-        guard job.status == .inProgress, let preview = try await store.preview(videoID: id) else {
-            let why = job.status == .inProgress
+        guard let preview = try await store.preview(videoID: id) else {
+            let why = job.status == .queued || job.status == .inProgress
                 ? "Video \(id) has no preview yet: one comes every few denoising steps, when the model has a fitted preview map."
-                : "Video \(id) is \(job.status.rawValue); previews exist only while a video renders."
+                : "Video \(id) has no preview: it was rendered without one, or its files are gone."
             throw KinoServiceError(.notFound, why, param: "video_id", code: "preview_not_available")
         }
         return preview

@@ -10,6 +10,7 @@ python3 Tests/integration/test_kill9_restart.py
 python3 Tests/integration/test_webhooks.py
 python3 Tests/integration/test_cancel_shutdown.py
 python3 Tests/integration/test_studio_chromium.py
+python3 Tests/integration/test_studio_defects.py
 python3 Tests/integration/test_openapi.py
 python3 Tests/integration/test_schemathesis.py
 python3 Tests/integration/test_provenance.py

@@ -343,6 +343,13 @@ def phone_layout(server, key):
         wide = driver.execute_script("""return [...document.querySelectorAll('body *')].filter(e => e.offsetParent
             && e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)""")
         check(width[0] <= width[1], f"no horizontal overflow at 390 px: {width}, too wide: {wide}")
+        # The narrowest and widest the page is made for, at their real viewport widths.
+        for wide_px in [360, 1440]:
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": wide_px, "height": 900, "deviceScaleFactor": 1, "mobile": wide_px < 600})
+            sizes = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            check(sizes[0] <= sizes[1] == wide_px, f"no horizontal overflow at {wide_px} px: {sizes}")
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         driver.execute_script("window.scrollTo(0, 0)")
         screenshot(driver, "studio-phone")
         small = driver.execute_script(SMALL_TARGETS)

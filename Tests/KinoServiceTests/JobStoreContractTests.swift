@@ -96,9 +96,9 @@ struct JobStoreContractTests {
         _ = try await store.insert(newJob("v1"))
         let first = try #require(try await store.claim(worker: "a", leaseMillis: 1_000, now: 100))
         #expect(try await store.preview(videoID: "v1") == nil)
-        try await store.savePreview(first, StoredPreview(png: [1, 2, 3], step: 3, steps: 20), now: 200)
-        try await store.savePreview(first, StoredPreview(png: [4, 5], step: 6, steps: 20), now: 300)
-        #expect(try await store.preview(videoID: "v1") == StoredPreview(png: [4, 5], step: 6, steps: 20), "the newest replaces the last")
+        try await store.savePreview(first, RenderPreview(png: [1, 2, 3], step: 3, steps: 20), now: 200)
+        try await store.savePreview(first, RenderPreview(png: [4, 5], step: 6, steps: 20), now: 300)
+        #expect(try await store.preview(videoID: "v1") == RenderPreview(png: [4, 5], step: 6, steps: 20), "the newest replaces the last")
         var job = try #require(try await store.job(id: "v1", project: nil))
         #expect(job.previewAt == 300 && job.previewStep == 6)
         // A worker whose lease ran out cannot write over the next attempt's previews.
@@ -107,16 +107,16 @@ struct JobStoreContractTests {
         #expect(try await store.preview(videoID: "v1") == nil, "a new attempt starts without the old picture")
         job = try #require(try await store.job(id: "v1", project: nil))
         #expect(job.previewAt == nil && job.previewStep == nil)
-        await #expect(throws: KinoServiceError.self) { try await store.savePreview(first, StoredPreview(png: [9], step: 9, steps: 20), now: 6_100) }
+        await #expect(throws: KinoServiceError.self) { try await store.savePreview(first, RenderPreview(png: [9], step: 9, steps: 20), now: 6_100) }
         #expect(try await store.preview(videoID: "v1") == nil)
-        try await store.savePreview(second, StoredPreview(png: [7], step: 2, steps: 20), now: 6_200)
+        try await store.savePreview(second, RenderPreview(png: [7], step: 2, steps: 20), now: 6_200)
         try await store.complete(second, JobCompletion(hasLatents: false, completedAt: 7_000, expiresAt: 90_000))
         #expect(try await store.preview(videoID: "v1")?.step == 2, "the last picture outlives the render (a client may still fetch it)")
         #expect(try await store.purgeableAssets(now: 90_000) == ["v1"])
         #expect(try await store.preview(videoID: "v1") == nil, "purging the files drops it")
         _ = try await store.insert(newJob("v2"))
         let third = try #require(try await store.claim(worker: "c", leaseMillis: 1_000, now: 100_000))
-        try await store.savePreview(third, StoredPreview(png: [5], step: 1, steps: 20), now: 100_100)
+        try await store.savePreview(third, RenderPreview(png: [5], step: 1, steps: 20), now: 100_100)
         #expect(try await store.markDeleted(id: "v2", project: third.job.project, now: 100_200))
         #expect(try await store.preview(videoID: "v2") == nil, "deleting the video drops it")
     }

@@ -119,7 +119,7 @@ extension SQLiteStore: JobStore {
         return cancel
     }
 
-    public func savePreview(_ lease: JobLease, _ preview: StoredPreview, now: Int64) async throws {
+    public func savePreview(_ lease: JobLease, _ preview: RenderPreview, now: Int64) async throws {
         try await database.write { db in
             try db.execute(
                 "UPDATE videos SET preview_at = ?, preview_step = ? WHERE id = ? AND status = 'in_progress' AND lease_token = ?",
@@ -135,10 +135,10 @@ extension SQLiteStore: JobStore {
         }
     }
 
-    public func preview(videoID: String) async throws -> StoredPreview? {
+    public func preview(videoID: String) async throws -> RenderPreview? {
         try await database.read { db in
             try db.query("SELECT image, step, steps FROM video_previews WHERE video_id = ?", [.text(videoID)]).first.map {
-                StoredPreview(png: $0.bytes("image") ?? [], step: Int($0.int("step") ?? 0), steps: Int($0.int("steps") ?? 0))
+                RenderPreview(png: $0.bytes("image") ?? [], step: Int($0.int("step") ?? 0), steps: Int($0.int("steps") ?? 0))
             }
         }
     }

@@ -22,9 +22,9 @@ public protocol JobStore: Sendable {
     /// Stores the running job's latest preview picture (replacing the last), under the same lease check as
     /// `heartbeat`. The last one is kept after the job ends (a client that saw its step may still fetch it) and
     /// dropped when the job is claimed again, deleted or its files are purged.
-    func savePreview(_ lease: JobLease, _ preview: StoredPreview, now: Int64) async throws
+    func savePreview(_ lease: JobLease, _ preview: RenderPreview, now: Int64) async throws
     /// The latest preview of a job (nil when there is none).
-    func preview(videoID: String) async throws -> StoredPreview?
+    func preview(videoID: String) async throws -> RenderPreview?
     func complete(_ lease: JobLease, _ completion: JobCompletion) async throws
     func fail(_ lease: JobLease, code: String, message: String, now: Int64) async throws
     /// Gives a job back to the queue without counting the attempt (graceful shutdown).
@@ -70,15 +70,3 @@ public protocol ProvenanceStore: Sendable {
 /// service never asks a store what it can do.
 public protocol ServiceStore: JobStore, KeyStore, SessionStore, IdempotencyStore, TrustStore, ProvenanceStore, CharacterStore, WebhookStore, FeedbackStore {}
 
-/// A running job's preview picture (PNG) and the denoising step it shows.
-public struct StoredPreview: Sendable, Equatable {
-    public var png: [UInt8]
-    public var step: Int
-    public var steps: Int
-
-    public init(png: [UInt8], step: Int, steps: Int) {
-        self.png = png
-        self.step = step
-        self.steps = steps
-    }
-}

@@ -204,7 +204,7 @@ public final class VideoService: Sendable {
 
     /// A video's latest preview picture (the last one stays after the render, until the files go, so a client
     /// that saw a step as the render ended still gets it); a 404 naming why when there is none.
-    public func preview(_ id: String, principal: Principal) async throws -> StoredPreview {
+    public func preview(_ id: String, principal: Principal) async throws -> RenderPreview {
         let job = try await video(id, principal: principal)
         guard let preview = try await store.preview(videoID: id) else {
             let why = job.status == .queued || job.status == .inProgress

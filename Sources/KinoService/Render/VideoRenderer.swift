@@ -170,7 +170,8 @@ extension VideoRenderer {
     public var caches: [String] { ServiceConfiguration.cacheNames }
 }
 
-/// A preview picture (PNG, at the latent grid's size) and the denoising step it shows.
+/// A preview picture (PNG, at the latent grid's size) and the denoising step it shows, as a render reports it and
+/// the store keeps it.
 public struct RenderPreview: Sendable, Equatable {
     public var png: [UInt8]
     public var step: Int

@@ -83,7 +83,7 @@ final class Heartbeat: Sendable {
             // Only the newest picture matters: one that fails to store is replaced by the next.
             if let preview {
                 do {
-                    try await store.savePreview(lease, StoredPreview(png: preview.png, step: preview.step, steps: preview.steps), now: Clock.nowMillis())
+                    try await store.savePreview(lease, preview, now: Clock.nowMillis())
                 } catch let error as KinoServiceError where error.kind == .leaseLost {
                     throw error
                 } catch {

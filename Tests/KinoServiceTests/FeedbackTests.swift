@@ -17,15 +17,17 @@ struct FeedbackTests {
         await #expect(try await service.video(job.id, principal: alice).feedback?.note == "too dark")
         let cleared = try await service.setFeedback(job.id, RequestFields(values: ["rating": "none"]), principal: alice, now: 30)
         #expect(cleared.rating == nil && cleared.note == "too dark")
+        let erased = try await service.setFeedback(job.id, RequestFields(values: ["note": "", "rating": "none"]), principal: alice, now: 31)
+        #expect(erased.note == nil, "an empty note clears it")
         await #expect(throws: KinoServiceError.self, "another project's video") {
             _ = try await service.setFeedback(job.id, RequestFields(values: ["rating": "up"]), principal: bob)
         }
-        for fields in [["rating": "meh"], [:], ["rating": "up", "stars": "5"]] {
+        for fields in [["rating": "meh"], [:], ["rating": "up", "stars": "5"], ["rating": ""]] {
             await #expect(throws: KinoServiceError.self, "\(fields)") {
                 _ = try await service.setFeedback(job.id, RequestFields(values: fields), principal: alice)
             }
         }
         let listed = try await store.allFeedback(limit: 10)
-        #expect(listed.count == 1 && listed[0].prompt == "a red ball" && listed[0].updatedAt == 30 && listed[0].project == alice.project)
+        #expect(listed.count == 1 && listed[0].prompt == "a red ball" && listed[0].updatedAt == 31 && listed[0].project == alice.project)
     }
 }

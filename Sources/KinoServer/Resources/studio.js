@@ -149,7 +149,7 @@ function renderPreview(li, video) {
   }
   if (previews.get(video.id) === video.preview.step) return;
   previews.set(video.id, video.preview.step);
-  fetch(video.preview.url, { credentials: "same-origin", cache: "no-store" }).then((r) => (r.ok ? r.blob() : null)).then((blob) => {
+  fetch(video.preview.url, { credentials: "same-origin", cache: "no-store" }).then((r) => (r.status === 200 ? r.blob() : null)).then((blob) => {
     const current = videos.get(video.id);
     if (!blob || !current || current.status !== "in_progress") return;
     if (!img) {

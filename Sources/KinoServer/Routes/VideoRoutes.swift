@@ -162,13 +162,16 @@ struct VideoRoutes {
         return jsonResponse(VideoObject(try await service.video(id, principal: principal)).jsonData)
     }
 
-    /// A running video's latest low-resolution preview (PNG at the latent grid's size); the Video object's
-    /// `preview.step` says when there is a new one.
+    /// A video's latest low-resolution preview (PNG at the latent grid's size), 204 while there is none; the
+    /// Video object's `preview.step` says when there is a new one.
     @Sendable func preview(_ request: Request, context: KinoRequestContext) async throws -> Response {
         for (name, _) in request.uri.queryParameters {
             throw KinoServiceError(.invalidRequest, "Unknown query parameter '\(name)'. This route takes none.", param: String(name), code: "unknown_parameter")
         }
-        let picture = try await service.preview(try context.parameters.require("video_id"), principal: try context.requirePrincipal())
+        // No picture yet is an answer, not an error: pollers and pages ask again when `preview.step` changes.
+        guard let picture = try await service.preview(try context.parameters.require("video_id"), principal: try context.requirePrincipal()) else {
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
         return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: picture.png)))
     }

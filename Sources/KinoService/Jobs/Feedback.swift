@@ -88,7 +88,10 @@ extension VideoService {
     /// `POST /v1/videos/{id}/feedback`: thumbs up or down (`rating`: up, down, or none to clear) and a note.
     public func setFeedback(_ id: String, _ fields: RequestFields, principal: Principal, now: Int64 = Clock.nowMillis()) async throws -> VideoFeedback {
         try principal.require(.generate)
-        try Self.acceptOnly(["rating", "note"], in: fields)
+        // An empty note clears the note (a tester who erased it and saved); every other empty field is refused.
+        var checked = fields
+        if fields.values["note"] != nil && fields["note"] == nil { checked.values["note"] = nil }
+        try Self.acceptOnly(["rating", "note"], in: checked)
         try fields.checkLength("note", limit: 2000)
         var rating: VideoFeedback.Rating?
         if let text = fields["rating"], text != "none" {

@@ -202,17 +202,12 @@ public final class VideoService: Sendable {
         return file
     }
 
-    /// A video's latest preview picture (the last one stays after the render, until the files go, so a client
-    /// that saw a step as the render ended still gets it); a 404 naming why when there is none.
-    public func preview(_ id: String, principal: Principal) async throws -> RenderPreview {
-        let job = try await video(id, principal: principal)
-        guard let preview = try await store.preview(videoID: id) else {
-            let why = job.status == .queued || job.status == .inProgress
-                ? "Video \(id) has no preview yet: one comes every few denoising steps, when the model has a fitted preview map."
-                : "Video \(id) has no preview: it was rendered without one, or its files are gone."
-            throw KinoServiceError(.notFound, why, param: "video_id", code: "preview_not_available")
-        }
-        return preview
+    /// A video's latest preview picture, nil while there is none (no step finished yet, or the model has no fitted
+    /// preview map). The last one stays after the render until the files go, so a client that saw a step as the
+    /// render ended still gets it.
+    public func preview(_ id: String, principal: Principal) async throws -> RenderPreview? {
+        _ = try await video(id, principal: principal)
+        return try await store.preview(videoID: id)
     }
 
     /// Removes the files of expired and deleted videos. Called by the rescuer loop.

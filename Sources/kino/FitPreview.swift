@@ -62,7 +62,9 @@ struct FitPreview: AsyncParsableCommand {
         let entry = try Self.entry(map)
         if write {
             let file = model.folder.appendingPathComponent("kino.json")
-            try Self.write(entry, into: file)
+            var defaults = pipeline.defaults
+            defaults.previewRGB = map
+            try Self.write(entry, into: file, creatingFrom: defaults)
             Console.error("fit-preview: wrote preview_rgb into \(file.path)")
         } else {
             print(entry)
@@ -75,10 +77,14 @@ struct FitPreview: AsyncParsableCommand {
         return "\"preview_rgb\": {\"weights\": [" + map.weights.map(list).joined(separator: ", ") + "], \"bias\": \(list(map.bias))}"
     }
 
-    /// Replaces the file's `preview_rgb` line, or adds the entry after the opening brace (a new kino.json if none).
-    static func write(_ entry: String, into file: URL) throws {
+    /// Replaces the file's `preview_rgb` line, or adds the entry after the opening brace. A folder without a
+    /// kino.json gets one holding the defaults it ran with (for Wan folders, Wan's published ones), since a
+    /// kino.json replaces those defaults.
+    static func write(_ entry: String, into file: URL, creatingFrom defaults: ModelDefaults) throws {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-            try "{\n \(entry)\n}\n".write(to: file, atomically: true, encoding: .utf8)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(defaults).write(to: file, options: .atomic)
             return
         }
         var lines = text.components(separatedBy: "\n")

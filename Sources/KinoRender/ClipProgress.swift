@@ -62,11 +62,16 @@ public struct ClipPreview: Sendable, Equatable {
 /// size, length and step count (`ClipRenderer`), so the next render with those settings reports calibrated
 /// percentages and a client's "time left" (elapsed × (100 − p) / p) holds.
 public struct StageShares: Sendable, Equatable {
-    /// Cumulative end of each stage, in render order; the last is 1.
-    var ends: [(stage: ClipStage, end: Double)]
+    struct End: Sendable, Equatable {
+        var stage: ClipStage
+        var end: Double
+    }
 
-    public static func == (a: StageShares, b: StageShares) -> Bool {
-        a.ends.map(\.stage) == b.ends.map(\.stage) && a.ends.map(\.end) == b.ends.map(\.end)
+    /// Cumulative end of each stage, in render order; the last is 1.
+    var ends: [End]
+
+    init(ends: [(ClipStage, Double)]) {
+        self.ends = ends.map { End(stage: $0.0, end: $0.1) }
     }
 
     static let order: [ClipStage] = [.loadingModel, .encodingPrompt, .denoising, .decoding, .finishing, .encodingVideo, .signing]

@@ -16,8 +16,8 @@ struct ClipProgressTests {
         // Loading (30 s, once per process) takes no share; the other 10 s split 1 / 6 / 2 / 1.
         let expected: [(ClipStage, Double)] = [(.loadingModel, 0), (.encodingPrompt, 0.1), (.denoising, 0.7), (.decoding, 0.9),
                                                (.finishing, 0.9), (.encodingVideo, 1), (.signing, 1)]
-        for ((stage, end), (expectedStage, expectedEnd)) in zip(shares.ends, expected) {
-            #expect(stage == expectedStage && abs(end - expectedEnd) < 1e-9)
+        for (got, (expectedStage, expectedEnd)) in zip(shares.ends, expected) {
+            #expect(got.stage == expectedStage && abs(got.end - expectedEnd) < 1e-9)
         }
         #expect(abs(shares.overall(.denoising, 0.5) - 0.4) < 1e-9, "half the steps is 40% when denoising is 60% of the time from 10%")
         #expect(StageShares.measured(starts: [(.denoising, t0)], finished: t0) == nil)

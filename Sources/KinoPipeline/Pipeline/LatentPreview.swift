@@ -32,13 +32,11 @@ public struct LatentRGBMap: Codable, Sendable, Equatable {
         let frame = min(max(t ?? s[2] / 2, 0), s[2] - 1)
         let plane = latents.sliced(axis: 2, frame..<(frame + 1)).scalars   // C·h·w
         let (h, w) = (s[3], s[4])
-        var rgb = [UInt8](repeating: 0, count: h * w * 3)
+        var rgb: [UInt8] = []
+        rgb.reserveCapacity(h * w * 3)
         for p in 0..<(h * w) {
-            for c in 0..<3 {
-                var v = bias[c]
-                for k in 0..<channels { v += weights[k][c] * plane[k * h * w + p] }
-                rgb[p * 3 + c] = UInt8(max(0, min(255, ((v + 1) * 127.5).rounded())))
-            }
+            let latent: [Double] = (0..<channels).map { Double(plane[$0 * h * w + p]) }
+            for value in colour(latent) { rgb.append(UInt8(max(0, min(255, ((value + 1) * 127.5).rounded())))) }
         }
         return (w, h, rgb)
     }
